@@ -1,0 +1,53 @@
+const { readdirSync, readFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+/**
+ * Nest 12 and a growing part of the ecosystem ship as ES modules only. Node 20 loads them from
+ * CommonJS natively (require(esm)); Jest's module loader does not before Node 24.9, so every
+ * installed package marked `"type": "module"` is compiled to CommonJS for the tests
+ * (test/support/esm-to-cjs.transform.js).
+ */
+function esModulePackages() {
+  const isModule = (name) => {
+    try {
+      return JSON.parse(readFileSync(join('node_modules', name, 'package.json'), 'utf8')).type === 'module';
+    } catch {
+      return false;
+    }
+  };
+  return readdirSync('node_modules')
+    .flatMap((entry) =>
+      entry.startsWith('@') ? readdirSync(join('node_modules', entry)).map((sub) => `${entry}/${sub}`) : [entry],
+    )
+    .filter(isModule)
+    .map((name) => name.replace(/[.+]/g, '\\$&'));
+}
+
+const shared = {
+  testEnvironment: 'node',
+  setupFiles: ['reflect-metadata'],
+  moduleNameMapper: {
+    '^src/(.*)$': '<rootDir>/src/$1',
+    '^migrations/(.*)$': '<rootDir>/migrations/$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    '^.+\\.js$': '<rootDir>/test/support/esm-to-cjs.transform.js',
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esModulePackages().join('|')})/)`],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      testTimeout: 30000,
+    },
+  ],
+};

@@ -1,0 +1,59 @@
+import { AppError } from 'src/common/errors/app-error';
+
+export enum ApiKeyErrorCode {
+  /** No key in any accepted place. */
+  Missing = 'api_key_missing',
+  /** Malformed, unknown, revoked, expired or of another environment — deliberately indistinguishable. */
+  Invalid = 'api_key_invalid',
+  /** A valid key whose tier this route does not admit. */
+  TierForbidden = 'api_key_tier_forbidden',
+  /** A channel-bound key acting on another channel's data. */
+  ChannelForbidden = 'api_key_channel_forbidden',
+  /** CLI: no key with that id or prefix. */
+  NotFound = 'api_key_not_found',
+}
+
+/** Why a key was refused: in metrics and logs only, never in the response. */
+export type ApiKeyRejection = 'missing' | 'malformed' | 'foreign_environment' | 'unknown' | 'revoked' | 'expired';
+
+const WWW_AUTHENTICATE = { 'www-authenticate': 'APIKEY realm="aura-authentication-api"' };
+
+export class ApiKeyError extends AppError {
+  constructor(
+    override readonly code: ApiKeyErrorCode,
+    detail: string,
+    readonly rejection?: ApiKeyRejection,
+  ) {
+    super(
+      code,
+      detail,
+      {},
+      code === ApiKeyErrorCode.Missing || code === ApiKeyErrorCode.Invalid ? WWW_AUTHENTICATE : {},
+    );
+  }
+
+  get status(): number {
+    switch (this.code) {
+      case ApiKeyErrorCode.Missing:
+      case ApiKeyErrorCode.Invalid:
+        return 401;
+      case ApiKeyErrorCode.TierForbidden:
+      case ApiKeyErrorCode.ChannelForbidden:
+        return 403;
+      case ApiKeyErrorCode.NotFound:
+        return 404;
+    }
+  }
+
+  static missing(): ApiKeyError {
+    return new ApiKeyError(
+      ApiKeyErrorCode.Missing,
+      'An API key is required: send `Authorization: APIKEY <key>` or `X-API-Key: <key>`.',
+      'missing',
+    );
+  }
+
+  static invalid(rejection: ApiKeyRejection): ApiKeyError {
+    return new ApiKeyError(ApiKeyErrorCode.Invalid, 'The API key is not valid.', rejection);
+  }
+}

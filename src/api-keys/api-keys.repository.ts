@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { type EntityManager, In, Repository } from 'typeorm';
+import { ApiKey } from 'src/api-keys/api-key.entity';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class ApiKeysRepository {
+  constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
+
+  async insert(key: ApiKey, manager?: EntityManager): Promise<void> {
+    await (manager?.getRepository(ApiKey) ?? this.keys).insert(key);
+  }
+
+  findBySecretHash(secretHash: string): Promise<ApiKey | null> {
+    return this.keys.findOneBy({ secretHash });
+  }
+
+  /** An operator refers to a key by its id or by its public prefix (`aak_<env>_<id>`). */
+  findByReference(reference: string): Promise<ApiKey | null> {
+    return this.keys.findOneBy(UUID.test(reference) ? { id: reference } : { prefix: reference });
+  }
+
+  list(): Promise<ApiKey[]> {
+    return this.keys.find({ order: { createdAt: 'ASC' } });
+  }
+
+  count(): Promise<number> {
+    return this.keys.count();
+  }
+
+  async update(
+    id: string,
+    changes: Partial<Pick<ApiKey, 'revokedAt' | 'expiresAt'>>,
+    manager?: EntityManager,
+  ): Promise<void> {
+    await (manager?.getRepository(ApiKey) ?? this.keys).update({ id }, changes);
+  }
+
+  /** One statement for all keys used since the last flush. */
+  async touchLastUsed(ids: string[], at: Date): Promise<void> {
+    await this.keys.update({ id: In(ids) }, { lastUsedAt: at });
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.keys.manager.transaction(work);
+  }
+}

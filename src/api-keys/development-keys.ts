@@ -1,0 +1,41 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
+import { ApiKeysService } from 'src/api-keys/api-keys.service';
+import { TIERS } from 'src/api-keys/tier';
+import { AppConfig, NodeEnv } from 'src/config/app-config';
+
+/**
+ * First start of a development instance on the embedded database: one key per tier, printed
+ * once so that `npm start` is immediately usable. Never in production or tests.
+ */
+@Injectable()
+export class DevelopmentKeys implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DevelopmentKeys.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly keys: ApiKeysRepository,
+    private readonly service: ApiKeysService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (
+      this.config.NODE_ENV !== NodeEnv.Development ||
+      !this.config.isEmbeddedDatabase ||
+      (await this.keys.count()) > 0
+    ) {
+      return;
+    }
+    const created = [];
+    for (const tier of TIERS) {
+      created.push(await this.service.create({ name: `development ${tier}`, tier }));
+    }
+    this.logger.warn('Created development API keys (embedded database, first start); they are shown only now.');
+    // Straight to the terminal, not into the JSON log: keys never go to logs.
+    process.stdout.write(
+      '\n  DEVELOPMENT API KEYS — for this local instance only, shown once:\n' +
+        created.map((key) => `    ${key.tier.padEnd(9)} ${key.key}`).join('\n') +
+        '\n\n',
+    );
+  }
+}

@@ -1,0 +1,53 @@
+import { createHmac } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditRepository } from 'src/audit/audit.repository';
+import { AppConfig } from 'src/config/app-config';
+
+export enum AuditAction {
+  ApiKeyCreated = 'api_key.created',
+  ApiKeyRotated = 'api_key.rotated',
+  ApiKeyRevoked = 'api_key.revoked',
+  UserDeleted = 'user.deleted',
+  UsersErasedByPhoneNumber = 'users.erased_by_phone_number',
+  CallbackLogin = 'callback.login',
+  CallbackLogout = 'callback.logout',
+}
+
+export interface AuditRecord {
+  action: AuditAction;
+  actorKeyId?: string | null;
+  /** A personal identifier in clear; only its keyed hash is stored. */
+  subject?: string;
+  recordCount?: number;
+  requestId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly events: AuditRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Keyed hash of a personal identifier: equal inputs give equal hashes, and nothing can be read back. */
+  hashIdentifier(value: string): string {
+    return createHmac('sha256', this.config.AUDIT_HMAC_SECRET).update(value).digest('hex');
+  }
+
+  /** Records an event; pass the transaction's manager so the audit row commits or rolls back with the change. */
+  async record(record: AuditRecord, manager?: EntityManager): Promise<void> {
+    await this.events.insert(
+      {
+        action: record.action,
+        actorKeyId: record.actorKeyId ?? null,
+        subjectHash: record.subject === undefined ? null : this.hashIdentifier(record.subject),
+        recordCount: record.recordCount ?? 0,
+        requestId: record.requestId ?? null,
+        details: record.details ?? null,
+      },
+      manager,
+    );
+  }
+}

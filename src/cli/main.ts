@@ -1,0 +1,61 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { runApiKeysCommand } from 'src/cli/api-keys.command';
+import { runMigrationsCommand } from 'src/cli/migrations.command';
+import { runOpenApiCommand } from 'src/cli/openapi.command';
+import { loadConfig } from 'src/config/app-config';
+
+const USAGE = `Usage: node dist/src/cli/main.js <command> [options]   (or: npm run cli -- <command> [options])
+
+  api-keys create --name <name> --tier <internal|kernel|public> [--channel <c>] [--expires-in-days <d>] [--json]
+  api-keys list [--json]
+  api-keys revoke <id|prefix> [--json]
+  api-keys rotate <id|prefix> [--grace-hours <h>] [--json]     (default grace: 24 h)
+  migrations run | revert | show
+  openapi [--out <file>] [--check]
+
+Configuration comes from the same environment variables as the service (DATABASE_URL, …).`;
+
+export type CommandOptions = Record<string, string | boolean | undefined>;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      tier: { type: 'string' },
+      channel: { type: 'string' },
+      'expires-in-days': { type: 'string' },
+      'grace-hours': { type: 'string' },
+      json: { type: 'boolean' },
+      out: { type: 'string' },
+      check: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [group, action, ...rest] = positionals;
+  if (values.help || group === undefined) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  switch (group) {
+    case 'api-keys':
+      return runApiKeysCommand(loadConfig(), action, rest, values);
+    case 'migrations':
+      return runMigrationsCommand(loadConfig(), action);
+    case 'openapi':
+      return runOpenApiCommand(values);
+    default:
+      console.error(`Unknown command: ${group}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,21 @@
+/**
+ * Base of every error the service answers on purpose. Each module defines its own
+ * `XxxErrorCode` enum and a subclass whose `status` maps each code with an
+ * exhaustive switch, so a new code cannot go unmapped.
+ */
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+
+  constructor(
+    readonly code: string,
+    /** Human-readable explanation for the caller; never a secret, an identifier or a phone number. */
+    readonly detail: string,
+    /** Extra members of the problem document (e.g. `errors` of a validation failure). */
+    readonly extensions: Record<string, unknown> = {},
+    /** Extra response headers (e.g. Retry-After, WWW-Authenticate). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = new.target.name;
+  }
+}

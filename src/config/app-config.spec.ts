@@ -1,0 +1,63 @@
+import { ConfigError, DEVELOPMENT_SECRETS, loadConfig, NodeEnv } from 'src/config/app-config';
+
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://aura@db:5432/aura',
+  AUDIT_HMAC_SECRET: 'a'.repeat(48),
+  CALLBACK_CIPHER_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64url')}`,
+  OPENID_SIGNING_KEYS: '[]',
+};
+
+describe('loadConfig', () => {
+  it('should apply documented defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.NODE_ENV).toBe(NodeEnv.Development);
+    expect(config.PORT).toBe(3000);
+    expect(config.DATA_DIR).toBe('./data');
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.isEmbeddedDatabase).toBe(true);
+    expect(config.runMigrationsAtStart).toBe(true);
+  });
+
+  it('should read optional variables, numbers and booleans from strings', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u@h/d', PORT: '8080', APIKEY_QUERY_PARAM_ENABLED: 'TRUE', REDIS_URL: 'redis://r:6379' });
+    expect(config.DATABASE_URL).toBe('postgres://u@h/d');
+    expect(config.REDIS_URL).toBe('redis://r:6379');
+    expect(config.PORT).toBe(8080);
+    expect(config.APIKEY_QUERY_PARAM_ENABLED).toBe(true);
+    expect(config.runMigrationsAtStart).toBe(false);
+  });
+
+  it('should treat empty values as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
+  });
+
+  it('should name every invalid variable and never echo its value', () => {
+    const attempt = () => loadConfig({ PORT: 'not-a-port', DATABASE_URL: 'mysql://secret-password@db', APIKEY_QUERY_PARAM_ENABLED: 'yes' });
+    expect(attempt).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        attempt();
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message).toContain('PORT');
+    expect(message).toContain('DATABASE_URL');
+    expect(message).toContain('APIKEY_QUERY_PARAM_ENABLED');
+    expect(message).not.toContain('secret-password');
+  });
+
+  it('should start in production with every secret set', () => {
+    expect(loadConfig(PRODUCTION).isProduction).toBe(true);
+  });
+
+  it.each(['DATABASE_URL', 'OPENID_SIGNING_KEYS'])('should refuse production without %s', (name) => {
+    expect(() => loadConfig({ ...PRODUCTION, [name]: undefined })).toThrow(name);
+  });
+
+  it.each(Object.entries(DEVELOPMENT_SECRETS))('should refuse the development value of %s in production', (name, value) => {
+    expect(() => loadConfig({ ...PRODUCTION, [name]: value })).toThrow(name);
+  });
+});

@@ -1,0 +1,337 @@
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEnum,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+export enum NodeEnv {
+  Development = 'development',
+  Test = 'test',
+  Production = 'production',
+}
+
+/** Values that exist only so the service runs out of the box; production refuses them. */
+export const DEVELOPMENT_SECRETS = {
+  AUDIT_HMAC_SECRET: 'development-only-audit-hmac-secret-change-me',
+  CALLBACK_CIPHER_KEYS: 'dev:ZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjay1rZXkhISE',
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Environment strings 'true'/'false' (any case); anything else is left for the validator to reject. */
+const EnvBoolean = () =>
+  Transform(({ value }: { value: unknown }) => {
+    if (typeof value !== 'string') {
+      return value;
+    }
+    const lowered = value.toLowerCase();
+    return lowered === 'true' ? true : lowered === 'false' ? false : value;
+  });
+
+const EnvInt = () => Type(() => Number);
+
+/**
+ * Every setting of the service, read once from the environment and validated at boot.
+ * The README's configuration table documents the same variables; defaults are inline.
+ * Secrets are marked `(secret)`.
+ */
+export class AppConfig {
+  // --- runtime -------------------------------------------------------------
+
+  /** development | test | production. Production refuses development secrets and the embedded database. */
+  @IsEnum(NodeEnv)
+  NODE_ENV: NodeEnv = NodeEnv.Development;
+
+  /** TCP port the HTTP server listens on. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  /** Interface the HTTP server binds to. */
+  @IsString()
+  @Length(1, 255)
+  HOST = '0.0.0.0';
+
+  /** Minimum level of the JSON log lines. */
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  /** Largest request body accepted, in bytes; larger bodies get 413. */
+  @EnvInt()
+  @IsInt()
+  @Min(1024)
+  @Max(10 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 64 * 1024;
+
+  /** How long SIGTERM waits for in-flight requests before closing anyway. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(120_000)
+  SHUTDOWN_TIMEOUT_MS = 10_000;
+
+  /** Heap size above which /healthz reports the process unhealthy, in MiB. */
+  @EnvInt()
+  @IsInt()
+  @Min(64)
+  @Max(16_384)
+  HEALTH_HEAP_LIMIT_MB = 512;
+
+  /** Number of reverse proxies in front of the service whose X-Forwarded-For is trusted. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  TRUST_PROXY_HOPS = 0;
+
+  // --- database --------------------------------------------------------------
+
+  /** (secret) PostgreSQL URL. Unset: embedded PostgreSQL (PGlite) in DATA_DIR — development only. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  /** Folder of the embedded database and development keys; `memory://` keeps everything in memory. */
+  @IsString()
+  @Length(1, 4096)
+  DATA_DIR = './data';
+
+  /** Connections in the pool of each replica. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_MAX = 10;
+
+  /** Longest wait for a connection from the pool or a new one, in ms. */
+  @EnvInt()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  DATABASE_CONNECT_TIMEOUT_MS = 2_000;
+
+  /** Server-side limit for any single SQL statement, in ms. */
+  @EnvInt()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 5_000;
+
+  /** Apply pending migrations at start. Default: only with the embedded database (in a cluster a Helm hook Job runs them). */
+  @IsOptional()
+  @EnvBoolean()
+  @IsBoolean()
+  DATABASE_MIGRATIONS_RUN?: boolean;
+
+  // --- API keys and rate limits --------------------------------------------------
+
+  /** Environment tag inside every API key (aak_<tag>_…); keys of another environment are rejected. */
+  @Matches(/^[a-z0-9]{2,8}$/, { message: 'APIKEY_ENVIRONMENT must be 2-8 lowercase letters or digits' })
+  APIKEY_ENVIRONMENT = 'dev';
+
+  /** Accept `?apiKey=` in the query string (never logged). Off by default: query strings end up in proxies' logs. */
+  @EnvBoolean()
+  @IsBoolean()
+  APIKEY_QUERY_PARAM_ENABLED = false;
+
+  /** How long a verified key is trusted without reading the database; bounds how late a revocation takes effect. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  APIKEY_CACHE_TTL_SECONDS = 30;
+
+  /** Rate-limit window per API key, in seconds. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  RATE_LIMIT_TTL_SECONDS = 60;
+
+  /** Requests allowed per API key per window. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  RATE_LIMIT_LIMIT = 6_000;
+
+  /** (secret) Redis URL; when set, rate-limit counters are shared between replicas. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  // --- users -----------------------------------------------------------------
+
+  /** Region used to read phone numbers written without an international prefix (ISO 3166 alpha-2). */
+  @Matches(/^[A-Z]{2}$/, { message: 'PHONE_DEFAULT_REGION must be an ISO 3166-1 alpha-2 code such as ES' })
+  PHONE_DEFAULT_REGION = 'ES';
+
+  /** Validity of a user record whose authentication context carries no expiry, in days. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  USER_TTL_DAYS = 30;
+
+  /** How long expired user records are kept before the sweep deletes them, in days. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  EXPIRED_USER_RETENTION_DAYS = 7;
+
+  /** (secret) Key of the HMAC that hashes identifiers in audit rows. */
+  @IsString()
+  @Length(32, 512)
+  AUDIT_HMAC_SECRET: string = DEVELOPMENT_SECRETS.AUDIT_HMAC_SECRET;
+
+  // --- Kernel callbacks ----------------------------------------------------------
+
+  /** (secret) `kid:base64key` pairs, comma-separated, 32-byte AES keys; the first one seals. */
+  @Matches(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_=-]{43,44}(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_=-]{43,44})*$/, {
+    message: 'CALLBACK_CIPHER_KEYS must be comma-separated kid:base64key pairs with 32-byte keys',
+  })
+  CALLBACK_CIPHER_KEYS: string = DEVELOPMENT_SECRETS.CALLBACK_CIPHER_KEYS;
+
+  /** Origins (scheme://host[:port]) a callback may redirect the browser to, comma-separated. */
+  @IsOptional()
+  @IsString()
+  @Length(0, 4096)
+  CALLBACK_REDIRECT_ALLOWLIST?: string;
+
+  // --- Direct Line -----------------------------------------------------------------
+
+  /** (secret) Direct Line secret of the bot. Unset: the token endpoints answer 503. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  DIRECTLINE_SECRET?: string;
+
+  /** Direct Line base URL: global, or a regional one such as https://europe.directline.botframework.com. */
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  DIRECTLINE_BASE_URL = 'https://directline.botframework.com';
+
+  /** Per-attempt timeout of a Direct Line call, in ms. */
+  @EnvInt()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  DIRECTLINE_TIMEOUT_MS = 3_000;
+
+  /** Overall deadline of a Direct Line call including retries, in ms. */
+  @EnvInt()
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  DIRECTLINE_DEADLINE_MS = 8_000;
+
+  /** Trusted origins passed to Direct Line with each token (enhanced authentication), comma-separated. */
+  @IsOptional()
+  @IsString()
+  @Length(0, 4096)
+  DIRECTLINE_TRUSTED_ORIGINS?: string;
+
+  // --- OpenID signing keys ---------------------------------------------------------
+
+  /** External base URL of the service; the OpenID issuer is <PUBLIC_BASE_URL>/openid/issuer. */
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  PUBLIC_BASE_URL = 'http://localhost:3000';
+
+  /** (secret) JSON array of signing keys (private JWKs or PEM with kid/alg/state). Unset outside production: a development key in DATA_DIR. */
+  @IsOptional()
+  @IsString()
+  @Length(2, 1_000_000)
+  OPENID_SIGNING_KEYS?: string;
+
+  /** Cache-Control max-age of the JWKS, in seconds. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  JWKS_MAX_AGE_SECONDS = 300;
+
+  // --- client configuration and metrics --------------------------------------------
+
+  /** Name of the Azure Storage subdomain returned by GET /config. */
+  @IsString()
+  @Length(0, 255)
+  AZURE_STORAGE_SUBDOMAIN = '';
+
+  /** Serve GET /metrics. */
+  @EnvBoolean()
+  @IsBoolean()
+  METRICS_ENABLED = true;
+
+  get isProduction(): boolean {
+    return this.NODE_ENV === NodeEnv.Production;
+  }
+
+  /** No DATABASE_URL: the embedded PostgreSQL is used. */
+  get isEmbeddedDatabase(): boolean {
+    return this.DATABASE_URL === undefined;
+  }
+
+  get runMigrationsAtStart(): boolean {
+    return this.DATABASE_MIGRATIONS_RUN ?? this.isEmbeddedDatabase;
+  }
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads and validates the configuration. Throws a ConfigError naming every
+ * offending variable (never its value: it may be a secret).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Empty values count as unset (a blank line in a ConfigMap must not override a default).
+  const present: Record<string, string> = {};
+  for (const name of Object.keys(new AppConfig())) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      present[name] = value;
+    }
+  }
+  const config = plainToInstance(AppConfig, present);
+  const problems = validateSync(config, { forbidUnknownValues: true }).map(
+    (error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`,
+  );
+  problems.push(...productionProblems(config));
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return config;
+}
+
+function productionProblems(config: AppConfig): string[] {
+  if (!config.isProduction) {
+    return [];
+  }
+  const problems: string[] = [];
+  if (config.isEmbeddedDatabase) {
+    problems.push('DATABASE_URL: is required in production (the embedded database is for development only)');
+  }
+  if (config.OPENID_SIGNING_KEYS === undefined) {
+    problems.push('OPENID_SIGNING_KEYS: is required in production');
+  }
+  for (const [name, developmentValue] of Object.entries(DEVELOPMENT_SECRETS)) {
+    if (config[name as keyof typeof DEVELOPMENT_SECRETS] === developmentValue) {
+      problems.push(`${name}: must be set in production (the development default is refused)`);
+    }
+  }
+  return problems;
+}

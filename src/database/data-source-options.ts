@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import type { AppConfig } from 'src/config/app-config';
+import { embeddedPostgresDriver } from 'src/database/embedded-pool';
+import { ENTITIES } from 'src/database/entities';
+
+const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
+
+/** Embedded database location: a folder under DATA_DIR, or memory for `memory://`. */
+export function embeddedDataDir(dataDir: string): string | undefined {
+  return dataDir.startsWith('memory://') ? undefined : join(dataDir, 'pglite');
+}
+
+/** TypeORM options shared by the application and the CLI: PostgreSQL when DATABASE_URL is set, PGlite otherwise. */
+export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+  const common = {
+    type: 'postgres' as const,
+    entities: ENTITIES,
+    migrations: [MIGRATIONS_GLOB],
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    installExtensions: false,
+    // gen_random_uuid() is built into PostgreSQL 13+ (and PGlite): no extension to install.
+    uuidExtension: 'pgcrypto' as const,
+    logging: ['error' as const],
+  };
+  if (config.DATABASE_URL === undefined) {
+    return { ...common, driver: embeddedPostgresDriver({ dataDir: embeddedDataDir(config.DATA_DIR) }) };
+  }
+  return {
+    ...common,
+    url: config.DATABASE_URL,
+    applicationName: 'aura-authentication-api',
+    poolSize: config.DATABASE_POOL_MAX,
+    connectTimeoutMS: config.DATABASE_CONNECT_TIMEOUT_MS,
+    extra: {
+      // A server-side bound on every statement, and a client-side one for a server that stopped answering.
+      statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      query_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS + 1_000,
+      idle_in_transaction_session_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS * 2,
+      keepAlive: true,
+    },
+  };
+}

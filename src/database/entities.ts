@@ -1,0 +1,5 @@
+import { ApiKey } from 'src/api-keys/api-key.entity';
+import { AuditEvent } from 'src/audit/audit-event.entity';
+
+/** Every TypeORM entity of the service, for the application and the migration CLI alike. */
+export const ENTITIES = [ApiKey, AuditEvent];

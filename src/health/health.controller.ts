@@ -1,0 +1,32 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Access, NoApiKey } from 'src/api-keys/access.decorator';
+import { Tier } from 'src/api-keys/tier';
+import { ApiProblem } from 'src/common/http/api-problem.decorator';
+import { HealthResponseDto, PingResponseDto } from 'src/health/dto/health.dto';
+import { HealthService } from 'src/health/health.service';
+
+@ApiTags('Monitoring')
+@Controller()
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  @Get('healthz')
+  @NoApiKey()
+  @SkipThrottle()
+  @ApiOperation({ summary: 'Health of the service for Kubernetes probes: database reachable, heap within bounds.' })
+  @ApiOkResponse({ type: HealthResponseDto })
+  @ApiProblem(503, 'A check failed; `checks` names it.', ['unhealthy'])
+  getHealth(): Promise<HealthResponseDto> {
+    return this.health.check();
+  }
+
+  @Get('ping')
+  @Access(Tier.Kernel)
+  @ApiOperation({ summary: 'Liveness for Kernel: answers while the service runs.' })
+  @ApiOkResponse({ type: PingResponseDto })
+  ping(): PingResponseDto {
+    return this.health.ping();
+  }
+}
