@@ -52,9 +52,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     this.fallback.onApplicationShutdown();
-    await this.redis.quit().catch(() => undefined);
+    // disconnect(), not quit(): it also stops the reconnection loop when Redis was never reachable.
+    this.redis.disconnect();
   }
 
   /** At most one warning a minute: an outage must not flood the logs. */

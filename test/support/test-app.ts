@@ -1,5 +1,8 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
@@ -55,19 +58,39 @@ export interface TestApp {
 
 let databaseCounter = 0;
 
-/** A fresh database for one test file: a copy of the migrated template on PostgreSQL, or an in-memory PGlite. */
-async function freshDatabaseUrl(): Promise<{ url?: string; drop(): Promise<void> }> {
+export interface TestDatabase {
+  /** Variables that point the service (or the CLI) at this database. */
+  env: Record<string, string | undefined>;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh database: a copy of the migrated template on PostgreSQL, or else an embedded one —
+ * in memory, or in a temporary folder when several processes or contexts must share it (`persistent`).
+ */
+export async function freshDatabase(options: { persistent?: boolean } = {}): Promise<TestDatabase> {
   const template = process.env[TEMPLATE_DATABASE_ENV];
   if (TEST_DATABASE_URL === undefined || template === undefined) {
-    return { url: undefined, drop: () => Promise.resolve() };
+    if (!options.persistent) {
+      return { env: { DATABASE_URL: undefined, DATA_DIR: 'memory://', DATABASE_MIGRATIONS_RUN: 'true' }, drop: () => Promise.resolve() };
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'aura-test-'));
+    return {
+      env: { DATABASE_URL: undefined, DATA_DIR: dir, DATABASE_MIGRATIONS_RUN: 'true' },
+      drop: () => rm(dir, { recursive: true, force: true }),
+    };
   }
   const name = `${template}_f${process.pid}_${++databaseCounter}_${randomBytes(3).toString('hex')}`;
   await withAdminClient((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
   return {
-    url: databaseUrl(TEST_DATABASE_URL, name),
-    drop: () =>
-      withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    env: { DATABASE_URL: databaseUrl(TEST_DATABASE_URL, name), DATABASE_MIGRATIONS_RUN: 'false' },
+    drop: () => withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/** The configuration a test app (or CLI run) gets: test defaults, then the database, then the test's own values. */
+export function testConfig(database: TestDatabase, env: Record<string, string | undefined> = {}): AppConfig {
+  return loadConfig({ ...TEST_ENV, ...database.env, ...env });
 }
 
 /**
@@ -75,13 +98,8 @@ async function freshDatabaseUrl(): Promise<{ url?: string; drop(): Promise<void>
  * Passport strategies are process-wide, so a test file runs one app at a time.
  */
 export async function createTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
-  const database = await freshDatabaseUrl();
-  const config = loadConfig({
-    ...TEST_ENV,
-    DATABASE_URL: database.url,
-    DATABASE_MIGRATIONS_RUN: database.url === undefined ? 'true' : 'false',
-    ...env,
-  });
+  const database = await freshDatabase();
+  const config = testConfig(database, env);
   const logs = new CapturedLogs();
   const app = await createApp({ config, logDestination: logs });
   await app.init();
