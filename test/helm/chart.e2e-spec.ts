@@ -465,6 +465,30 @@ describe('helm chart: values', () => {
     expectValid(r);
   });
 
+  it.each<[string, object]>([
+    ['no ServiceAccount', { serviceAccount: { create: false } }],
+    ['no migration Job', { migration: { enabled: false } }],
+    ['no PDB', { podDisruptionBudget: { enabled: false } }],
+    [
+      'platform-assigned user ids',
+      { podSecurityContext: { runAsUser: null, runAsGroup: null, fsGroup: null } },
+    ],
+    [
+      'egress closed entirely',
+      { networkPolicy: { enabled: true, egress: { enabled: true, allowDns: false } } },
+    ],
+    [
+      'extra env and a tag',
+      {
+        extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=384' }],
+        image: { tag: '1.2.3' },
+      },
+    ],
+  ])('should render valid objects with %s', (_name, values) => {
+    const r = render([requiredSecrets, values]);
+    expectValid(r);
+  });
+
   it('should let the migration Job override a setting with a falsy value, or unset it', () => {
     const r = render([
       requiredSecrets,
