@@ -39,9 +39,10 @@ describe('access matrix', () => {
   function call(method: string, url: string, credential: Credential) {
     const key = keys.get(credential);
     return t.request({
-      method: method as 'GET',
+      method: method,
       url,
-      headers: key === undefined ? {} : credential === Tier.Kernel ? { authorization: `APIKEY ${key}` } : { 'x-api-key': key },
+      headers:
+        key === undefined ? {} : credential === Tier.Kernel ? { authorization: `APIKEY ${key}` } : { 'x-api-key': key },
     });
   }
 
@@ -61,11 +62,14 @@ describe('access matrix', () => {
         } else if (INVALID.includes(credential)) {
           expected = '401 api_key_invalid';
         } else {
-          expected = admitted.includes(credential) || admitted.includes(Tier.Public) ? 'passes' : '403 api_key_tier_forbidden';
+          expected =
+            admitted.includes(credential) || admitted.includes(Tier.Public) ? 'passes' : '403 api_key_tier_forbidden';
         }
         const actual = status === 401 || status === 403 ? `${status} ${response.json().code}` : 'passes';
         verdicts.push(`${route.method} ${route.path} [${credential}] → ${actual}`);
-        expect(`${route.method} ${route.path} [${credential}] → ${actual}`).toBe(`${route.method} ${route.path} [${credential}] → ${expected}`);
+        expect(`${route.method} ${route.path} [${credential}] → ${actual}`).toBe(
+          `${route.method} ${route.path} [${credential}] → ${expected}`,
+        );
         if (status === 401) {
           expect(response.headers['www-authenticate']).toBe('APIKEY realm="aura-authentication-api"');
         }
@@ -95,7 +99,15 @@ describe('access matrix', () => {
 
   it('should count authentication failures by reason', async () => {
     const metrics = (await t.request({ method: 'GET', url: '/metrics' })).body;
-    for (const reason of ['missing', 'malformed', 'unknown', 'revoked', 'expired', 'foreign_environment', 'tier_forbidden']) {
+    for (const reason of [
+      'missing',
+      'malformed',
+      'unknown',
+      'revoked',
+      'expired',
+      'foreign_environment',
+      'tier_forbidden',
+    ]) {
       expect(metrics).toMatch(new RegExp(`auth_failures_total\\{reason="${reason}"\\} [1-9]`));
     }
   });

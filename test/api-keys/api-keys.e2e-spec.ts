@@ -15,7 +15,9 @@ describe('API key verification', () => {
 
     it('should accept both the Kernel header form and X-API-Key', async () => {
       const { key } = await t.createKey(Tier.Public);
-      expect((await t.request({ method: 'GET', url: '/config', headers: { authorization: `APIKEY ${key}` } })).statusCode).toBe(200);
+      expect(
+        (await t.request({ method: 'GET', url: '/config', headers: { authorization: `APIKEY ${key}` } })).statusCode,
+      ).toBe(200);
       expect((await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(key) })).statusCode).toBe(200);
     });
 
@@ -71,8 +73,12 @@ describe('API key verification', () => {
       const rows = await t.query(`SELECT * FROM api_keys WHERE id = $1`, [created.id]);
       expect(JSON.stringify(rows)).not.toContain(created.key.slice(-40));
       expect(rows[0]).toMatchObject({ name: 'aura-bot', tier: 'internal', channel: 'whatsapp' });
-      const audit = await t.query(`SELECT action, details FROM audit_events WHERE details->>'keyId' = $1`, [created.id]);
-      expect(audit).toEqual([{ action: 'api_key.created', details: { keyId: created.id, name: 'aura-bot', tier: 'internal' } }]);
+      const audit = await t.query(`SELECT action, details FROM audit_events WHERE details->>'keyId' = $1`, [
+        created.id,
+      ]);
+      expect(audit).toEqual([
+        { action: 'api_key.created', details: { keyId: created.id, name: 'aura-bot', tier: 'internal' } },
+      ]);
     });
   });
 
@@ -98,10 +104,14 @@ describe('API key verification', () => {
       const rotated = await t.app.get(ApiKeysService).rotate(old.id, 1);
       expect(rotated.key).not.toBe(old.key);
       expect((await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(old.key) })).statusCode).toBe(200);
-      expect((await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(rotated.key) })).statusCode).toBe(200);
+      expect((await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(rotated.key) })).statusCode).toBe(
+        200,
+      );
       await t.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [old.id]);
       expect((await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(old.key) })).statusCode).toBe(401);
-      const [row] = await t.query<{ rotated_from_id: string }>(`SELECT rotated_from_id FROM api_keys WHERE id = $1`, [rotated.id]);
+      const [row] = await t.query<{ rotated_from_id: string }>(`SELECT rotated_from_id FROM api_keys WHERE id = $1`, [
+        rotated.id,
+      ]);
       expect(row.rotated_from_id).toBe(old.id);
     });
 
@@ -127,13 +137,17 @@ describe('rate limiting per API key', () => {
     const first = await t.createKey(Tier.Public);
     const second = await t.createKey(Tier.Public);
     for (let i = 0; i < 3; i++) {
-      expect((await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(first.key) })).statusCode).toBe(200);
+      expect((await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(first.key) })).statusCode).toBe(
+        200,
+      );
     }
     const limited = await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(first.key) });
     expect(limited.statusCode).toBe(429);
     expect(limited.json().code).toBe('rate_limited');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(second.key) })).statusCode).toBe(200);
+    expect((await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(second.key) })).statusCode).toBe(
+      200,
+    );
   });
 
   it('should never rate-limit the health probe', async () => {

@@ -20,7 +20,9 @@ describe('route access declarations', () => {
   });
 
   it('should match the reviewed permission snapshot', () => {
-    const table = registeredRoutes(t).map((route) => `${route.method.padEnd(6)} ${route.path.padEnd(48)} ${route.access}`);
+    const table = registeredRoutes(t).map(
+      (route) => `${route.method.padEnd(6)} ${route.path.padEnd(48)} ${route.access}`,
+    );
     expect(table).toMatchSnapshot();
   });
 

@@ -72,7 +72,10 @@ export async function freshDatabase(options: { persistent?: boolean } = {}): Pro
   const template = process.env[TEMPLATE_DATABASE_ENV];
   if (TEST_DATABASE_URL === undefined || template === undefined) {
     if (!options.persistent) {
-      return { env: { DATABASE_URL: undefined, DATA_DIR: 'memory://', DATABASE_MIGRATIONS_RUN: 'true' }, drop: () => Promise.resolve() };
+      return {
+        env: { DATABASE_URL: undefined, DATA_DIR: 'memory://', DATABASE_MIGRATIONS_RUN: 'true' },
+        drop: () => Promise.resolve(),
+      };
     }
     const dir = await mkdtemp(join(tmpdir(), 'aura-test-'));
     return {
@@ -84,7 +87,8 @@ export async function freshDatabase(options: { persistent?: boolean } = {}): Pro
   await withAdminClient((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
   return {
     env: { DATABASE_URL: databaseUrl(TEST_DATABASE_URL, name), DATABASE_MIGRATIONS_RUN: 'false' },
-    drop: () => withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
 }
 

@@ -5,7 +5,10 @@ import { isDatabaseUnavailable, toProblem } from 'src/common/errors/problem';
 
 describe('toProblem', () => {
   it('should write an AppError as an RFC 9457 document with code and request id', () => {
-    const problem = toProblem(new CommonError(CommonErrorCode.ValidationFailed, 'Invalid input: name.', { errors: [] }), 'r1');
+    const problem = toProblem(
+      new CommonError(CommonErrorCode.ValidationFailed, 'Invalid input: name.', { errors: [] }),
+      'r1',
+    );
     expect(problem).toEqual({
       status: 400,
       headers: {},
@@ -36,7 +39,10 @@ describe('toProblem', () => {
   });
 
   it('should map Fastify body errors that Nest wrapped to their own codes', () => {
-    const cause = Object.assign(new Error('Unexpected token'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 });
+    const cause = Object.assign(new Error('Unexpected token'), {
+      code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+      statusCode: 400,
+    });
     const wrapped = new BadRequestException('Unexpected token', { cause });
     expect(toProblem(wrapped, 'r').body.code).toBe('malformed_json');
     const tooLarge = Object.assign(new Error('too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
@@ -51,9 +57,11 @@ describe('toProblem', () => {
   it('should answer 503 when the database cannot be reached', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     expect(toProblem(refused, 'r')).toMatchObject({ status: 503, body: { code: 'database_unavailable' } });
-    expect(isDatabaseUnavailable(Object.assign(new Error('query failed'), { driverError: Object.assign(new Error('x'), { code: '57P01' }) }))).toBe(
-      true,
-    );
+    expect(
+      isDatabaseUnavailable(
+        Object.assign(new Error('query failed'), { driverError: Object.assign(new Error('x'), { code: '57P01' }) }),
+      ),
+    ).toBe(true);
     expect(isDatabaseUnavailable(new Error('timeout exceeded when trying to connect'))).toBe(true);
     expect(isDatabaseUnavailable(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
   });
