@@ -86,12 +86,18 @@ export class NestPinoLogger implements LoggerService {
     this.write('fatal', message, params);
   }
 
+  /**
+   * Nest calls `(message, ...params, context)`. Structured calls look like
+   * `logger.warn({ err, count }, 'what happened')`: the object becomes the log fields.
+   */
   private write(level: pino.Level, message: unknown, params: unknown[]): void {
-    const context = typeof params[params.length - 1] === 'string' ? (params[params.length - 1] as string) : undefined;
+    const strings = params.filter((param): param is string => typeof param === 'string');
+    const context = typeof params[params.length - 1] === 'string' ? strings.pop() : undefined;
+    const text = strings.join(' ') || undefined;
     if (message instanceof Error) {
-      this.logger[level]({ context, err: message }, message.message);
+      this.logger[level]({ context, err: message }, text ?? message.message);
     } else if (typeof message === 'object' && message !== null) {
-      this.logger[level]({ context, ...message });
+      this.logger[level]({ context, ...message }, text);
     } else {
       this.logger[level]({ context }, String(message));
     }

@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt, startService } from '../support/built-service';
+
+/** `npm start` on a fresh machine: the production build on the embedded database, nothing else. */
+describe('first start on the embedded database', () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    dataDir = await mkdtemp(join(tmpdir(), 'aura-start-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('should become healthy, print one development key per tier once, and keep its data across restarts', async () => {
+    const env = { NODE_ENV: 'development', DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+    const started = Date.now();
+    const first = await startService(env);
+    const bootMs = Date.now() - started;
+    const keys = [...first.output().matchAll(/(internal|kernel|public)\s+(aak_dev_[0-9a-f]{10}_[0-9a-f]{40})/g)];
+    expect(keys.map((match) => match[1])).toEqual(['internal', 'kernel', 'public']);
+    const publicKey = keys[2][2];
+    const config = await fetch(`${first.baseUrl}/config`, { headers: { 'x-api-key': publicKey } });
+    expect(config.status).toBe(200);
+    first.process.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = await startService(env);
+    expect(second.output()).not.toContain('DEVELOPMENT API KEYS');
+    expect((await fetch(`${second.baseUrl}/config`, { headers: { 'x-api-key': publicKey } })).status).toBe(200);
+    second.process.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    console.log(`first start on an empty data folder: healthy after ${bootMs} ms`);
+  });
+
+  it.each([
+    [{ NODE_ENV: 'production' }, 'DATABASE_URL'],
+    [{ PORT: 'eighty' }, 'PORT'],
+  ])('should refuse to start with %j, naming %s', (env, variable) => {
+    const result = spawnSync(process.execPath, ['dist/src/main.js'], {
+      env: { PATH: process.env.PATH, DATA_DIR: 'memory://', ...env },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(variable);
+  });
+});
