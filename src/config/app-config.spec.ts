@@ -20,7 +20,12 @@ describe('loadConfig', () => {
   });
 
   it('should read optional variables, numbers and booleans from strings', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://u@h/d', PORT: '8080', APIKEY_QUERY_PARAM_ENABLED: 'TRUE', REDIS_URL: 'redis://r:6379' });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u@h/d',
+      PORT: '8080',
+      APIKEY_QUERY_PARAM_ENABLED: 'TRUE',
+      REDIS_URL: 'redis://r:6379',
+    });
     expect(config.DATABASE_URL).toBe('postgres://u@h/d');
     expect(config.REDIS_URL).toBe('redis://r:6379');
     expect(config.PORT).toBe(8080);
@@ -33,7 +38,8 @@ describe('loadConfig', () => {
   });
 
   it('should name every invalid variable and never echo its value', () => {
-    const attempt = () => loadConfig({ PORT: 'not-a-port', DATABASE_URL: 'mysql://secret-password@db', APIKEY_QUERY_PARAM_ENABLED: 'yes' });
+    const attempt = () =>
+      loadConfig({ PORT: 'not-a-port', DATABASE_URL: 'mysql://secret-password@db', APIKEY_QUERY_PARAM_ENABLED: 'yes' });
     expect(attempt).toThrow(ConfigError);
     const message = (() => {
       try {
@@ -57,7 +63,39 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...PRODUCTION, [name]: undefined })).toThrow(name);
   });
 
-  it.each(Object.entries(DEVELOPMENT_SECRETS))('should refuse the development value of %s in production', (name, value) => {
-    expect(() => loadConfig({ ...PRODUCTION, [name]: value })).toThrow(name);
+  it.each(Object.entries(DEVELOPMENT_SECRETS))(
+    'should refuse the development value of %s in production',
+    (name, value) => {
+      expect(() => loadConfig({ ...PRODUCTION, [name]: value })).toThrow(name);
+    },
+  );
+
+  it('should refuse a plain http Direct Line URL in production unless it is a loopback host', () => {
+    expect(() => loadConfig({ ...PRODUCTION, DIRECTLINE_BASE_URL: 'http://directline.example.com' })).toThrow(
+      'DIRECTLINE_BASE_URL',
+    );
+    expect(loadConfig({ ...PRODUCTION, DIRECTLINE_BASE_URL: 'http://127.0.0.1:3980' }).DIRECTLINE_BASE_URL).toBe(
+      'http://127.0.0.1:3980',
+    );
+    expect(
+      loadConfig({ ...PRODUCTION, DIRECTLINE_BASE_URL: 'https://europe.directline.botframework.com' }).isProduction,
+    ).toBe(true);
+    expect(loadConfig({ DIRECTLINE_BASE_URL: 'http://directline.example.com' }).DIRECTLINE_BASE_URL).toBe(
+      'http://directline.example.com',
+    );
+  });
+
+  it('should accept comma-separated trusted origins and refuse anything else', () => {
+    expect(
+      loadConfig({ DIRECTLINE_TRUSTED_ORIGINS: 'https://a.example.com, http://localhost:8080' })
+        .DIRECTLINE_TRUSTED_ORIGINS,
+    ).toBe('https://a.example.com, http://localhost:8080');
+    for (const value of [
+      'a.example.com',
+      'https://a.example.com/path',
+      'https://a.example.com,,https://b.example.com',
+    ]) {
+      expect(() => loadConfig({ DIRECTLINE_TRUSTED_ORIGINS: value })).toThrow('DIRECTLINE_TRUSTED_ORIGINS');
+    }
   });
 });

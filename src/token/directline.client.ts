@@ -118,7 +118,8 @@ export class DirectLineClient {
           throw new DirectLineFailure('deadline', 'Direct Line deadline reached before the attempt');
         }
         return this.breaker.execute(
-          () => this.attemptTimeout.execute(({ signal: attemptSignal }) => this.attempt(request, attemptSignal), signal),
+          () =>
+            this.attemptTimeout.execute(({ signal: attemptSignal }) => this.attempt(request, attemptSignal), signal),
           signal,
         );
       }, deadline.signal);
@@ -156,7 +157,13 @@ export class DirectLineClient {
 
   /** One HTTP exchange, body included, under the attempt's signal (its timeout or the deadline). */
   private async attempt<T extends object>(
-    request: { operation: DirectLineOperation; secret: string; body: string; shape: new () => T; deadline: AbortSignal },
+    request: {
+      operation: DirectLineOperation;
+      secret: string;
+      body: string;
+      shape: new () => T;
+      deadline: AbortSignal;
+    },
     signal: AbortSignal,
   ): Promise<T> {
     const started = performance.now();
@@ -273,7 +280,10 @@ function classify(error: unknown, attemptSignal: AbortSignal, deadline: AbortSig
     return new DirectLineFailure('timeout', 'Direct Line attempt timed out');
   }
   const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return new DirectLineFailure('connection', `Direct Line connection failed${typeof cause === 'string' ? ` (${cause})` : ''}`);
+  return new DirectLineFailure(
+    'connection',
+    `Direct Line connection failed${typeof cause === 'string' ? ` (${cause})` : ''}`,
+  );
 }
 
 /** Reads the body as UTF-8 text, refusing more than MAX_BODY_BYTES whatever Content-Length says. */
@@ -286,7 +296,7 @@ async function readBody(response: Response): Promise<string> {
   if (response.body === null) {
     return '';
   }
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

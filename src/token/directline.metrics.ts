@@ -35,12 +35,12 @@ export const directLineMetricProviders = [
   }),
 ];
 
-const STATE_LABELS: Record<CircuitState, string> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half_open',
-  [CircuitState.Isolated]: 'isolated',
-};
+const STATE_LABELS: ReadonlyArray<[CircuitState, string]> = [
+  [CircuitState.Closed, 'closed'],
+  [CircuitState.Open, 'open'],
+  [CircuitState.HalfOpen, 'half_open'],
+  [CircuitState.Isolated, 'isolated'],
+];
 
 @Injectable()
 export class DirectLineMetrics {
@@ -66,8 +66,8 @@ export class DirectLineMetrics {
   }
 
   circuitState(state: CircuitState): void {
-    for (const [value, label] of Object.entries(STATE_LABELS)) {
-      this.circuit.labels(label).set(Number(value) === state ? 1 : 0);
+    for (const [candidate, label] of STATE_LABELS) {
+      this.circuit.labels(label).set(candidate === state ? 1 : 0);
     }
   }
 }

@@ -35,7 +35,7 @@ export class TokenController {
   @Get()
   @Access(Tier.Public)
   @ApiOperation({ summary: 'A Direct Line token to talk to the bot, and its expiration time.' })
-  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiOkResponse({ type: TokenResponseDto, description: 'A Direct Line token.' })
   @ApiDirectLineProblems()
   getToken(@Query() query: TokenQueryDto): Promise<TokenResponseDto> {
     return this.tokens.getToken(query);
@@ -48,7 +48,7 @@ export class TokenController {
       'Starts a Direct Line conversation: its token, WebSocket stream URL, expiration time and the other fields ' +
       'Direct Line returns.',
   })
-  @ApiOkResponse({ type: ConversationTokenResponseDto })
+  @ApiOkResponse({ type: ConversationTokenResponseDto, description: 'A started Direct Line conversation.' })
   @ApiDirectLineProblems()
   getWebSocketToken(@Query() query: TokenQueryDto): Promise<ConversationTokenResponseDto> {
     return this.tokens.getWebSocketToken(query);

@@ -11,7 +11,9 @@ async function main(): Promise<void> {
   console.log(`Direct Line stub listening on ${stub.url}`);
   console.log('Start the service with:');
   console.log(`  DIRECTLINE_BASE_URL=${stub.url} DIRECTLINE_SECRET=${secret} npm start`);
-  console.log(`Make the next calls fail:  curl -X POST ${stub.url}/_stub/fault -d '{"fault":{"kind":"status","status":503}}'`);
+  console.log(
+    `Make the next calls fail:  curl -X POST ${stub.url}/_stub/fault -d '{"fault":{"kind":"status","status":503}}'`,
+  );
   console.log(`Recover:                   curl -X DELETE ${stub.url}/_stub/fault`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

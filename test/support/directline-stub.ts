@@ -50,7 +50,8 @@ const CONTROL_PATH = '/_stub/fault';
 
 export class DirectLineStub {
   readonly calls: DirectLineStubCall[] = [];
-  private fault: { fault: DirectLineFault; remaining: number } | undefined;
+  /** Faults still to play, in order; calls answer normally once it is empty. */
+  private faults: Array<{ fault: DirectLineFault; remaining: number }> = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
 
@@ -85,14 +86,21 @@ export class DirectLineStub {
     return this.calls.filter((call) => call.path === path);
   }
 
-  /** The next `times` calls (all of them by default) fail this way. */
-  fail(fault: DirectLineFault, times = Number.POSITIVE_INFINITY): void {
-    this.fault = { fault, remaining: times };
+  /** The next `times` calls (all of them by default) fail this way, instead of any fault set before. */
+  fail(fault: DirectLineFault, times = Number.POSITIVE_INFINITY): this {
+    this.faults = [{ fault, remaining: times }];
+    return this;
+  }
+
+  /** Once the faults set before are played, the next `times` calls (all by default) fail this way. */
+  thenFail(fault: DirectLineFault, times = Number.POSITIVE_INFINITY): this {
+    this.faults.push({ fault, remaining: times });
+    return this;
   }
 
   /** Answer normally again. */
   recover(): void {
-    this.fault = undefined;
+    this.faults = [];
   }
 
   reset(): void {
@@ -151,15 +159,15 @@ export class DirectLineStub {
   }
 
   private takeFault(): DirectLineFault | undefined {
-    if (this.fault === undefined) {
+    const next = this.faults[0];
+    if (next === undefined) {
       return undefined;
     }
-    const { fault } = this.fault;
-    this.fault.remaining -= 1;
-    if (this.fault.remaining <= 0) {
-      this.fault = undefined;
+    next.remaining -= 1;
+    if (next.remaining <= 0) {
+      this.faults.shift();
     }
-    return fault;
+    return next.fault;
   }
 
   private misbehave(fault: DirectLineFault, request: IncomingMessage, response: ServerResponse): void {
@@ -210,7 +218,10 @@ export class DirectLineStub {
 
 function send(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   response.end(text);
 }
 

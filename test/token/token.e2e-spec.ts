@@ -34,8 +34,11 @@ describe('Direct Line tokens', () => {
   });
   afterEach(() => stub.reset());
   afterAll(async () => {
-    await t.close();
-    await stub.close();
+    try {
+      await t?.close();
+    } finally {
+      await stub?.close();
+    }
   });
 
   const get = (url: string) => t.request({ method: 'GET', url, headers });
@@ -177,7 +180,9 @@ describe('Direct Line tokens', () => {
           .map((line) => JSON.parse(line) as { level: string; message: string })
           .filter((line) => line.level === 'error');
         expect(errors).toEqual([
-          expect.objectContaining({ message: expect.stringContaining(`refused the configured secret (HTTP ${upstreamStatus})`) }),
+          expect.objectContaining({
+            message: expect.stringContaining(`refused the configured secret (HTTP ${upstreamStatus})`),
+          }),
         ]);
       },
     );

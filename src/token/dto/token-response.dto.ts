@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-const TOKEN_EXAMPLE = 'ew0KICAiYWxnIjogIlJTMjU2IiwNCiAgImtpZCI6ICJBT08tZXhGd2puR3lDTEJhOTgwVkxOME1tUTgiLA0KfQ.ew0KfQ.NIQfSRXW';
+const TOKEN_EXAMPLE =
+  'ew0KICAiYWxnIjogIlJTMjU2IiwNCiAgImtpZCI6ICJBT08tZXhGd2puR3lDTEJhOTgwVkxOME1tUTgiLA0KfQ.ew0KfQ.NIQfSRXW';
 
 /** GET /token: a Direct Line token and its lifetime, nothing else. */
 export class TokenResponseDto {
@@ -24,7 +25,8 @@ export class ConversationTokenResponseDto {
 
   @ApiProperty({
     description: 'WebSocket URL streaming the conversation activities.',
-    example: 'wss://directline.botframework.com/v3/directline/conversations/AXCifkJXwYkEjDkxWgA4gw/stream?watermark=&t=ew0K',
+    example:
+      'wss://directline.botframework.com/v3/directline/conversations/AXCifkJXwYkEjDkxWgA4gw/stream?watermark=&t=ew0K',
   })
   streamUrl: string;
 
