@@ -124,6 +124,12 @@ export class DirectLineClient {
         );
       }, deadline.signal);
     } catch (error) {
+      if (error instanceof DirectLineFailure) {
+        this.logger.warn(
+          { operation, kind: error.kind, status: error.status },
+          `Direct Line call failed: ${error.message}`,
+        );
+      }
       throw this.toTokenError(operation, error);
     } finally {
       clearTimeout(deadlineTimer);
@@ -258,7 +264,7 @@ export class DirectLineClient {
       case 'secret_rejected':
         return new TokenError(
           TokenErrorCode.SecretRejected,
-          'Direct Line refused this service’s credentials; the operators have been alerted.',
+          'Direct Line refused this service’s credentials; an operator must fix its configuration.',
         );
       case 'unexpected_status':
         return new TokenError(TokenErrorCode.UnexpectedStatus, 'Direct Line gave an unexpected answer.');

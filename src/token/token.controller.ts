@@ -1,4 +1,4 @@
-import { applyDecorators, Controller, Get, Query } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from 'src/api-keys/access.decorator';
 import { Tier } from 'src/api-keys/tier';
@@ -34,6 +34,7 @@ export class TokenController {
 
   @Get()
   @Access(Tier.Public)
+  @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'A Direct Line token to talk to the bot, and its expiration time.' })
   @ApiOkResponse({ type: TokenResponseDto, description: 'A Direct Line token.' })
   @ApiDirectLineProblems()
@@ -43,6 +44,7 @@ export class TokenController {
 
   @Get('wss')
   @Access(Tier.Public)
+  @Header('cache-control', 'no-store')
   @ApiOperation({
     summary:
       'Starts a Direct Line conversation: its token, WebSocket stream URL, expiration time and the other fields ' +

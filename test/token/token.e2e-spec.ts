@@ -49,6 +49,7 @@ describe('Direct Line tokens', () => {
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({ token: expect.any(String), expires_in: 3600 });
       expect(Object.keys(response.json()).sort()).toEqual(['expires_in', 'token']);
+      expect(response.headers['cache-control']).toBe('no-store');
     });
 
     it('should send the secret as a bearer token and the trusted origins to Direct Line', async () => {
@@ -115,6 +116,7 @@ describe('Direct Line tokens', () => {
         referenceGrammarId: expect.stringMatching(/^[0-9a-f-]{36}$/),
         eTag: 'W/"1"',
       });
+      expect(response.headers['cache-control']).toBe('no-store');
       expect(stubTokenClaims(body.token)).toMatchObject({ conv: body.conversationId, user: 'dl_user.42' });
     });
 
