@@ -125,10 +125,7 @@ export class DirectLineClient {
       }, deadline.signal);
     } catch (error) {
       if (error instanceof DirectLineFailure) {
-        this.logger.warn(
-          { operation, kind: error.kind, status: error.status },
-          `Direct Line call failed: ${error.message}`,
-        );
+        this.logger.warn(`Direct Line ${operation} failed (${error.kind}): ${error.message}`);
       }
       throw this.toTokenError(operation, error);
     } finally {

@@ -246,6 +246,21 @@ describe('Direct Line tokens', () => {
     expect(metrics).toContain('directline_circuit_state{state="open"} 0');
   });
 
+  it('should log why a Direct Line call failed, for the operators', async () => {
+    const before = t.logs.lines.length;
+    stub.fail({ kind: 'status', status: 500 });
+    await get('/token');
+    const warnings = t.logs.lines
+      .slice(before)
+      .map((line) => JSON.parse(line) as { level: string; message?: string })
+      .filter((line) => line.level === 'warn');
+    expect(warnings).toContainEqual(
+      expect.objectContaining({
+        message: 'Direct Line generate_token failed (server_error): Direct Line answered 500',
+      }),
+    );
+  });
+
   it('should never log the Direct Line secret or a token', () => {
     expect(t.logs.text).not.toContain(SECRET);
     expect(t.logs.text).not.toContain('eyJ');
