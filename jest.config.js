@@ -39,7 +39,7 @@ const shared = {
 
 /** @type {import('jest').Config} */
 module.exports = {
-  // Per test and hook: booting an app on a busy 2-core machine can take seconds.
+  // A global option: Jest ignores testTimeout inside a project. E2E hooks boot the app and a database.
   testTimeout: 30000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },

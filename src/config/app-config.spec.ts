@@ -69,4 +69,33 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ ...PRODUCTION, [name]: value })).toThrow(name);
     },
   );
+
+  it('should refuse a plain http Direct Line URL in production unless it is a loopback host', () => {
+    expect(() => loadConfig({ ...PRODUCTION, DIRECTLINE_BASE_URL: 'http://directline.example.com' })).toThrow(
+      'DIRECTLINE_BASE_URL',
+    );
+    expect(loadConfig({ ...PRODUCTION, DIRECTLINE_BASE_URL: 'http://127.0.0.1:3980' }).DIRECTLINE_BASE_URL).toBe(
+      'http://127.0.0.1:3980',
+    );
+    expect(
+      loadConfig({ ...PRODUCTION, DIRECTLINE_BASE_URL: 'https://europe.directline.botframework.com' }).isProduction,
+    ).toBe(true);
+    expect(loadConfig({ DIRECTLINE_BASE_URL: 'http://directline.example.com' }).DIRECTLINE_BASE_URL).toBe(
+      'http://directline.example.com',
+    );
+  });
+
+  it('should accept comma-separated trusted origins and refuse anything else', () => {
+    expect(
+      loadConfig({ DIRECTLINE_TRUSTED_ORIGINS: 'https://a.example.com, http://localhost:8080' })
+        .DIRECTLINE_TRUSTED_ORIGINS,
+    ).toBe('https://a.example.com, http://localhost:8080');
+    for (const value of [
+      'a.example.com',
+      'https://a.example.com/path',
+      'https://a.example.com,,https://b.example.com',
+    ]) {
+      expect(() => loadConfig({ DIRECTLINE_TRUSTED_ORIGINS: value })).toThrow('DIRECTLINE_TRUSTED_ORIGINS');
+    }
+  });
 });

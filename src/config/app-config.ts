@@ -242,7 +242,38 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   @Length(0, 4096)
+  @Matches(/^\s*https?:\/\/[^\s,/]+\s*(,\s*https?:\/\/[^\s,/]+\s*)*$/, {
+    message: 'DIRECTLINE_TRUSTED_ORIGINS must be comma-separated origins such as https://web.example.com',
+  })
   DIRECTLINE_TRUSTED_ORIGINS?: string;
+
+  /** Retries of a failed Direct Line call (connection errors, timeouts, 5xx, 429), within the deadline. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  DIRECTLINE_MAX_RETRIES = 2;
+
+  /** First delay of the jittered exponential backoff between Direct Line attempts, in ms. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  DIRECTLINE_RETRY_INITIAL_DELAY_MS = 100;
+
+  /** Consecutive failed Direct Line attempts that open the circuit breaker (calls then fail fast with 503). */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  DIRECTLINE_BREAKER_THRESHOLD = 5;
+
+  /** How long the open circuit breaker fails fast before it lets one probe call through, in ms. */
+  @EnvInt()
+  @IsInt()
+  @Min(50)
+  @Max(600_000)
+  DIRECTLINE_BREAKER_HALF_OPEN_AFTER_MS = 10_000;
 
   // --- OpenID signing keys ---------------------------------------------------------
 
@@ -328,10 +359,23 @@ function productionProblems(config: AppConfig): string[] {
   if (config.OPENID_SIGNING_KEYS === undefined) {
     problems.push('OPENID_SIGNING_KEYS: is required in production');
   }
+  if (!isTlsOrLoopback(config.DIRECTLINE_BASE_URL)) {
+    problems.push('DIRECTLINE_BASE_URL: must be an https:// URL in production (plain http only to a loopback host)');
+  }
   for (const [name, developmentValue] of Object.entries(DEVELOPMENT_SECRETS)) {
     if (config[name as keyof typeof DEVELOPMENT_SECRETS] === developmentValue) {
       problems.push(`${name}: must be set in production (the development default is refused)`);
     }
   }
   return problems;
+}
+
+/** True for https:// URLs, and for plain http:// to a loopback host (a local sidecar or stub). */
+export function isTlsOrLoopback(url: string): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'https:') {
+    return true;
+  }
+  const host = parsed.hostname;
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }

@@ -17,7 +17,7 @@ export class TcpProxy {
   async start(): Promise<number> {
     this.server = createServer((client) => this.accept(client));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return (this.server!.address() as { port: number }).port;
+    return (this.server.address() as { port: number }).port;
   }
 
   /** Drops every open connection; new ones are reset at once (like a database that went away). */

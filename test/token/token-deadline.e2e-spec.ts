@@ -1,0 +1,61 @@
+import { Tier } from 'src/api-keys/tier';
+import { DirectLineStub } from '../support/directline-stub';
+import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+
+const SECRET = 'stub-directline-secret-deadline';
+
+/** A deadline shorter than one attempt's timeout: the deadline, not the attempt timeout, ends each call. */
+describe('Direct Line overall deadline', () => {
+  let stub: DirectLineStub;
+  let t: TestApp;
+  let headers: Record<string, string>;
+
+  beforeAll(async () => {
+    stub = await DirectLineStub.start({ secret: SECRET });
+    t = await createTestApp({
+      DIRECTLINE_SECRET: SECRET,
+      DIRECTLINE_BASE_URL: stub.url,
+      DIRECTLINE_TIMEOUT_MS: '5000',
+      DIRECTLINE_DEADLINE_MS: '300',
+      DIRECTLINE_MAX_RETRIES: '5',
+    });
+    headers = apiKeyHeader((await t.createKey(Tier.Public)).key);
+  });
+  afterEach(() => stub.reset());
+  afterAll(async () => {
+    try {
+      await t?.close();
+    } finally {
+      await stub?.close();
+    }
+  });
+
+  const get = (url: string) => t.request({ method: 'GET', url, headers });
+
+  it.each(['/token', '/token/wss'])(
+    'should answer %s with 504 when Direct Line hangs past the deadline',
+    async (url) => {
+      stub.fail({ kind: 'hang' });
+      const response = await get(url);
+      expect(response.statusCode).toBe(504);
+      expect(response.json().code).toBe('directline_timeout');
+      expect(stub.calls).toHaveLength(1);
+    },
+  );
+
+  it('should not wait for a Retry-After longer than the deadline', async () => {
+    stub.fail({ kind: 'status', status: 429, retryAfter: '1' });
+    const response = await get('/token');
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('1');
+    expect(stub.calls).toHaveLength(1);
+  });
+
+  it('should answer 502 rather than 504 when the last attempt failed with a 5xx and no time is left to retry', async () => {
+    stub.fail({ kind: 'status', status: 503, retryAfter: '5' });
+    const response = await get('/token');
+    expect(response.statusCode).toBe(502);
+    expect(response.json().code).toBe('directline_unavailable');
+    expect(stub.calls).toHaveLength(1);
+  });
+});
