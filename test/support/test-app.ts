@@ -21,6 +21,8 @@ export const TEST_ENV: Record<string, string> = {
   DATA_DIR: 'memory://',
   PUBLIC_BASE_URL: 'http://aura-auth.test',
   AZURE_STORAGE_SUBDOMAIN: 'auratest',
+  // The app shares the Jest worker's heap, which says nothing about the service's own.
+  HEALTH_HEAP_LIMIT_MB: '8192',
 };
 
 /** Every log line the app wrote, as text, so tests can assert on what leaves the process. */
