@@ -20,7 +20,12 @@ describe('loadConfig', () => {
   });
 
   it('should read optional variables, numbers and booleans from strings', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://u@h/d', PORT: '8080', APIKEY_QUERY_PARAM_ENABLED: 'TRUE', REDIS_URL: 'redis://r:6379' });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u@h/d',
+      PORT: '8080',
+      APIKEY_QUERY_PARAM_ENABLED: 'TRUE',
+      REDIS_URL: 'redis://r:6379',
+    });
     expect(config.DATABASE_URL).toBe('postgres://u@h/d');
     expect(config.REDIS_URL).toBe('redis://r:6379');
     expect(config.PORT).toBe(8080);
@@ -33,7 +38,8 @@ describe('loadConfig', () => {
   });
 
   it('should name every invalid variable and never echo its value', () => {
-    const attempt = () => loadConfig({ PORT: 'not-a-port', DATABASE_URL: 'mysql://secret-password@db', APIKEY_QUERY_PARAM_ENABLED: 'yes' });
+    const attempt = () =>
+      loadConfig({ PORT: 'not-a-port', DATABASE_URL: 'mysql://secret-password@db', APIKEY_QUERY_PARAM_ENABLED: 'yes' });
     expect(attempt).toThrow(ConfigError);
     const message = (() => {
       try {
@@ -57,7 +63,25 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...PRODUCTION, [name]: undefined })).toThrow(name);
   });
 
-  it.each(Object.entries(DEVELOPMENT_SECRETS))('should refuse the development value of %s in production', (name, value) => {
-    expect(() => loadConfig({ ...PRODUCTION, [name]: value })).toThrow(name);
+  it('should start in production with the signing keys in a mounted file', () => {
+    const config = loadConfig({
+      ...PRODUCTION,
+      OPENID_SIGNING_KEYS: undefined,
+      OPENID_SIGNING_KEYS_FILE: '/etc/aura/keys.json',
+    });
+    expect(config.OPENID_SIGNING_KEYS_FILE).toBe('/etc/aura/keys.json');
   });
+
+  it('should refuse signing keys both inline and from a file', () => {
+    expect(() => loadConfig({ OPENID_SIGNING_KEYS: '[]', OPENID_SIGNING_KEYS_FILE: '/etc/aura/keys.json' })).toThrow(
+      'set either OPENID_SIGNING_KEYS or OPENID_SIGNING_KEYS_FILE, not both',
+    );
+  });
+
+  it.each(Object.entries(DEVELOPMENT_SECRETS))(
+    'should refuse the development value of %s in production',
+    (name, value) => {
+      expect(() => loadConfig({ ...PRODUCTION, [name]: value })).toThrow(name);
+    },
+  );
 });

@@ -91,7 +91,9 @@ export class NestPinoLogger implements LoggerService {
     if (message instanceof Error) {
       this.logger[level]({ context, err: message }, message.message);
     } else if (typeof message === 'object' && message !== null) {
-      this.logger[level]({ context, ...message });
+      // logger.warn({ fields }, 'text') arrives as (fields, 'text', context).
+      const text = params.length > 1 && typeof params[0] === 'string' ? params[0] : undefined;
+      this.logger[level]({ context, ...message }, text);
     } else {
       this.logger[level]({ context }, String(message));
     }
