@@ -27,7 +27,7 @@ export class OpenIdController {
   @ApiOperation({
     summary: 'OpenID discovery document of the aura-groot/aura-bot issuer; `jwks_uri` names the key set.',
   })
-  @ApiOkResponse({ type: OpenIdConfigurationResponseDto })
+  @ApiOkResponse({ type: OpenIdConfigurationResponseDto, description: 'The discovery document.' })
   getOpenIdConfiguration(): OpenIdConfigurationResponseDto {
     return this.openId.getConfiguration();
   }
@@ -39,7 +39,7 @@ export class OpenIdController {
       'Public keys that verify tokens signed for aura-groot/aura-bot (JWKS): the active key, the next one and retired ones.',
   })
   @ApiHeader({ name: 'If-None-Match', required: false, description: 'ETag of a copy the client holds.' })
-  @ApiOkResponse({ type: JwksResponseDto, headers: CACHE_HEADERS })
+  @ApiOkResponse({ type: JwksResponseDto, description: 'The key set (JWKS).', headers: CACHE_HEADERS })
   @ApiResponse({ status: 304, description: 'The key set has not changed since the ETag sent.', headers: CACHE_HEADERS })
   getJwks(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
     const response = this.openId.getJwks(ifNoneMatch);
