@@ -6,16 +6,16 @@ import { ifNoneMatchMatches, strongEntityTag } from 'src/openid/entity-tag';
 import { KeysService } from 'src/openid/keys.service';
 import { issuerUrl, OPENID_PATHS, publicUrl } from 'src/openid/openid-urls';
 
-/** A response written as is: status, headers and an already serialised body. */
+/** A response written as is: status, headers and the body's bytes, ready for the socket. */
 export interface PreparedResponse {
   statusCode: 200 | 304;
   headers: Readonly<Record<string, string>>;
-  body: string | undefined;
+  body: Buffer | undefined;
 }
 
 /**
  * The discovery document and the JWKS. Keys only change with a restart, so both are built once
- * at boot: serving the JWKS costs no crypto, no serialisation and no hashing.
+ * at boot: serving the JWKS costs no crypto, no serialisation, no encoding and no hashing.
  */
 @Injectable()
 export class OpenIdService {
@@ -41,7 +41,7 @@ export class OpenIdService {
     this.jwks = Object.freeze({
       statusCode: 200,
       headers: Object.freeze({ ...validators, 'content-type': 'application/json; charset=utf-8' }),
-      body,
+      body: Buffer.from(body, 'utf8'),
     });
     // RFC 9110 §15.4.5: a 304 repeats ETag and Cache-Control, and has no body.
     this.jwksNotModified = Object.freeze({ statusCode: 304, headers: Object.freeze(validators), body: undefined });

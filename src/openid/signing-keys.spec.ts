@@ -68,7 +68,7 @@ async function parseError(json: string): Promise<SigningKeyConfigError> {
 /** The JWKS exactly as the service serves it. */
 function servedJwks(keys: SigningKey[]): { body: string; keys: Record<string, unknown>[] } {
   const config = loadConfig({ PUBLIC_BASE_URL: 'https://aura.example.com' });
-  const body = new OpenIdService(new KeysService(keys, config), config).getJwks(undefined).body as string;
+  const body = new OpenIdService(new KeysService(keys, config), config).getJwks(undefined).body!.toString('utf8');
   return { body, keys: (JSON.parse(body) as { keys: Record<string, unknown>[] }).keys };
 }
 
