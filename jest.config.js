@@ -47,7 +47,8 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 30000,
     },
   ],
+  // A global option only (Jest ignores it inside a project): e2e hooks boot whole apps, slow on a busy machine.
+  testTimeout: 30000,
 };

@@ -37,6 +37,9 @@ export async function startForwardingProxy(): Promise<ForwardingProxy> {
     upstream.on('error', () => outgoing.writeHead(502).end());
     incoming.pipe(upstream);
   });
+  // Idle client connections stay open until close(): a server-side idle timeout races with clients reusing the
+  // connection after a slow app boot ("other side closed").
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
