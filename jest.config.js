@@ -51,4 +51,6 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
   ],
+  // A global option only (Jest ignores it inside a project): e2e hooks boot whole apps, slow on a busy machine.
+  testTimeout: 30000,
 };

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { runApiKeysCommand } from 'src/cli/api-keys.command';
 import { runMigrationsCommand } from 'src/cli/migrations.command';
 import { runOpenApiCommand } from 'src/cli/openapi.command';
+import { runOpenIdCommand } from 'src/cli/openid.command';
 import { loadConfig } from 'src/config/app-config';
 
 const USAGE = `Usage: node dist/src/cli/main.js <command> [options]   (or: npm run cli -- <command> [options])
@@ -13,6 +14,8 @@ const USAGE = `Usage: node dist/src/cli/main.js <command> [options]   (or: npm r
   api-keys rotate <id|prefix> [--grace-hours <h>] [--json]     (default grace: 24 h)
   migrations run | revert | show
   openapi [--out <file>] [--check]
+  openid generate-key [--alg ES256] [--state published|active|retired] [--kid <kid>]
+      prints a new private signing key as an OPENID_SIGNING_KEYS entry (default state: published)
 
 Configuration comes from the same environment variables as the service (DATABASE_URL, …).`;
 
@@ -31,6 +34,9 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       out: { type: 'string' },
       check: { type: 'boolean' },
+      alg: { type: 'string' },
+      state: { type: 'string' },
+      kid: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -46,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       return runMigrationsCommand(loadConfig(), action);
     case 'openapi':
       return runOpenApiCommand(values);
+    case 'openid':
+      return runOpenIdCommand(action, values);
     default:
       console.error(`Unknown command: ${group}\n\n${USAGE}`);
       return 2;

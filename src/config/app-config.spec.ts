@@ -63,13 +63,6 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...PRODUCTION, [name]: undefined })).toThrow(name);
   });
 
-  it.each(Object.entries(DEVELOPMENT_SECRETS))(
-    'should refuse the development value of %s in production',
-    (name, value) => {
-      expect(() => loadConfig({ ...PRODUCTION, [name]: value })).toThrow(name);
-    },
-  );
-
   it('should refuse a plain http Direct Line URL in production unless it is a loopback host', () => {
     expect(() => loadConfig({ ...PRODUCTION, DIRECTLINE_BASE_URL: 'http://directline.example.com' })).toThrow(
       'DIRECTLINE_BASE_URL',
@@ -98,4 +91,26 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ DIRECTLINE_TRUSTED_ORIGINS: value })).toThrow('DIRECTLINE_TRUSTED_ORIGINS');
     }
   });
+
+  it('should start in production with the signing keys in a mounted file', () => {
+    const config = loadConfig({
+      ...PRODUCTION,
+      OPENID_SIGNING_KEYS: undefined,
+      OPENID_SIGNING_KEYS_FILE: '/etc/aura/keys.json',
+    });
+    expect(config.OPENID_SIGNING_KEYS_FILE).toBe('/etc/aura/keys.json');
+  });
+
+  it('should refuse signing keys both inline and from a file', () => {
+    expect(() => loadConfig({ OPENID_SIGNING_KEYS: '[]', OPENID_SIGNING_KEYS_FILE: '/etc/aura/keys.json' })).toThrow(
+      'set either OPENID_SIGNING_KEYS or OPENID_SIGNING_KEYS_FILE, not both',
+    );
+  });
+
+  it.each(Object.entries(DEVELOPMENT_SECRETS))(
+    'should refuse the development value of %s in production',
+    (name, value) => {
+      expect(() => loadConfig({ ...PRODUCTION, [name]: value })).toThrow(name);
+    },
+  );
 });

@@ -287,6 +287,12 @@ export class AppConfig {
   @Length(2, 1_000_000)
   OPENID_SIGNING_KEYS?: string;
 
+  /** Path of a file holding the same JSON as OPENID_SIGNING_KEYS (a mounted Kubernetes Secret); set one or the other. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096)
+  OPENID_SIGNING_KEYS_FILE?: string;
+
   /** Cache-Control max-age of the JWKS, in seconds. */
   @EnvInt()
   @IsInt()
@@ -341,6 +347,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const problems = validateSync(config, { forbidUnknownValues: true }).map(
     (error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`,
   );
+  if (config.OPENID_SIGNING_KEYS !== undefined && config.OPENID_SIGNING_KEYS_FILE !== undefined) {
+    problems.push('OPENID_SIGNING_KEYS_FILE: set either OPENID_SIGNING_KEYS or OPENID_SIGNING_KEYS_FILE, not both');
+  }
   problems.push(...productionProblems(config));
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -356,8 +365,8 @@ function productionProblems(config: AppConfig): string[] {
   if (config.isEmbeddedDatabase) {
     problems.push('DATABASE_URL: is required in production (the embedded database is for development only)');
   }
-  if (config.OPENID_SIGNING_KEYS === undefined) {
-    problems.push('OPENID_SIGNING_KEYS: is required in production');
+  if (config.OPENID_SIGNING_KEYS === undefined && config.OPENID_SIGNING_KEYS_FILE === undefined) {
+    problems.push('OPENID_SIGNING_KEYS: is required in production (or OPENID_SIGNING_KEYS_FILE)');
   }
   if (!isTlsOrLoopback(config.DIRECTLINE_BASE_URL)) {
     problems.push('DIRECTLINE_BASE_URL: must be an https:// URL in production (plain http only to a loopback host)');

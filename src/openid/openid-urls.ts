@@ -1,0 +1,17 @@
+import type { AppConfig } from 'src/config/app-config';
+
+/** Route paths of the OpenID controller, relative to the service root. */
+export const OPENID_PATHS = {
+  issuer: '/openid/issuer',
+  jwks: '/openid/jwk',
+} as const;
+
+/** The external URL of a path of this service, as verifiers outside the cluster reach it. */
+export function publicUrl(config: AppConfig, path: string): string {
+  return config.PUBLIC_BASE_URL.replace(/\/+$/, '') + path;
+}
+
+/** `iss` of every token this service signs; the discovery document lives at issuer + /.well-known/openid-configuration. */
+export function issuerUrl(config: AppConfig): string {
+  return publicUrl(config, OPENID_PATHS.issuer);
+}
