@@ -1,0 +1,116 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/**
+ * The sealed callback parameter, version 1:
+ *
+ *   v1.<kid>.<iv>.<ciphertext>.<tag>
+ *
+ * AES-256-GCM; iv (12 bytes), ciphertext and tag (16 bytes) in base64url without padding; kid names
+ * the key ([A-Za-z0-9_-]{1,32}). The additional authenticated data is `aura-callback:v1:<purpose>:<kid>`,
+ * so a token sealed for one purpose (login, logout) fails authentication on the other path, and its
+ * kid cannot be swapped. The plaintext is the UTF-8 JSON payload.
+ */
+export enum CallbackPurpose {
+  Login = 'login',
+  Logout = 'logout',
+}
+
+export const CALLBACK_PURPOSES = [CallbackPurpose.Login, CallbackPurpose.Logout] as const;
+
+const VERSION = 'v1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+/** Longer than any legitimate payload; bounds the work an attacker can ask for. */
+export const MAX_SEALED_LENGTH = 4096;
+const STRUCTURE = /^v1\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{1,4000})\.([A-Za-z0-9_-]{22})$/;
+
+export type OpenResult =
+  | { ok: true; purpose: CallbackPurpose; plaintext: string }
+  | { ok: false; reason: 'malformed' | 'unknown_key' | 'invalid' | 'wrong_purpose' };
+
+export interface CipherKey {
+  kid: string;
+  key: Buffer;
+}
+
+/** Parses CALLBACK_CIPHER_KEYS (`kid:base64key,…`); the first key seals, every key opens. */
+export function parseCipherKeys(text: string): CipherKey[] {
+  return text.split(',').map((pair) => {
+    const [kid, encoded] = pair.trim().split(':');
+    const key = Buffer.from(encoded, encoded.includes('+') || encoded.includes('/') ? 'base64' : 'base64url');
+    if (key.length !== KEY_BYTES) {
+      throw new Error(`CALLBACK_CIPHER_KEYS: key "${kid}" must be ${KEY_BYTES} bytes`);
+    }
+    return { kid, key };
+  });
+}
+
+function aad(purpose: CallbackPurpose, kid: string): Buffer {
+  return Buffer.from(`aura-callback:${VERSION}:${purpose}:${kid}`, 'utf8');
+}
+
+export class CallbackCipher {
+  private readonly keys: Map<string, Buffer>;
+  private readonly sealing: CipherKey;
+
+  constructor(keys: CipherKey[]) {
+    this.sealing = keys[0];
+    this.keys = new Map(keys.map(({ kid, key }) => [kid, key]));
+  }
+
+  seal(purpose: CallbackPurpose, plaintext: string): string {
+    const { kid, key } = this.sealing;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES }).setAAD(aad(purpose, kid));
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return [VERSION, kid, iv, ciphertext, cipher.getAuthTag()]
+      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+      .join('.');
+  }
+
+  /** Checks in an order that leaks nothing: structure, key id, then authentication (for the expected purpose). */
+  open(sealed: string, expected: CallbackPurpose): OpenResult {
+    const match = sealed.length <= MAX_SEALED_LENGTH ? STRUCTURE.exec(sealed) : null;
+    if (match === null) {
+      return { ok: false, reason: 'malformed' };
+    }
+    const [, kid, iv, ciphertext, tag] = match;
+    const parts = [iv, ciphertext, tag].map((part) => Buffer.from(part, 'base64url'));
+    // Only the canonical encoding: unused trailing bits would give one token many spellings.
+    if (parts.some((bytes, i) => bytes.toString('base64url') !== [iv, ciphertext, tag][i])) {
+      return { ok: false, reason: 'malformed' };
+    }
+    const key = this.keys.get(kid);
+    if (key === undefined) {
+      return { ok: false, reason: 'unknown_key' };
+    }
+    const plaintext = decrypt(key, kid, expected, parts);
+    if (plaintext !== undefined) {
+      return { ok: true, purpose: expected, plaintext };
+    }
+    // Tell a token meant for the other path from a forged one: authentic under the other purpose.
+    const other = expected === CallbackPurpose.Login ? CallbackPurpose.Logout : CallbackPurpose.Login;
+    return decrypt(key, kid, other, parts) === undefined
+      ? { ok: false, reason: 'invalid' }
+      : { ok: false, reason: 'wrong_purpose' };
+  }
+}
+
+function decrypt(
+  key: Buffer,
+  kid: string,
+  purpose: CallbackPurpose,
+  [iv, ciphertext, tag]: Buffer[],
+): string | undefined {
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
+    return undefined;
+  }
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES }).setAAD(aad(purpose, kid));
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
