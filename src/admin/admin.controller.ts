@@ -23,13 +23,12 @@ export class AdminController {
   })
   @ApiParam({
     name: PHONE_NUMBER_PARAM,
-    description: 'Phone number: E.164 (`+34600000000`), with 00 prefix, or national in the default region; URL-encoded.',
+    description:
+      'Phone number: E.164 (`+34600000000`), with 00 prefix, or national in the default region; URL-encoded.',
     example: '+34600000000',
   })
-  @ApiOkResponse({ type: ErasureResponseDto })
-  @ApiProblem(400, 'Not a valid phone number; `errors` names `phone_number` (never its value).', [
-    'validation_failed',
-  ])
+  @ApiOkResponse({ description: 'How many records were erased.', type: ErasureResponseDto })
+  @ApiProblem(400, 'Not a valid phone number; `errors` names `phone_number` (never its value).', ['validation_failed'])
   deleteUsersByPhoneNumber(
     @Param(PHONE_NUMBER_PARAM) phoneNumber: string,
     @CallerContext() caller: Caller,

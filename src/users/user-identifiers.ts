@@ -30,7 +30,11 @@ export interface DerivedIdentifiers {
  * when known, so the same person gets the same values in every channel; otherwise from the channel
  * and the auraId, stable for that user in that channel.
  */
-export function deriveIdentifiers(source: { phoneNumber?: string | null; channel: string; auraId: string }): DerivedIdentifiers {
+export function deriveIdentifiers(source: {
+  phoneNumber?: string | null;
+  channel: string;
+  auraId: string;
+}): DerivedIdentifiers {
   const name =
     source.phoneNumber === undefined || source.phoneNumber === null
       ? `aura:${source.channel}:${source.auraId}`

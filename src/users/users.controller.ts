@@ -20,12 +20,13 @@ import { type GetOrCreateOutcome, UsersService } from 'src/users/users.service';
 
 const AURA_ID_PARAM = {
   name: 'auraId',
-  description: 'The user\'s auraId (URL-safe, at most 128 characters).',
+  description: "The user's auraId (URL-safe, at most 128 characters).",
   example: 'q3Xv9kR2mT8wYp1LzN4bC6dF0gH5jK7s',
 };
 
 const VALIDATION_PROBLEM = 'Invalid input; `errors` names each bad field.';
-const CHANNEL_FORBIDDEN = 'Wrong tier, or an API key bound to another channel than the user or channel asked for.';
+const CHANNEL_FORBIDDEN =
+  'Refused: wrong tier for this route, or a key bound to another channel than the user or channel of the request.';
 const FORBIDDEN_CODES = ['api_key_tier_forbidden', 'api_key_channel_forbidden'];
 
 /** 201 when the record was created, 200 when an existing one is returned. */
@@ -69,7 +70,7 @@ export class UsersController {
     description: 'The auraIdGlobal.',
     example: '3f1d9c2a-7b4e-5a61-9c0d-2e8f4b6a1c35',
   })
-  @ApiOkResponse({ type: LastAuraIdResponseDto })
+  @ApiOkResponse({ description: 'The last valid auraId.', type: LastAuraIdResponseDto })
   @ApiProblem(400, VALIDATION_PROBLEM, ['validation_failed'])
   @ApiProblem(404, 'No valid auraId of that auraIdGlobal in the channel.', ['aura_id_global_not_found'])
   getLastAuraId(
@@ -137,7 +138,7 @@ export class UsersController {
     summary: 'Get and validate a user: 404 means anonymous (no record) or expired.',
   })
   @ApiParam(AURA_ID_PARAM)
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOkResponse({ description: 'The user, valid.', type: UserResponseDto })
   @ApiProblem(400, VALIDATION_PROBLEM, ['validation_failed'])
   @ApiProblem(404, '`user_not_found`: anonymous user (no record); `user_expired`: the record is no longer valid.', [
     'user_not_found',

@@ -167,7 +167,10 @@ WHERE aura_id_global = $1 AND channel = $2 AND expires_at > now()
 ORDER BY created_at DESC, aura_id DESC
 LIMIT 1`;
 
-const ERASE_BY_PHONE_NUMBER = `DELETE FROM aura_users WHERE phone_number = $1 RETURNING aura_id, channel`;
+/** A bare DELETE would come back from TypeORM as [rows, count]; a CTE keeps the result a plain row list. */
+const ERASE_BY_PHONE_NUMBER = `
+WITH erased AS (DELETE FROM aura_users WHERE phone_number = $1 RETURNING aura_id, channel)
+SELECT aura_id, channel FROM erased`;
 
 /**
  * One batch of the sweep. SKIP LOCKED lets several replicas sweep at once without waiting on
@@ -260,10 +263,10 @@ export class UsersRepository {
 
   /** Deletes the record of that auraId; with `channel`, only if it belongs to that channel. */
   async deleteByAuraId(auraId: string, channel: string | null, manager: EntityManager): Promise<DeletedUser> {
-    const rows: { channel: string; user_type: UserType; deleted: boolean }[] = await manager.query(
-      DELETE_BY_AURA_ID,
-      [auraId, channel],
-    );
+    const rows: { channel: string; user_type: UserType; deleted: boolean }[] = await manager.query(DELETE_BY_AURA_ID, [
+      auraId,
+      channel,
+    ]);
     const row = rows[0];
     return row === undefined
       ? { channel: null, userType: null, deleted: false }

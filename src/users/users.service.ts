@@ -181,14 +181,15 @@ export class UsersService {
   }
 
   /** The most recently created, still valid auraId of that auraIdGlobal in the channel. */
-  async getLastAuraId(auraIdGlobal: string, requestedChannel: string | undefined, caller: Caller): Promise<LastAuraIdResponseDto> {
+  async getLastAuraId(
+    auraIdGlobal: string,
+    requestedChannel: string | undefined,
+    caller: Caller,
+  ): Promise<LastAuraIdResponseDto> {
     const channel = this.channels.resolve(caller, requestedChannel);
     const row = await this.users.findLastValidAuraId(auraIdGlobal, channel);
     if (row === undefined) {
-      throw new UsersError(
-        UsersErrorCode.AuraIdGlobalNotFound,
-        'No valid auraId of that auraIdGlobal in the channel.',
-      );
+      throw new UsersError(UsersErrorCode.AuraIdGlobalNotFound, 'No valid auraId of that auraIdGlobal in the channel.');
     }
     return toLastAuraIdResponse(row);
   }
@@ -208,7 +209,9 @@ export class UsersService {
         return { created: outcome.created, user: toUserResponse(outcome.user) };
       }
     }
-    throw new Error(`get-or-create found neither a row to return nor one to create after ${GET_OR_CREATE_ATTEMPTS} tries`);
+    throw new Error(
+      `get-or-create found neither a row to return nor one to create after ${GET_OR_CREATE_ATTEMPTS} tries`,
+    );
   }
 
   private optionalPhoneNumber(text: string | undefined, field: string): string | null {

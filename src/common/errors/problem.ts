@@ -103,7 +103,8 @@ function asAppError(error: unknown): AppError | undefined {
     return new CommonError(CommonErrorCode.RateLimited, 'Too many requests for this API key; retry later.');
   }
   if (error instanceof HttpException) {
-    return fromHttpStatus(error.getStatus());
+    // Nest wraps Fastify's request errors (invalid JSON, media type, size) in an HttpException.
+    return isFastifyClientError(error.cause) ? fromFastifyError(error.cause) : fromHttpStatus(error.getStatus());
   }
   if (isFastifyClientError(error)) {
     return fromFastifyError(error);

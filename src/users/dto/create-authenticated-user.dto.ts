@@ -60,7 +60,11 @@ export class AuthenticationContextDto {
   @IsPhoneNumberText()
   phoneNumber?: string;
 
-  @ApiPropertyOptional({ description: 'Subscription type.', enum: SubscriptionType, example: SubscriptionType.Postpaid })
+  @ApiPropertyOptional({
+    description: 'Subscription type.',
+    enum: SubscriptionType,
+    example: SubscriptionType.Postpaid,
+  })
   @IsOptional()
   @IsSubscriptionType()
   subscriptionType?: SubscriptionType;
@@ -101,7 +105,8 @@ export class AuthenticationContextDto {
   purposes?: string[];
 
   @ApiPropertyOptional({
-    description: 'End of validity of the session (ISO 8601); the record expires then. The configured TTL applies when absent.',
+    description:
+      'End of validity of the session (ISO 8601); the record expires then. The configured TTL applies when absent.',
     example: '2026-12-31T23:59:59Z',
   })
   @IsOptional()

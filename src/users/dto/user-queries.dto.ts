@@ -1,15 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import { SubscriptionType } from 'src/users/user.entity';
-import {
-  IsChannel,
-  IsIdentifier,
-  IsPhoneNumberText,
-  IsSubscriptionType,
-  IsTimestamp,
-} from 'src/users/dto/user-fields';
+import { IsChannel, IsIdentifier, IsPhoneNumberText, IsSubscriptionType, IsTimestamp } from 'src/users/dto/user-fields';
 
-const CHANNEL_DESCRIPTION = "Channel of the user; defaults to the API key's bound channel (required when the key has none).";
+const CHANNEL_DESCRIPTION =
+  "Channel of the user; defaults to the API key's bound channel (required when the key has none).";
 
 /** `GET /users/aura-id`: the Kernel data that identifies an authenticated user of a channel. */
 export class GetOrCreateUserQueryDto {

@@ -11,7 +11,8 @@ export class UserResponseDto {
   auraId: string;
 
   @ApiProperty({
-    description: 'The same person across channels: from Kernel, or derived from the phone number for identifiable users.',
+    description:
+      'The same person across channels: from Kernel, or derived from the phone number for identifiable users.',
     example: AURA_ID_GLOBAL_EXAMPLE,
   })
   auraIdGlobal: string;
@@ -53,7 +54,8 @@ export class UserResponseDto {
   authorizationId: string | null;
 
   @ApiProperty({
-    description: "Kernel's authentication context as received at login (LoA, scopes, purposes, expiry and other Kernel fields).",
+    description:
+      "Kernel's authentication context as received at login (LoA, scopes, purposes, expiry and other Kernel fields).",
     nullable: true,
     type: 'object',
     additionalProperties: true,
@@ -115,5 +117,10 @@ export function toUserResponse(row: UserRow): UserResponseDto {
 }
 
 export function toLastAuraIdResponse(row: LastValidAuraId): LastAuraIdResponseDto {
-  return { auraId: row.aura_id, auraIdGlobal: row.aura_id_global, channel: row.channel, expiresAt: iso(row.expires_at) };
+  return {
+    auraId: row.aura_id,
+    auraIdGlobal: row.aura_id_global,
+    channel: row.channel,
+    expiresAt: iso(row.expires_at),
+  };
 }
