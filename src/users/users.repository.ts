@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { AppConfig } from 'src/config/app-config';
 import { type SubscriptionType, UserType } from 'src/users/user.entity';
 
 /** A user as read from `aura_users`: the columns a response needs, nothing else. */
@@ -76,6 +79,11 @@ export interface LastValidAuraId {
 const UNIQUE_VIOLATION = '23505';
 const AUTHORIZATION_CONSTRAINT = 'uq_aura_users_channel_user_authorization';
 
+/*
+ * Statements that change rows and return them are wrapped as `WITH … SELECT`: TypeORM answers a bare
+ * UPDATE or DELETE with [rows, count] instead of the rows.
+ */
+
 const COLUMNS = `aura_id, aura_id_global, user_id, channel, user_type, subscription_type, phone_number,
   authorization_id, authentication_context, created_at, updated_at, expires_at`;
 
@@ -83,59 +91,95 @@ const COLUMNS = `aura_id, aura_id_global, user_id, channel, user_type, subscript
 const EXPIRY = (expiresAt: string, ttlDays: string) =>
   `COALESCE(${expiresAt}::timestamptz, now() + make_interval(days => ${ttlDays}::int))`;
 
-const FIND_BY_AURA_ID = `SELECT ${COLUMNS}, expires_at <= now() AS expired FROM aura_users WHERE aura_id = $1`;
+/**
+ * A SQL statement of the hot paths. On PostgreSQL it runs as a named prepared statement straight on the
+ * pool (planned once per connection: planning these statements costs more than running them); on the
+ * embedded database through TypeORM, which serialises access to its single connection.
+ */
+interface Statement {
+  name: string;
+  text: string;
+}
+
+const FIND_BY_AURA_ID: Statement = {
+  name: 'users_find_by_aura_id',
+  text: `SELECT ${COLUMNS}, expires_at <= now() AS expired FROM aura_users WHERE aura_id = $1`,
+};
 
 /**
- * Get-or-create of a Kernel-authenticated user, keyed by channel + Kernel user + authorization: the
- * insert either creates the record, replaces an expired one (new auraId), or leaves a valid one that the
- * second branch returns. A row inserted concurrently after this statement's snapshot is invisible to the
- * second branch: the statement then returns nothing and the caller runs it again.
+ * Get-or-create of a Kernel-authenticated user, keyed by channel + Kernel user + authorization. When the
+ * record exists the insert does nothing (and writes nothing): the second branch returns it, with whether
+ * it has expired. A row inserted concurrently after this statement's snapshot is invisible to the second
+ * branch: the statement then returns nothing and the caller runs it again.
  */
-const GET_OR_CREATE_KERNEL_USER = `
+const GET_OR_CREATE_KERNEL_USER: Statement = {
+  name: 'users_get_or_create_kernel_user',
+  text: `
 WITH inserted AS (
-  INSERT INTO aura_users AS u (aura_id, aura_id_global, user_id, channel, user_type, subscription_type,
+  INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, subscription_type,
     phone_number, authorization_id, expires_at)
   VALUES ($1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, ${EXPIRY('$8', '$9')})
-  ON CONFLICT (channel, user_id, authorization_id) DO UPDATE SET
-    aura_id = EXCLUDED.aura_id, aura_id_global = EXCLUDED.aura_id_global, user_type = EXCLUDED.user_type,
-    subscription_type = EXCLUDED.subscription_type, phone_number = EXCLUDED.phone_number,
-    authentication_context = NULL, device_id = NULL, created_at = now(), updated_at = now(),
-    expires_at = EXCLUDED.expires_at
-  WHERE u.expires_at <= now()
+  ON CONFLICT (channel, user_id, authorization_id) DO NOTHING
   RETURNING ${COLUMNS}
 )
-SELECT ${COLUMNS}, true AS created FROM inserted
+SELECT ${COLUMNS}, true AS created, false AS expired FROM inserted
 UNION ALL
-SELECT ${COLUMNS}, false AS created FROM aura_users
-WHERE channel = $4 AND user_id = $3 AND authorization_id = $7 AND expires_at > now()
-  AND NOT EXISTS (SELECT 1 FROM inserted)`;
+SELECT ${COLUMNS}, false AS created, expires_at <= now() AS expired FROM aura_users
+WHERE channel = $4 AND user_id = $3 AND authorization_id = $7 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+};
 
-/**
- * Get-or-create of an identifiable user with a given auraId: created, or an expired record of the same
- * channel replaced, or the existing record returned as it is (whatever its channel: the caller decides).
- */
-const GET_OR_CREATE_IDENTIFIABLE_USER = `
-WITH inserted AS (
-  INSERT INTO aura_users AS u (aura_id, aura_id_global, user_id, channel, user_type, phone_number, expires_at)
-  VALUES ($1, $2, $3, $4, '${UserType.Identifiable}', $5, ${EXPIRY('NULL', '$6')})
-  ON CONFLICT (aura_id) DO UPDATE SET
-    aura_id_global = EXCLUDED.aura_id_global, user_id = EXCLUDED.user_id, user_type = EXCLUDED.user_type,
-    subscription_type = NULL, phone_number = EXCLUDED.phone_number, authorization_id = NULL,
-    authentication_context = NULL, device_id = NULL, created_at = now(), updated_at = now(),
-    expires_at = EXCLUDED.expires_at
-  WHERE u.expires_at <= now() AND u.channel = EXCLUDED.channel
+/** An expired Kernel user gives way to a new record (new auraId) for the same session key. */
+const REPLACE_EXPIRED_KERNEL_USER: Statement = {
+  name: 'users_replace_expired_kernel_user',
+  text: `
+WITH replaced AS (
+  UPDATE aura_users SET aura_id = $1, aura_id_global = $2, user_type = '${UserType.Authenticated}',
+    subscription_type = $5, phone_number = $6, authentication_context = NULL, device_id = NULL,
+    created_at = now(), updated_at = now(), expires_at = ${EXPIRY('$8', '$9')}
+  WHERE channel = $4 AND user_id = $3 AND authorization_id = $7 AND expires_at <= now()
   RETURNING ${COLUMNS}
 )
-SELECT ${COLUMNS}, true AS created FROM inserted
+SELECT ${COLUMNS} FROM replaced`,
+};
+
+/** Get-or-create of an identifiable user with a given auraId; the existing record is returned whatever its channel. */
+const GET_OR_CREATE_IDENTIFIABLE_USER: Statement = {
+  name: 'users_get_or_create_identifiable_user',
+  text: `
+WITH inserted AS (
+  INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, phone_number, expires_at)
+  VALUES ($1, $2, $3, $4, '${UserType.Identifiable}', $5, ${EXPIRY('NULL', '$6')})
+  ON CONFLICT (aura_id) DO NOTHING
+  RETURNING ${COLUMNS}
+)
+SELECT ${COLUMNS}, true AS created, false AS expired FROM inserted
 UNION ALL
-SELECT ${COLUMNS}, false AS created FROM aura_users WHERE aura_id = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`;
+SELECT ${COLUMNS}, false AS created, expires_at <= now() AS expired FROM aura_users
+WHERE aura_id = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+};
+
+/** An expired record of the same channel starts over as a new identifiable user. */
+const REPLACE_EXPIRED_IDENTIFIABLE_USER: Statement = {
+  name: 'users_replace_expired_identifiable_user',
+  text: `
+WITH replaced AS (
+  UPDATE aura_users SET aura_id_global = $2, user_id = $3, user_type = '${UserType.Identifiable}',
+    subscription_type = NULL, phone_number = $5, authorization_id = NULL, authentication_context = NULL,
+    device_id = NULL, created_at = now(), updated_at = now(), expires_at = ${EXPIRY('NULL', '$6')}
+  WHERE aura_id = $1 AND channel = $4 AND expires_at <= now()
+  RETURNING ${COLUMNS}
+)
+SELECT ${COLUMNS} FROM replaced`,
+};
 
 /**
  * Creates the record as authenticated, or upgrades the channel's existing record of that auraId. A record
  * of another channel is left alone and nothing is returned. A phone number already known is kept when the
  * context has none, and with it the auraIdGlobal derived from it (unless Kernel sent one).
  */
-const UPSERT_AUTHENTICATED_USER = `
+const UPSERT_AUTHENTICATED_USER: Statement = {
+  name: 'users_upsert_authenticated_user',
+  text: `
 INSERT INTO aura_users AS u (aura_id, aura_id_global, user_id, channel, user_type, subscription_type,
   phone_number, authorization_id, authentication_context, expires_at)
 VALUES ($1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, $8::jsonb, ${EXPIRY('$9', '$10')})
@@ -149,7 +193,8 @@ ON CONFLICT (aura_id) DO UPDATE SET
   created_at = CASE WHEN u.expires_at <= now() THEN now() ELSE u.created_at END,
   updated_at = now(), expires_at = EXCLUDED.expires_at
 WHERE u.channel = EXCLUDED.channel
-RETURNING ${COLUMNS}, (xmax = 0) AS created`;
+RETURNING ${COLUMNS}, (xmax = 0) AS created`,
+};
 
 /** Deletes the record unless it belongs to another channel than `$2` (when given), and says what it found. */
 const DELETE_BY_AURA_ID = `
@@ -161,13 +206,15 @@ deleted AS (
 )
 SELECT t.channel, t.user_type, EXISTS (SELECT 1 FROM deleted) AS deleted FROM target t`;
 
-const LAST_VALID_AURA_ID = `
+const LAST_VALID_AURA_ID: Statement = {
+  name: 'users_last_valid_aura_id',
+  text: `
 SELECT aura_id, aura_id_global, channel, expires_at FROM aura_users
 WHERE aura_id_global = $1 AND channel = $2 AND expires_at > now()
 ORDER BY created_at DESC, aura_id DESC
-LIMIT 1`;
+LIMIT 1`,
+};
 
-/** A bare DELETE would come back from TypeORM as [rows, count]; a CTE keeps the result a plain row list. */
 const ERASE_BY_PHONE_NUMBER = `
 WITH erased AS (DELETE FROM aura_users WHERE phone_number = $1 RETURNING aura_id, channel)
 SELECT aura_id, channel FROM erased`;
@@ -190,23 +237,32 @@ SELECT count(*)::int AS count FROM deleted`;
 
 export class AuthorizationAlreadyLinkedError extends Error {}
 
+type Flagged = UserRow & { created: boolean; expired: boolean };
+
 /**
- * Every query on `aura_users`. Each operation is one SQL statement returning only the columns needed,
- * without entity hydration: the lookups here are the hot paths of the service.
+ * Every query on `aura_users`. Each request is served by one SQL statement returning only the columns
+ * needed, without entity hydration (a get-or-create that finds an expired record adds a second one).
  */
 @Injectable()
 export class UsersRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /** The pg pool, on PostgreSQL; the embedded database has none that could be shared safely. */
+  private readonly pool: Pool | undefined;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    config: AppConfig,
+  ) {
+    this.pool = config.isEmbeddedDatabase ? undefined : ((dataSource.driver as PostgresDriver).master as Pool);
+  }
 
   async findByAuraId(auraId: string): Promise<UserLookup | undefined> {
-    const rows: (UserRow & { expired: boolean })[] = await this.dataSource.query(FIND_BY_AURA_ID, [auraId]);
-    const row = rows[0];
+    const [row] = await this.run<UserRow & { expired: boolean }>(FIND_BY_AURA_ID, [auraId]);
     return row === undefined ? undefined : { user: row, expired: row.expired };
   }
 
-  /** Undefined when a concurrent insert of the same user was not yet visible: run it again. */
+  /** Undefined when a concurrent insert or replacement of the same user was not yet visible: run it again. */
   async getOrCreateKernelUser(user: NewKernelUser, ttlDays: number): Promise<UpsertedUser | undefined> {
-    const rows: (UserRow & { created: boolean })[] = await this.dataSource.query(GET_OR_CREATE_KERNEL_USER, [
+    const parameters = [
       user.auraId,
       user.auraIdGlobal,
       user.userId,
@@ -216,21 +272,27 @@ export class UsersRepository {
       user.authorizationId,
       user.expiresAt,
       ttlDays,
-    ]);
-    return upserted(rows[0]);
+    ];
+    const [row] = await this.run<Flagged>(GET_OR_CREATE_KERNEL_USER, parameters);
+    if (row?.expired !== true) {
+      return row === undefined ? undefined : { user: row, created: row.created };
+    }
+    const [replaced] = await this.run<UserRow>(REPLACE_EXPIRED_KERNEL_USER, parameters);
+    return replaced === undefined ? undefined : { user: replaced, created: true };
   }
 
-  /** Undefined when a concurrent insert of the same auraId was not yet visible: run it again. */
+  /**
+   * The record of that auraId, created (or, expired in the same channel, renewed) as identifiable.
+   * A record of another channel is returned as it is. Undefined: a concurrent change was not yet visible.
+   */
   async getOrCreateIdentifiableUser(user: NewIdentifiableUser, ttlDays: number): Promise<UpsertedUser | undefined> {
-    const rows: (UserRow & { created: boolean })[] = await this.dataSource.query(GET_OR_CREATE_IDENTIFIABLE_USER, [
-      user.auraId,
-      user.auraIdGlobal,
-      user.userId,
-      user.channel,
-      user.phoneNumber,
-      ttlDays,
-    ]);
-    return upserted(rows[0]);
+    const parameters = [user.auraId, user.auraIdGlobal, user.userId, user.channel, user.phoneNumber, ttlDays];
+    const [row] = await this.run<Flagged>(GET_OR_CREATE_IDENTIFIABLE_USER, parameters);
+    if (row === undefined || !row.expired || row.channel !== user.channel) {
+      return row === undefined ? undefined : { user: row, created: row.created };
+    }
+    const [replaced] = await this.run<UserRow>(REPLACE_EXPIRED_IDENTIFIABLE_USER, parameters);
+    return replaced === undefined ? undefined : { user: replaced, created: true };
   }
 
   /**
@@ -239,7 +301,7 @@ export class UsersRepository {
    */
   async upsertAuthenticatedUser(user: AuthenticatedUserFields, ttlDays: number): Promise<UpsertedUser | undefined> {
     try {
-      const rows: (UserRow & { created: boolean })[] = await this.dataSource.query(UPSERT_AUTHENTICATED_USER, [
+      const [row] = await this.run<UserRow & { created: boolean }>(UPSERT_AUTHENTICATED_USER, [
         user.auraId,
         user.auraIdGlobal,
         user.userId,
@@ -252,7 +314,7 @@ export class UsersRepository {
         ttlDays,
         user.kernelAuraIdGlobal,
       ]);
-      return upserted(rows[0]);
+      return row === undefined ? undefined : { user: row, created: row.created };
     } catch (error) {
       if (isUniqueViolation(error, AUTHORIZATION_CONSTRAINT)) {
         throw new AuthorizationAlreadyLinkedError();
@@ -274,8 +336,8 @@ export class UsersRepository {
   }
 
   async findLastValidAuraId(auraIdGlobal: string, channel: string): Promise<LastValidAuraId | undefined> {
-    const rows: LastValidAuraId[] = await this.dataSource.query(LAST_VALID_AURA_ID, [auraIdGlobal, channel]);
-    return rows[0];
+    const [row] = await this.run<LastValidAuraId>(LAST_VALID_AURA_ID, [auraIdGlobal, channel]);
+    return row;
   }
 
   /**
@@ -300,19 +362,23 @@ export class UsersRepository {
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(work);
   }
-}
 
-function upserted(row: (UserRow & { created: boolean }) | undefined): UpsertedUser | undefined {
-  return row === undefined ? undefined : { user: row, created: row.created };
+  private async run<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]> {
+    if (this.pool === undefined) {
+      return this.dataSource.query<T[]>(statement.text, values);
+    }
+    return (await this.pool.query<T>({ name: statement.name, text: statement.text, values })).rows;
+  }
 }
 
 function isUniqueViolation(error: unknown, constraint: string): boolean {
-  if (!(error instanceof QueryFailedError)) {
-    return false;
-  }
-  const driverError = error.driverError as { code?: unknown; constraint?: unknown; message?: unknown };
+  const driverError = (error instanceof QueryFailedError ? error.driverError : error) as {
+    code?: unknown;
+    constraint?: unknown;
+    message?: unknown;
+  } | null;
   return (
-    driverError.code === UNIQUE_VIOLATION &&
+    driverError?.code === UNIQUE_VIOLATION &&
     (driverError.constraint === constraint ||
       (typeof driverError.message === 'string' && driverError.message.includes(constraint)))
   );

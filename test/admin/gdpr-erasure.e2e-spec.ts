@@ -12,11 +12,12 @@ describe('GDPR erasure by phone number', () => {
   const DIGITS = '612987654';
   const E164 = `+34${DIGITS}`;
 
+  // Booting the app (and migrating an embedded database) can outlast Jest's default 5 s on a busy machine.
   beforeAll(async () => {
     t = await createTestApp();
     kernel = await t.createKey(Tier.Kernel, { name: 'ob-admin' });
     bot = apiKeyHeader((await t.createKey(Tier.Internal)).key);
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   const erase = (phoneNumber: string, headers: Record<string, string> = { authorization: `APIKEY ${kernel.key}` }) =>

@@ -12,6 +12,7 @@ describe('users: bad input', () => {
 
   const EXISTING = 'existing-user';
 
+  // Booting the app (and migrating an embedded database) can outlast Jest's default 5 s on a busy machine.
   beforeAll(async () => {
     t = await createTestApp();
     kernel = apiKeyHeader((await t.createKey(Tier.Kernel)).key);
@@ -23,7 +24,7 @@ describe('users: bad input', () => {
       payload: { channel: 'webchat', authenticationContext: { userId: 'u-1', authorizationId: 'a-1' } },
     });
     expect(created.statusCode).toBe(201);
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   /** Every row, so that "nothing written" covers updates as well as inserts. */

@@ -15,13 +15,14 @@ describe('users', () => {
   let webchatKey: Headers;
   let whatsappBot: Headers;
 
+  // Booting the app (and migrating an embedded database) can outlast Jest's default 5 s on a busy machine.
   beforeAll(async () => {
     t = await createTestApp({ DATABASE_POOL_MAX: '20' });
     kernel = apiKeyHeader((await t.createKey(Tier.Kernel)).key);
     bot = apiKeyHeader((await t.createKey(Tier.Internal)).key);
     webchatKey = apiKeyHeader((await t.createKey(Tier.Kernel, { channel: 'webchat' })).key);
     whatsappBot = apiKeyHeader((await t.createKey(Tier.Internal, { channel: 'whatsapp-es' })).key);
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   const count = async (where = 'true', parameters: unknown[] = []): Promise<number> =>
@@ -219,6 +220,16 @@ describe('users', () => {
       expect(await t.query('SELECT channel FROM aura_users WHERE aura_id = $1', ['shared-202'])).toEqual([
         { channel: 'webchat' },
       ]);
+    });
+
+    it('should renew an expired record of the channel as a new identifiable user (201)', async () => {
+      await login('wa-204', 'whatsapp-es', { userId: 'u-204', authorizationId: 'a-204' });
+      await expire('wa-204');
+      const renewed = await t.request({ method: 'GET', url: '/users/aura-id/wa-204', headers: whatsappBot });
+      expect(renewed.statusCode).toBe(201);
+      expect(renewed.json()).toMatchObject({ auraId: 'wa-204', userType: 'identifiable', authorizationId: null });
+      expect(Date.parse(renewed.json().expiresAt)).toBeGreaterThan(Date.now());
+      expect((await t.request({ method: 'GET', url: '/users/wa-204', headers: bot })).statusCode).toBe(200);
     });
 
     it('should create one record for 100 concurrent calls with the same auraId', async () => {

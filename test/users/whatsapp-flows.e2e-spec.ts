@@ -9,10 +9,11 @@ describe('WhatsApp flows (seed 004), as aura-bot sees them', () => {
   let t: TestApp;
   let bot: Record<string, string>;
 
+  // Booting the app (and migrating an embedded database) can outlast Jest's default 5 s on a busy machine.
   beforeAll(async () => {
     t = await createTestApp();
     bot = apiKeyHeader((await t.createKey(Tier.Internal, { name: 'aura-bot' })).key);
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   /** validateCode's answer from Kernel's WhatsApp API, as the bot forwards it. */
