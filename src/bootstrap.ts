@@ -40,6 +40,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     logger: new NestPinoLogger(logger),
     abortOnError: false,
+    // JSON is the only body this API reads: Fastify's own parser, with BODY_LIMIT_BYTES. Nest's parsers would
+    // add form bodies; Fastify's text/plain parser goes too (configureApp), so other types get 415.
+    bodyParser: false,
   });
   await configureApp(app);
   return app;
@@ -50,6 +53,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const metrics = app.get(HttpMetrics);
   const fastify = app.getHttpAdapter().getInstance();
 
+  fastify.removeContentTypeParser('text/plain');
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();

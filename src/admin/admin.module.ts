@@ -1,4 +1,12 @@
 import { Module } from '@nestjs/common';
+import { AdminController } from 'src/admin/admin.controller';
+import { AdminMetrics, gdprErasedUsersProvider, gdprErasuresProvider } from 'src/admin/admin.metrics';
+import { AdminService } from 'src/admin/admin.service';
+import { UsersModule } from 'src/users/users.module';
 
-@Module({})
+@Module({
+  imports: [UsersModule],
+  controllers: [AdminController],
+  providers: [AdminService, AdminMetrics, gdprErasuresProvider, gdprErasedUsersProvider],
+})
 export class AdminModule {}

@@ -193,6 +193,13 @@ export class AppConfig {
   @Max(3650)
   EXPIRED_USER_RETENTION_DAYS = 7;
 
+  /** How often each replica deletes records expired for longer than EXPIRED_USER_RETENTION_DAYS, in seconds; 0 turns the sweep off. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  USER_SWEEP_INTERVAL_SECONDS = 3600;
+
   /** (secret) Key of the HMAC that hashes identifiers in audit rows. */
   @IsString()
   @Length(32, 512)

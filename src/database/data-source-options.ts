@@ -22,7 +22,9 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     installExtensions: false,
     // gen_random_uuid() is built into PostgreSQL 13+ (and PGlite): no extension to install.
     uuidExtension: 'pgcrypto' as const,
-    logging: ['error' as const],
+    // TypeORM's own logger prints failed queries with their parameters (phone numbers, auraIds): off.
+    // Errors still reach the caller, and the problem filter logs them without parameters.
+    logging: false,
   };
   if (config.DATABASE_URL === undefined) {
     return { ...common, driver: embeddedPostgresDriver({ dataDir: embeddedDataDir(config.DATA_DIR) }) };

@@ -1,5 +1,6 @@
 import { ApiKey } from 'src/api-keys/api-key.entity';
 import { AuditEvent } from 'src/audit/audit-event.entity';
+import { AuraUser } from 'src/users/user.entity';
 
 /** Every TypeORM entity of the service, for the application and the migration CLI alike. */
-export const ENTITIES = [ApiKey, AuditEvent];
+export const ENTITIES = [ApiKey, AuditEvent, AuraUser];

@@ -1,7 +1,32 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { PROBLEM_CONTENT_TYPE } from 'src/common/errors/problem';
+import { PROBLEM_CONTENT_TYPE, problemTitle } from 'src/common/errors/problem';
 import { ProblemResponseDto } from 'src/common/http/problem.dto';
+
+const EXAMPLE_REQUEST_ID = '0b5d2a8e-7c1f-4a57-9f0e-3f0c2b9a1d44';
+
+/** One example problem document per code, as the filter would write it. */
+function examples(status: number, description: string, codes: string[]): Record<string, { value: unknown }> {
+  return Object.fromEntries(
+    codes.map((code) => [
+      code,
+      {
+        value: {
+          type: `urn:aura-authentication-api:problem:${code}`,
+          title: problemTitle(status),
+          status,
+          detail: description,
+          instance: `urn:aura-authentication-api:request:${EXAMPLE_REQUEST_ID}`,
+          code,
+          requestId: EXAMPLE_REQUEST_ID,
+          ...(code === 'validation_failed'
+            ? { errors: [{ field: 'phoneNumber', message: 'phoneNumber must be a valid phone number' }] }
+            : {}),
+        },
+      },
+    ]),
+  );
+}
 
 /** Documents an error response of a route as application/problem+json, with the codes it may carry. */
 export function ApiProblem(
@@ -15,7 +40,12 @@ export function ApiProblem(
     ApiResponse({
       status,
       description: description + codeNote,
-      content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemResponseDto) } } },
+      content: {
+        [PROBLEM_CONTENT_TYPE]: {
+          schema: { $ref: getSchemaPath(ProblemResponseDto) },
+          ...(codes.length > 0 ? { examples: examples(status, description, codes) } : {}),
+        },
+      },
     }),
   );
 }

@@ -1,0 +1,47 @@
+import fc from 'fast-check';
+import {
+  AURA_ID_PATTERN,
+  deriveAuraIdGlobal,
+  deriveIdentifiers,
+  generateAuraId,
+  RESERVED_AURA_IDS,
+} from 'src/users/user-identifiers';
+
+describe('user identifiers', () => {
+  it('should generate distinct, URL-safe auraIds of 32 characters', () => {
+    const ids = Array.from({ length: 1000 }, generateAuraId);
+    expect(new Set(ids).size).toBe(1000);
+    for (const id of ids) {
+      expect(id).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(AURA_ID_PATTERN.test(id)).toBe(true);
+      expect(encodeURIComponent(id)).toBe(id);
+    }
+  });
+
+  it('should derive the same ids from the same phone number in any channel', () => {
+    const whatsapp = deriveIdentifiers({ phoneNumber: '+34600000000', channel: 'whatsapp-es', auraId: 'a' });
+    const tv = deriveIdentifiers({ phoneNumber: '+34600000000', channel: 'living-tv', auraId: 'b' });
+    expect(tv).toEqual(whatsapp);
+    expect(whatsapp.userId).not.toBe(whatsapp.auraIdGlobal);
+    expect(deriveAuraIdGlobal({ phoneNumber: '+34600000000', userId: 'kernel-user' })).toBe(whatsapp.auraIdGlobal);
+  });
+
+  it('should derive ids from channel and auraId without a phone number, distinct per channel', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9-]{1,20}$/), fc.stringMatching(/^[a-z0-9-]{1,20}$/), (channel, auraId) => {
+        const once = deriveIdentifiers({ channel, auraId });
+        const again = deriveIdentifiers({ channel, auraId, phoneNumber: null });
+        const elsewhere = deriveIdentifiers({ channel: `${channel}-x`, auraId });
+        return (
+          once.userId === again.userId && once.auraIdGlobal === again.auraIdGlobal && elsewhere.userId !== once.userId
+        );
+      }),
+    );
+  });
+
+  it('should keep the path segments of other routes out of the auraId space', () => {
+    expect([...RESERVED_AURA_IDS].sort()).toEqual(['aura-id', 'aura-id-global', 'auraid']);
+    expect(AURA_ID_PATTERN.test('..')).toBe(false);
+    expect(AURA_ID_PATTERN.test('a'.repeat(129))).toBe(false);
+  });
+});

@@ -1,0 +1,43 @@
+import { AppError } from 'src/common/errors/app-error';
+
+export enum UsersErrorCode {
+  /** No record for that auraId: the user is anonymous (seed 004). */
+  NotFound = 'user_not_found',
+  /** The record exists but its validity ended: the channel must authenticate the user again. */
+  Expired = 'user_expired',
+  /** No valid auraId of that auraIdGlobal in the channel. */
+  AuraIdGlobalNotFound = 'aura_id_global_not_found',
+  /** The auraId already belongs to a user of another channel. */
+  ChannelConflict = 'user_channel_conflict',
+  /** The Kernel authorization is already linked to another auraId of the channel. */
+  AuthorizationConflict = 'authorization_already_linked',
+}
+
+export class UsersError extends AppError {
+  constructor(
+    override readonly code: UsersErrorCode,
+    detail: string,
+  ) {
+    super(code, detail);
+  }
+
+  get status(): number {
+    switch (this.code) {
+      case UsersErrorCode.NotFound:
+      case UsersErrorCode.Expired:
+      case UsersErrorCode.AuraIdGlobalNotFound:
+        return 404;
+      case UsersErrorCode.ChannelConflict:
+      case UsersErrorCode.AuthorizationConflict:
+        return 409;
+    }
+  }
+
+  static notFound(): UsersError {
+    return new UsersError(UsersErrorCode.NotFound, 'No user with that auraId: the user is anonymous.');
+  }
+
+  static expired(): UsersError {
+    return new UsersError(UsersErrorCode.Expired, 'The user record has expired: authenticate the user again.');
+  }
+}

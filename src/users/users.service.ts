@@ -1,0 +1,235 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { Caller } from 'src/api-keys/caller';
+import { AuditAction, AuditService } from 'src/audit/audit.service';
+import { AppConfig } from 'src/config/app-config';
+import { ChannelAccess } from 'src/users/channel-access';
+import type { CreateAuthenticatedUserDto } from 'src/users/dto/create-authenticated-user.dto';
+import type { GetOrCreateUserQueryDto, IdentifiableUserQueryDto } from 'src/users/dto/user-queries.dto';
+import {
+  type LastAuraIdResponseDto,
+  toLastAuraIdResponse,
+  toUserResponse,
+  type UserResponseDto,
+} from 'src/users/dto/user.response.dto';
+import { invalidField, PhoneNumbers } from 'src/users/phone-numbers';
+import { deriveAuraIdGlobal, deriveIdentifiers, generateAuraId } from 'src/users/user-identifiers';
+import { UserType } from 'src/users/user.entity';
+import { UsersError, UsersErrorCode } from 'src/users/users.errors';
+import { UsersMetrics } from 'src/users/users.metrics';
+import {
+  AuthorizationAlreadyLinkedError,
+  type ErasedUsers,
+  type UpsertedUser,
+  UsersRepository,
+} from 'src/users/users.repository';
+
+const DAY_MS = 86_400_000;
+/** A session expiry further away than this is a mistake, not a session. */
+const MAX_EXPIRY_DAYS = 3650;
+/** A get-or-create that lost a race sees the winner's row on its next try. */
+const GET_OR_CREATE_ATTEMPTS = 3;
+
+export interface GetOrCreateOutcome {
+  created: boolean;
+  user: UserResponseDto;
+}
+
+@Injectable()
+export class UsersService {
+  private readonly ttlDays: number;
+
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly phoneNumbers: PhoneNumbers,
+    private readonly channels: ChannelAccess,
+    private readonly audit: AuditService,
+    private readonly metrics: UsersMetrics,
+    config: AppConfig,
+  ) {
+    this.ttlDays = config.USER_TTL_DAYS;
+  }
+
+  /** A user that exists and is still valid; an anonymous user (no record) and an expired one are 404s. */
+  async getUser(auraId: string, caller: Caller): Promise<UserResponseDto> {
+    const found = await this.users.findByAuraId(auraId);
+    if (found === undefined) {
+      throw UsersError.notFound();
+    }
+    this.channels.assertCanAccess(caller, found.user.channel);
+    if (found.expired) {
+      throw UsersError.expired();
+    }
+    return toUserResponse(found.user);
+  }
+
+  /** Kernel channels with their own authentication: the valid user of that Kernel session, created if needed. */
+  async getOrCreateUser(query: GetOrCreateUserQueryDto, caller: Caller): Promise<GetOrCreateOutcome> {
+    const channel = this.channels.resolve(caller, query.channel);
+    const phoneNumber = this.optionalPhoneNumber(query.phoneNumber, 'phoneNumber');
+    const expiresAt = this.optionalExpiry(query.expiresAt, 'expiresAt');
+    const auraIdGlobal = query.auraIdGlobal ?? deriveAuraIdGlobal({ phoneNumber, userId: query.userId });
+    return this.untilSettled(() =>
+      this.users.getOrCreateKernelUser(
+        {
+          auraId: generateAuraId(),
+          auraIdGlobal,
+          userId: query.userId,
+          channel,
+          phoneNumber,
+          authorizationId: query.authorizationId,
+          subscriptionType: query.subscriptionType ?? null,
+          expiresAt,
+        },
+        this.ttlDays,
+      ),
+    );
+  }
+
+  /** Externally authenticated channels (WhatsApp): the record of that auraId, created as identifiable if needed. */
+  async getOrCreateIdentifiableUser(
+    auraId: string,
+    query: IdentifiableUserQueryDto,
+    caller: Caller,
+  ): Promise<GetOrCreateOutcome> {
+    const channel = this.channels.resolve(caller, query.channel);
+    const phoneNumber = this.optionalPhoneNumber(query.phoneNumber, 'phoneNumber');
+    const derived = deriveIdentifiers({ phoneNumber, channel, auraId });
+    const outcome = await this.untilSettled(() =>
+      this.users.getOrCreateIdentifiableUser({ auraId, channel, phoneNumber, ...derived }, this.ttlDays),
+    );
+    if (outcome.user.channel !== channel) {
+      throw this.channels.conflict(caller);
+    }
+    return outcome;
+  }
+
+  /** After the OTP login: the record becomes (or is created as) authenticated with Kernel's context. */
+  async createAuthenticatedUser(
+    auraId: string,
+    body: CreateAuthenticatedUserDto,
+    caller: Caller,
+  ): Promise<UserResponseDto> {
+    const channel = this.channels.resolve(caller, body.channel);
+    const { additionalFields, ...context } = body.authenticationContext;
+    const phoneNumber = this.optionalPhoneNumber(context.phoneNumber, 'authenticationContext.phoneNumber');
+    const expiresAt = this.optionalExpiry(context.expiresAt, 'authenticationContext.expiresAt');
+    const storedContext: Record<string, unknown> = { ...additionalFields, ...context };
+    if (phoneNumber !== null) {
+      storedContext.phoneNumber = phoneNumber;
+    }
+    let outcome: UpsertedUser | undefined;
+    try {
+      outcome = await this.users.upsertAuthenticatedUser(
+        {
+          auraId,
+          auraIdGlobal: context.auraIdGlobal ?? deriveAuraIdGlobal({ phoneNumber, userId: context.userId }),
+          kernelAuraIdGlobal: context.auraIdGlobal ?? null,
+          userId: context.userId,
+          channel,
+          phoneNumber,
+          authorizationId: context.authorizationId,
+          subscriptionType: context.subscriptionType ?? null,
+          authenticationContext: storedContext,
+          expiresAt,
+        },
+        this.ttlDays,
+      );
+    } catch (error) {
+      if (error instanceof AuthorizationAlreadyLinkedError) {
+        throw new UsersError(
+          UsersErrorCode.AuthorizationConflict,
+          'That Kernel authorization is already linked to another auraId of the channel.',
+        );
+      }
+      throw error;
+    }
+    if (outcome === undefined) {
+      throw this.channels.conflict(caller);
+    }
+    if (outcome.created) {
+      this.metrics.userCreated(channel, UserType.Authenticated);
+    }
+    return toUserResponse(outcome.user);
+  }
+
+  /** Logout: the record goes, and an audit row (auraId hashed) records it. Deleting nothing is not an error. */
+  async deleteUser(auraId: string, caller: Caller): Promise<void> {
+    const bound = this.channels.boundChannel(caller);
+    const outcome = await this.users.transaction(async (manager) => {
+      const deleted = await this.users.deleteByAuraId(auraId, bound, manager);
+      if (deleted.deleted) {
+        await this.audit.record(
+          {
+            action: AuditAction.UserDeleted,
+            actorKeyId: caller.key?.id ?? null,
+            subject: auraId,
+            recordCount: 1,
+            requestId: caller.requestId,
+            details: { channel: deleted.channel, userType: deleted.userType },
+          },
+          manager,
+        );
+      }
+      return deleted;
+    });
+    if (outcome.deleted) {
+      this.metrics.usersDeleted('logout');
+    } else if (outcome.channel !== null) {
+      this.channels.assertCanAccess(caller, outcome.channel);
+    }
+  }
+
+  /** The most recently created, still valid auraId of that auraIdGlobal in the channel. */
+  async getLastAuraId(
+    auraIdGlobal: string,
+    requestedChannel: string | undefined,
+    caller: Caller,
+  ): Promise<LastAuraIdResponseDto> {
+    const channel = this.channels.resolve(caller, requestedChannel);
+    const row = await this.users.findLastValidAuraId(auraIdGlobal, channel);
+    if (row === undefined) {
+      throw new UsersError(UsersErrorCode.AuraIdGlobalNotFound, 'No valid auraId of that auraIdGlobal in the channel.');
+    }
+    return toLastAuraIdResponse(row);
+  }
+
+  /** Every record of the person with that E.164 number, in every channel, within the caller's transaction. */
+  eraseByPhoneNumber(phoneNumber: string, manager: EntityManager): Promise<ErasedUsers> {
+    return this.users.eraseByPhoneNumber(phoneNumber, manager);
+  }
+
+  private async untilSettled(attempt: () => Promise<UpsertedUser | undefined>): Promise<GetOrCreateOutcome> {
+    for (let tries = 0; tries < GET_OR_CREATE_ATTEMPTS; tries++) {
+      const outcome = await attempt();
+      if (outcome !== undefined) {
+        if (outcome.created) {
+          this.metrics.userCreated(outcome.user.channel, outcome.user.user_type);
+        }
+        return { created: outcome.created, user: toUserResponse(outcome.user) };
+      }
+    }
+    throw new Error(
+      `get-or-create found neither a row to return nor one to create after ${GET_OR_CREATE_ATTEMPTS} tries`,
+    );
+  }
+
+  private optionalPhoneNumber(text: string | undefined, field: string): string | null {
+    return text === undefined ? null : this.phoneNumbers.normalize(text, field);
+  }
+
+  private optionalExpiry(text: string | undefined, field: string): Date | null {
+    if (text === undefined) {
+      return null;
+    }
+    const expiresAt = new Date(text);
+    const now = Date.now();
+    if (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= now) {
+      throw invalidField(field, `${field} must be a date in the future`);
+    }
+    if (expiresAt.getTime() > now + MAX_EXPIRY_DAYS * DAY_MS) {
+      throw invalidField(field, `${field} must be at most ${MAX_EXPIRY_DAYS} days ahead`);
+    }
+    return expiresAt;
+  }
+}
