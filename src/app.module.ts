@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from 'src/admin/admin.module';
 import { ApiKeysModule } from 'src/api-keys/api-keys.module';
 import { AuditModule } from 'src/audit/audit.module';
+import { CallbacksModule } from 'src/callbacks/callbacks.module';
 import { ClientConfigModule } from 'src/client-config/client-config.module';
 import { MetricsModule } from 'src/common/metrics/metrics.module';
 import { AppConfig } from 'src/config/app-config';
@@ -26,6 +27,7 @@ export class AppModule {
         HealthModule,
         ClientConfigModule,
         UsersModule,
+        CallbacksModule,
         AdminModule,
         TokenModule,
         OpenIdModule,

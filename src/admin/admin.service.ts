@@ -6,6 +6,7 @@ import type { ErasureResponseDto } from 'src/admin/dto/erasure.dto';
 import type { Caller } from 'src/api-keys/caller';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { PhoneNumbers } from 'src/users/phone-numbers';
+import { CallbacksService } from 'src/callbacks/callbacks.service';
 import { UsersService } from 'src/users/users.service';
 
 export const PHONE_NUMBER_PARAM = 'phone_number';
@@ -22,6 +23,7 @@ export class AdminService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly phoneNumbers: PhoneNumbers,
     private readonly users: UsersService,
+    private readonly callbacks: CallbacksService,
     private readonly audit: AuditService,
     private readonly metrics: AdminMetrics,
   ) {}
@@ -52,12 +54,14 @@ export class AdminService {
   }
 
   /**
-   * The one place that knows every store of personal data tied to a phone number. A new store of such
-   * data (consumed callback tokens, device links) is erased here, with the same manager, so that the
-   * erasure stays one transaction. Records tied by auraId can use `users.auraIds`.
+   * The one place that knows every store of personal data tied to a phone number: user records and the
+   * consumed callback tokens that carried the number. A new store of such data (device links) is erased
+   * here, with the same manager, so that the erasure stays one transaction. Data keyed by auraId can use
+   * `users.auraIds`.
    */
   private async eraseEverything(phoneNumber: string, manager: EntityManager): Promise<Erased> {
     const users = await this.users.eraseByPhoneNumber(phoneNumber, manager);
+    await this.callbacks.eraseByPhoneNumber(phoneNumber, manager);
     return { users: users.count, channels: users.channels };
   }
 }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 
 /**
  * The sealed callback parameter, version 1:
@@ -112,5 +112,31 @@ function decrypt(
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
   } catch {
     return undefined;
+  }
+}
+
+/** Seals a payload as Kernel would, filling in iat, exp (now + ttl) and jti when absent (CLI and tests). */
+export function sealPayload(
+  cipher: CallbackCipher,
+  purpose: CallbackPurpose,
+  payload: Record<string, unknown>,
+  ttlSeconds = 300,
+): string {
+  const now = Math.floor(Date.now() / 1000);
+  const complete = { iat: now, exp: now + ttlSeconds, jti: randomUUID().replaceAll('-', ''), ...payload };
+  return cipher.seal(purpose, JSON.stringify(complete));
+}
+
+/** What a sealed value holds, for support: its purpose and payload, or why it is refused. */
+export function inspectSealed(cipher: CallbackCipher, sealed: string): { purpose: CallbackPurpose; payload: unknown } | { refused: string } {
+  const opened = cipher.open(sealed, CallbackPurpose.Login);
+  const result = opened.ok || opened.reason !== 'wrong_purpose' ? opened : cipher.open(sealed, CallbackPurpose.Logout);
+  if (!result.ok) {
+    return { refused: result.reason };
+  }
+  try {
+    return { purpose: result.purpose, payload: JSON.parse(result.plaintext) as unknown };
+  } catch {
+    return { purpose: result.purpose, payload: result.plaintext };
   }
 }

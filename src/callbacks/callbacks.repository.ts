@@ -31,18 +31,18 @@ export class CallbacksRepository {
 
   /** Consumed tokens of a person (by the keyed hash of their phone number), for GDPR erasure. */
   async eraseBySubject(subjectHash: string, manager: EntityManager): Promise<number> {
-    const [{ count }] = (await manager.query(
+    const [{ count }] = await manager.query<[{ count: number }]>(
       `WITH erased AS (DELETE FROM consumed_callback_tokens WHERE subject_hash = $1 RETURNING 1)
        SELECT count(*)::int AS count FROM erased`,
       [subjectHash],
-    )) as [{ count: number }];
+    );
     return count;
   }
 
   /** Entries whose token has expired can go: an expired token is refused before the replay check. */
   async purgeExpired(before: Date): Promise<number> {
     // Batched and SKIP LOCKED: several replicas may purge at once without waiting on each other.
-    const [{ count }] = (await this.dataSource.query(
+    const [{ count }] = await this.dataSource.query<[{ count: number }]>(
       `WITH purged AS (
          DELETE FROM consumed_callback_tokens WHERE jti IN (
            SELECT jti FROM consumed_callback_tokens WHERE expires_at < $1 LIMIT 10000 FOR UPDATE SKIP LOCKED
@@ -50,7 +50,7 @@ export class CallbacksRepository {
        )
        SELECT count(*)::int AS count FROM purged`,
       [before],
-    )) as [{ count: number }];
+    );
     return count;
   }
 }

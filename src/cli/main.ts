@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { runApiKeysCommand } from 'src/cli/api-keys.command';
+import { runCallbackCommand } from 'src/cli/callback.command';
 import { runMigrationsCommand } from 'src/cli/migrations.command';
 import { runOpenApiCommand } from 'src/cli/openapi.command';
 import { runOpenIdCommand } from 'src/cli/openid.command';
@@ -12,6 +13,8 @@ const USAGE = `Usage: node dist/src/cli/main.js <command> [options]   (or: npm r
   api-keys list [--json]
   api-keys revoke <id|prefix> [--json]
   api-keys rotate <id|prefix> [--grace-hours <h>] [--json]     (default grace: 24 h)
+  callback seal --purpose <login|logout> --data '<json>' [--ttl-seconds <s>]   (default ttl: 300 s)
+  callback open <value>                                  (operators only: prints the payload)
   migrations run | revert | show
   openapi [--out <file>] [--check]
   openid generate-key [--alg ES256] [--state published|active|retired] [--kid <kid>]
@@ -37,6 +40,9 @@ async function main(argv: string[]): Promise<number> {
       alg: { type: 'string' },
       state: { type: 'string' },
       kid: { type: 'string' },
+      purpose: { type: 'string' },
+      data: { type: 'string' },
+      'ttl-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -48,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
   switch (group) {
     case 'api-keys':
       return runApiKeysCommand(loadConfig(), action, rest, values);
+    case 'callback':
+      return runCallbackCommand(loadConfig(), action, rest, values);
     case 'migrations':
       return runMigrationsCommand(loadConfig(), action);
     case 'openapi':

@@ -14,11 +14,11 @@ export const usersCreatedProvider = makeCounterProvider({
 
 export const usersDeletedProvider = makeCounterProvider({
   name: USERS_DELETED,
-  help: 'Aura user records deleted, by reason (logout, expired). GDPR erasures are counted in gdpr_erased_users_total.',
+  help: 'Aura user records deleted, by reason (logout, callback_logout, expired). GDPR erasures are counted in gdpr_erased_users_total.',
   labelNames: ['reason'],
 });
 
-export type UserDeletionReason = 'logout' | 'expired';
+export type UserDeletionReason = 'logout' | 'callback_logout' | 'expired';
 
 /** Channels come from callers: past this many distinct values they are counted as `other`. */
 const MAX_CHANNEL_LABELS = 100;

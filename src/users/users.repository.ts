@@ -206,6 +206,12 @@ deleted AS (
 )
 SELECT t.channel, t.user_type, EXISTS (SELECT 1 FROM deleted) AS deleted FROM target t`;
 
+const DELETE_BY_KERNEL_SESSION = `
+WITH deleted AS (
+  DELETE FROM aura_users WHERE channel = $1 AND user_id = $2 AND authorization_id = $3 RETURNING 1
+)
+SELECT count(*)::int AS count FROM deleted`;
+
 const LAST_VALID_AURA_ID: Statement = {
   name: 'users_last_valid_aura_id',
   text: `
@@ -261,7 +267,11 @@ export class UsersRepository {
   }
 
   /** Undefined when a concurrent insert or replacement of the same user was not yet visible: run it again. */
-  async getOrCreateKernelUser(user: NewKernelUser, ttlDays: number): Promise<UpsertedUser | undefined> {
+  async getOrCreateKernelUser(
+    user: NewKernelUser,
+    ttlDays: number,
+    manager?: EntityManager,
+  ): Promise<UpsertedUser | undefined> {
     const parameters = [
       user.auraId,
       user.auraIdGlobal,
@@ -273,11 +283,11 @@ export class UsersRepository {
       user.expiresAt,
       ttlDays,
     ];
-    const [row] = await this.run<Flagged>(GET_OR_CREATE_KERNEL_USER, parameters);
+    const [row] = await this.run<Flagged>(GET_OR_CREATE_KERNEL_USER, parameters, manager);
     if (row?.expired !== true) {
       return row === undefined ? undefined : { user: row, created: row.created };
     }
-    const [replaced] = await this.run<UserRow>(REPLACE_EXPIRED_KERNEL_USER, parameters);
+    const [replaced] = await this.run<UserRow>(REPLACE_EXPIRED_KERNEL_USER, parameters, manager);
     return replaced === undefined ? undefined : { user: replaced, created: true };
   }
 
@@ -335,6 +345,19 @@ export class UsersRepository {
       : { channel: row.channel, userType: row.user_type, deleted: row.deleted };
   }
 
+  /** Deletes the record of a Kernel session (channel, Kernel user, authorization); how many went. */
+  async deleteByKernelSession(
+    session: { channel: string; userId: string; authorizationId: string },
+    manager: EntityManager,
+  ): Promise<number> {
+    const rows: { count: number }[] = await manager.query(DELETE_BY_KERNEL_SESSION, [
+      session.channel,
+      session.userId,
+      session.authorizationId,
+    ]);
+    return rows[0]?.count ?? 0;
+  }
+
   async findLastValidAuraId(auraIdGlobal: string, channel: string): Promise<LastValidAuraId | undefined> {
     const [row] = await this.run<LastValidAuraId>(LAST_VALID_AURA_ID, [auraIdGlobal, channel]);
     return row;
@@ -363,7 +386,15 @@ export class UsersRepository {
     return this.dataSource.transaction(work);
   }
 
-  private async run<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]> {
+  /** Within a transaction (`manager`), on its connection; otherwise as a prepared statement on the pool. */
+  private async run<T extends QueryResultRow>(
+    statement: Statement,
+    values: unknown[],
+    manager?: EntityManager,
+  ): Promise<T[]> {
+    if (manager !== undefined) {
+      return manager.query<T[]>(statement.text, values);
+    }
     if (this.pool === undefined) {
       return this.dataSource.query<T[]>(statement.text, values);
     }

@@ -14,7 +14,7 @@ import {
 } from 'src/users/dto/user.response.dto';
 import { invalidField, PhoneNumbers } from 'src/users/phone-numbers';
 import { deriveAuraIdGlobal, deriveIdentifiers, generateAuraId } from 'src/users/user-identifiers';
-import { UserType } from 'src/users/user.entity';
+import { type SubscriptionType, UserType } from 'src/users/user.entity';
 import { UsersError, UsersErrorCode } from 'src/users/users.errors';
 import { UsersMetrics } from 'src/users/users.metrics';
 import {
@@ -29,6 +29,18 @@ const DAY_MS = 86_400_000;
 const MAX_EXPIRY_DAYS = 3650;
 /** A get-or-create that lost a race sees the winner's row on its next try. */
 const GET_OR_CREATE_ATTEMPTS = 3;
+
+/** A Kernel authentication session, as Kernel's callbacks describe it. */
+export interface KernelSession {
+  /** The auraId to give a new record; generated when absent. */
+  auraId?: string;
+  channel: string;
+  userId: string;
+  authorizationId: string;
+  auraIdGlobal?: string;
+  phoneNumber?: string;
+  subscriptionType?: SubscriptionType;
+}
 
 export interface GetOrCreateOutcome {
   created: boolean;
@@ -192,6 +204,38 @@ export class UsersService {
       throw new UsersError(UsersErrorCode.AuraIdGlobalNotFound, 'No valid auraId of that auraIdGlobal in the channel.');
     }
     return toLastAuraIdResponse(row);
+  }
+
+  /** Kernel's login callback: the same get-or-create as `GET /users/aura-id`, inside the caller's transaction. */
+  async getOrCreateForKernelSession(session: KernelSession, manager: EntityManager): Promise<GetOrCreateOutcome> {
+    const phoneNumber = this.optionalPhoneNumber(session.phoneNumber, 'phoneNumber');
+    const auraIdGlobal = session.auraIdGlobal ?? deriveAuraIdGlobal({ phoneNumber, userId: session.userId });
+    return this.untilSettled(() =>
+      this.users.getOrCreateKernelUser(
+        {
+          auraId: session.auraId ?? generateAuraId(),
+          auraIdGlobal,
+          userId: session.userId,
+          channel: session.channel,
+          phoneNumber,
+          authorizationId: session.authorizationId,
+          subscriptionType: session.subscriptionType ?? null,
+          expiresAt: null,
+        },
+        this.ttlDays,
+        manager,
+      ),
+    );
+  }
+
+  /** Kernel's logout callback: the record of that auraId in the channel, else the record of that session. */
+  async deleteForKernelSession(session: KernelSession, manager: EntityManager): Promise<number> {
+    const deleted =
+      session.auraId === undefined
+        ? await this.users.deleteByKernelSession(session, manager)
+        : Number((await this.users.deleteByAuraId(session.auraId, session.channel, manager)).deleted);
+    this.metrics.usersDeleted('callback_logout', deleted);
+    return deleted;
   }
 
   /** Every record of the person with that E.164 number, in every channel, within the caller's transaction. */

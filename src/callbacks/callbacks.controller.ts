@@ -1,0 +1,82 @@
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import {
+  ApiFoundResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiCreatedResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { NoApiKey } from 'src/api-keys/access.decorator';
+import { type Caller, CallerContext } from 'src/api-keys/caller';
+import { CallbacksErrorCode } from 'src/callbacks/callbacks.errors';
+import { type CallbackOutcome, CallbacksService } from 'src/callbacks/callbacks.service';
+import { CallbackLoginResponseDto, CallbackQueryDto } from 'src/callbacks/dto/callback.dto';
+import { ApiProblem } from 'src/common/http/api-problem.decorator';
+
+const REFUSALS = [
+  CallbacksErrorCode.UnknownKey,
+  CallbacksErrorCode.Invalid,
+  CallbacksErrorCode.WrongPurpose,
+  CallbacksErrorCode.Expired,
+  CallbacksErrorCode.Replayed,
+];
+const BAD_INPUT = [
+  'validation_failed',
+  CallbacksErrorCode.Malformed,
+  CallbacksErrorCode.PayloadInvalid,
+  CallbacksErrorCode.RedirectRefused,
+];
+
+/** Writes the outcome: a redirect for browser flows, otherwise the status and body. */
+function respond(reply: FastifyReply, outcome: CallbackOutcome): CallbackLoginResponseDto | undefined {
+  void reply.status(outcome.status).header('cache-control', 'no-store');
+  if (outcome.status === 302) {
+    void reply.header('location', outcome.location);
+  }
+  return 'body' in outcome ? outcome.body : undefined;
+}
+
+@ApiTags('Kernel callbacks')
+@Controller('users/auraid/integrated')
+export class CallbacksController {
+  constructor(private readonly callbacks: CallbacksService) {}
+
+  @Get()
+  @NoApiKey()
+  @ApiOperation({
+    summary: 'Kernel callback after creating an authentication session: adds the Aura user record.',
+    description: 'No API key: the sealed `data` parameter is the credential (single use, short-lived, purpose-bound).',
+  })
+  @ApiCreatedResponse({ type: CallbackLoginResponseDto, description: 'The record was created.' })
+  @ApiOkResponse({ type: CallbackLoginResponseDto, description: 'The record of that session already existed.' })
+  @ApiFoundResponse({ description: 'The payload named an allowed `redirectUri`: the browser goes there.' })
+  @ApiProblem(400, 'The data parameter or its payload is invalid, or the redirect target is not allowed.', BAD_INPUT)
+  @ApiProblem(401, 'The sealed value is not authentic, not for this callback, expired or already used.', REFUSALS)
+  async loginCallback(
+    @Query() query: CallbackQueryDto,
+    @CallerContext() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CallbackLoginResponseDto | undefined> {
+    return respond(reply, await this.callbacks.login(query.data, caller));
+  }
+
+  @Get('logout')
+  @NoApiKey()
+  @ApiOperation({
+    summary: 'Kernel callback after removing an authentication session: removes the Aura user record.',
+    description: 'No API key: the sealed `data` parameter is the credential (single use, short-lived, purpose-bound).',
+  })
+  @ApiNoContentResponse({ description: 'The record of that session is gone (or there was none).' })
+  @ApiFoundResponse({ description: 'The payload named an allowed `redirectUri`: the browser goes there.' })
+  @ApiProblem(400, 'The data parameter or its payload is invalid, or the redirect target is not allowed.', BAD_INPUT)
+  @ApiProblem(401, 'The sealed value is not authentic, not for this callback, expired or already used.', REFUSALS)
+  async logoutCallback(
+    @Query() query: CallbackQueryDto,
+    @CallerContext() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    respond(reply, await this.callbacks.logout(query.data, caller));
+  }
+}

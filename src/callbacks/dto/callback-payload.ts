@@ -1,0 +1,65 @@
+import { IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsChannel, IsIdentifier, IsPhoneNumberText, IsSubscriptionType } from 'src/users/dto/user-fields';
+import type { SubscriptionType } from 'src/users/user.entity';
+import { AURA_ID_PATTERN } from 'src/users/user-identifiers';
+
+/** Unix seconds in a sane range (2020 … 2100). */
+const MIN_EPOCH = 1_577_836_800;
+const MAX_EPOCH = 4_102_444_800;
+
+/**
+ * What Kernel seals into a callback's `data` parameter (format v1, README "Kernel callbacks").
+ * Unknown members are ignored, so Kernel can add fields without breaking the callback.
+ */
+export class CallbackPayload {
+  /** The auraId to use for a new record (login); generated when absent. */
+  @IsOptional()
+  @IsString()
+  @Matches(AURA_ID_PATTERN, { message: 'auraId must be 1-128 URL-safe characters' })
+  auraId?: string;
+
+  @IsChannel()
+  channel: string;
+
+  @IsIdentifier(128)
+  userId: string;
+
+  @IsIdentifier(256)
+  authorizationId: string;
+
+  @IsOptional()
+  @IsIdentifier(128)
+  auraIdGlobal?: string;
+
+  @IsOptional()
+  @IsPhoneNumberText()
+  phoneNumber?: string;
+
+  @IsOptional()
+  @IsSubscriptionType()
+  subscriptionType?: SubscriptionType;
+
+  /** Where to send the browser afterwards; its origin must be on CALLBACK_REDIRECT_ALLOWLIST. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  redirectUri?: string;
+
+  /** Issued at, Unix seconds. */
+  @IsInt()
+  @Min(MIN_EPOCH)
+  @Max(MAX_EPOCH)
+  iat: number;
+
+  /** Expiry, Unix seconds. */
+  @IsInt()
+  @Min(MIN_EPOCH)
+  @Max(MAX_EPOCH)
+  exp: number;
+
+  /** Unique token id: single use. */
+  @IsString()
+  @Length(16, 64)
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'jti must be 16-64 letters, digits, "-" or "_"' })
+  jti: string;
+}
