@@ -128,7 +128,10 @@ export function sealPayload(
 }
 
 /** What a sealed value holds, for support: its purpose and payload, or why it is refused. */
-export function inspectSealed(cipher: CallbackCipher, sealed: string): { purpose: CallbackPurpose; payload: unknown } | { refused: string } {
+export function inspectSealed(
+  cipher: CallbackCipher,
+  sealed: string,
+): { purpose: CallbackPurpose; payload: unknown } | { refused: string } {
   const opened = cipher.open(sealed, CallbackPurpose.Login);
   const result = opened.ok || opened.reason !== 'wrong_purpose' ? opened : cipher.open(sealed, CallbackPurpose.Logout);
   if (!result.ok) {

@@ -1,4 +1,10 @@
-import { CallbackCipher, CallbackPurpose, inspectSealed, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
+import {
+  CallbackCipher,
+  CallbackPurpose,
+  inspectSealed,
+  parseCipherKeys,
+  sealPayload,
+} from 'src/callbacks/callback-cipher';
 import type { CommandOptions } from 'src/cli/main';
 import type { AppConfig } from 'src/config/app-config';
 
@@ -7,7 +13,12 @@ import type { AppConfig } from 'src/config/app-config';
  * integrators can build and test callback URLs; `callback open <value>` shows what one holds (operators only:
  * it prints the payload, personal data included).
  */
-export function runCallbackCommand(config: AppConfig, action: string | undefined, args: string[], options: CommandOptions): number {
+export function runCallbackCommand(
+  config: AppConfig,
+  action: string | undefined,
+  args: string[],
+  options: CommandOptions,
+): number {
   const cipher = new CallbackCipher(parseCipherKeys(config.CALLBACK_CIPHER_KEYS));
   if (action === 'seal') {
     const purpose = options.purpose as CallbackPurpose;
