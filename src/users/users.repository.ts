@@ -5,6 +5,20 @@ import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from 'src/config/app-config';
 import { type SubscriptionType, UserType } from 'src/users/user.entity';
+import {
+  FIND_BY_AURA_ID,
+  GET_OR_CREATE_KERNEL_USER,
+  REPLACE_EXPIRED_KERNEL_USER,
+  GET_OR_CREATE_IDENTIFIABLE_USER,
+  REPLACE_EXPIRED_IDENTIFIABLE_USER,
+  UPSERT_AUTHENTICATED_USER,
+  DELETE_BY_AURA_ID,
+  DELETE_BY_KERNEL_SESSION,
+  LAST_VALID_AURA_ID,
+  ERASE_BY_PHONE_NUMBER,
+  DELETE_EXPIRED_BATCH,
+  type Statement,
+} from 'src/users/users.sql';
 
 /** A user as read from `aura_users`: the columns a response needs, nothing else. */
 export interface UserRow {
@@ -78,168 +92,6 @@ export interface LastValidAuraId {
 
 const UNIQUE_VIOLATION = '23505';
 const AUTHORIZATION_CONSTRAINT = 'uq_aura_users_channel_user_authorization';
-
-/*
- * Statements that change rows and return them are wrapped as `WITH … SELECT`: TypeORM answers a bare
- * UPDATE or DELETE with [rows, count] instead of the rows.
- */
-
-const COLUMNS = `aura_id, aura_id_global, user_id, channel, user_type, subscription_type, phone_number,
-  authorization_id, authentication_context, created_at, updated_at, expires_at`;
-
-/** Expiry of a new record: the one given, else the configured TTL from now (database clock). */
-const EXPIRY = (expiresAt: string, ttlDays: string) =>
-  `COALESCE(${expiresAt}::timestamptz, now() + make_interval(days => ${ttlDays}::int))`;
-
-/**
- * A SQL statement of the hot paths. On PostgreSQL it runs as a named prepared statement straight on the
- * pool (planned once per connection: planning these statements costs more than running them); on the
- * embedded database through TypeORM, which serialises access to its single connection.
- */
-interface Statement {
-  name: string;
-  text: string;
-}
-
-const FIND_BY_AURA_ID: Statement = {
-  name: 'users_find_by_aura_id',
-  text: `SELECT ${COLUMNS}, expires_at <= now() AS expired FROM aura_users WHERE aura_id = $1`,
-};
-
-/**
- * Get-or-create of a Kernel-authenticated user, keyed by channel + Kernel user + authorization. When the
- * record exists the insert does nothing (and writes nothing): the second branch returns it, with whether
- * it has expired. A row inserted concurrently after this statement's snapshot is invisible to the second
- * branch: the statement then returns nothing and the caller runs it again.
- */
-const GET_OR_CREATE_KERNEL_USER: Statement = {
-  name: 'users_get_or_create_kernel_user',
-  text: `
-WITH inserted AS (
-  INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, subscription_type,
-    phone_number, authorization_id, expires_at)
-  VALUES ($1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, ${EXPIRY('$8', '$9')})
-  ON CONFLICT (channel, user_id, authorization_id) DO NOTHING
-  RETURNING ${COLUMNS}
-)
-SELECT ${COLUMNS}, true AS created, false AS expired FROM inserted
-UNION ALL
-SELECT ${COLUMNS}, false AS created, expires_at <= now() AS expired FROM aura_users
-WHERE channel = $4 AND user_id = $3 AND authorization_id = $7 AND NOT EXISTS (SELECT 1 FROM inserted)`,
-};
-
-/** An expired Kernel user gives way to a new record (new auraId) for the same session key. */
-const REPLACE_EXPIRED_KERNEL_USER: Statement = {
-  name: 'users_replace_expired_kernel_user',
-  text: `
-WITH replaced AS (
-  UPDATE aura_users SET aura_id = $1, aura_id_global = $2, user_type = '${UserType.Authenticated}',
-    subscription_type = $5, phone_number = $6, authentication_context = NULL, device_id = NULL,
-    created_at = now(), updated_at = now(), expires_at = ${EXPIRY('$8', '$9')}
-  WHERE channel = $4 AND user_id = $3 AND authorization_id = $7 AND expires_at <= now()
-  RETURNING ${COLUMNS}
-)
-SELECT ${COLUMNS} FROM replaced`,
-};
-
-/** Get-or-create of an identifiable user with a given auraId; the existing record is returned whatever its channel. */
-const GET_OR_CREATE_IDENTIFIABLE_USER: Statement = {
-  name: 'users_get_or_create_identifiable_user',
-  text: `
-WITH inserted AS (
-  INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, phone_number, expires_at)
-  VALUES ($1, $2, $3, $4, '${UserType.Identifiable}', $5, ${EXPIRY('NULL', '$6')})
-  ON CONFLICT (aura_id) DO NOTHING
-  RETURNING ${COLUMNS}
-)
-SELECT ${COLUMNS}, true AS created, false AS expired FROM inserted
-UNION ALL
-SELECT ${COLUMNS}, false AS created, expires_at <= now() AS expired FROM aura_users
-WHERE aura_id = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`,
-};
-
-/** An expired record of the same channel starts over as a new identifiable user. */
-const REPLACE_EXPIRED_IDENTIFIABLE_USER: Statement = {
-  name: 'users_replace_expired_identifiable_user',
-  text: `
-WITH replaced AS (
-  UPDATE aura_users SET aura_id_global = $2, user_id = $3, user_type = '${UserType.Identifiable}',
-    subscription_type = NULL, phone_number = $5, authorization_id = NULL, authentication_context = NULL,
-    device_id = NULL, created_at = now(), updated_at = now(), expires_at = ${EXPIRY('NULL', '$6')}
-  WHERE aura_id = $1 AND channel = $4 AND expires_at <= now()
-  RETURNING ${COLUMNS}
-)
-SELECT ${COLUMNS} FROM replaced`,
-};
-
-/**
- * Creates the record as authenticated, or upgrades the channel's existing record of that auraId. A record
- * of another channel is left alone and nothing is returned. A phone number already known is kept when the
- * context has none, and with it the auraIdGlobal derived from it (unless Kernel sent one).
- */
-const UPSERT_AUTHENTICATED_USER: Statement = {
-  name: 'users_upsert_authenticated_user',
-  text: `
-INSERT INTO aura_users AS u (aura_id, aura_id_global, user_id, channel, user_type, subscription_type,
-  phone_number, authorization_id, authentication_context, expires_at)
-VALUES ($1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, $8::jsonb, ${EXPIRY('$9', '$10')})
-ON CONFLICT (aura_id) DO UPDATE SET
-  aura_id_global = COALESCE($11::varchar,
-    CASE WHEN EXCLUDED.phone_number IS NULL AND u.phone_number IS NOT NULL THEN u.aura_id_global END,
-    EXCLUDED.aura_id_global),
-  user_id = EXCLUDED.user_id, user_type = EXCLUDED.user_type, subscription_type = EXCLUDED.subscription_type,
-  phone_number = COALESCE(EXCLUDED.phone_number, u.phone_number), authorization_id = EXCLUDED.authorization_id,
-  authentication_context = EXCLUDED.authentication_context,
-  created_at = CASE WHEN u.expires_at <= now() THEN now() ELSE u.created_at END,
-  updated_at = now(), expires_at = EXCLUDED.expires_at
-WHERE u.channel = EXCLUDED.channel
-RETURNING ${COLUMNS}, (xmax = 0) AS created`,
-};
-
-/** Deletes the record unless it belongs to another channel than `$2` (when given), and says what it found. */
-const DELETE_BY_AURA_ID = `
-WITH target AS (SELECT aura_id, channel, user_type FROM aura_users WHERE aura_id = $1),
-deleted AS (
-  DELETE FROM aura_users u USING target t
-  WHERE u.aura_id = t.aura_id AND ($2::varchar IS NULL OR t.channel = $2::varchar)
-  RETURNING u.aura_id
-)
-SELECT t.channel, t.user_type, EXISTS (SELECT 1 FROM deleted) AS deleted FROM target t`;
-
-const DELETE_BY_KERNEL_SESSION = `
-WITH deleted AS (
-  DELETE FROM aura_users WHERE channel = $1 AND user_id = $2 AND authorization_id = $3 RETURNING 1
-)
-SELECT count(*)::int AS count FROM deleted`;
-
-const LAST_VALID_AURA_ID: Statement = {
-  name: 'users_last_valid_aura_id',
-  text: `
-SELECT aura_id, aura_id_global, channel, expires_at FROM aura_users
-WHERE aura_id_global = $1 AND channel = $2 AND expires_at > now()
-ORDER BY created_at DESC, aura_id DESC
-LIMIT 1`,
-};
-
-const ERASE_BY_PHONE_NUMBER = `
-WITH erased AS (DELETE FROM aura_users WHERE phone_number = $1 RETURNING aura_id, channel)
-SELECT aura_id, channel FROM erased`;
-
-/**
- * One batch of the sweep. SKIP LOCKED lets several replicas sweep at once without waiting on
- * each other or deleting a row twice.
- */
-const DELETE_EXPIRED_BATCH = `
-WITH doomed AS (
-  SELECT aura_id FROM aura_users
-  WHERE expires_at < now() - make_interval(days => $1::int)
-  ORDER BY expires_at
-  LIMIT $2
-  FOR UPDATE SKIP LOCKED
-), deleted AS (
-  DELETE FROM aura_users u USING doomed d WHERE u.aura_id = d.aura_id RETURNING 1
-)
-SELECT count(*)::int AS count FROM deleted`;
 
 export class AuthorizationAlreadyLinkedError extends Error {}
 

@@ -2,14 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, startService } from '../support/built-service';
+import { startService } from '../support/built-service';
 
 /** `npm start` on a fresh machine: the production build on the embedded database, nothing else. */
 describe('first start on the embedded database', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    ensureBuilt();
     dataDir = await mkdtemp(join(tmpdir(), 'aura-start-'));
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));

@@ -12,7 +12,10 @@ function newestSource(dir: string): number {
   }, 0);
 }
 
-/** The production build, rebuilt when any source is newer: process-level tests run exactly what ships. */
+/**
+ * The production build, rebuilt when any source is newer: process-level tests run exactly what ships.
+ * Called once, from the global setup, so that parallel test files never build at the same time.
+ */
 export function ensureBuilt(): void {
   const built = existsSync(ENTRY) ? statSync(ENTRY).mtimeMs : 0;
   if (built < Math.max(newestSource('src'), newestSource('migrations'))) {
@@ -37,7 +40,9 @@ export interface RunningService {
 
 /** Starts `node dist/src/main.js` as production runs it, and waits until /healthz answers 200. */
 export async function startService(env: Record<string, string | undefined>): Promise<RunningService> {
-  ensureBuilt();
+  if (!existsSync(ENTRY)) {
+    throw new Error(`${ENTRY} is missing: the global setup builds it`);
+  }
   const port = await freePort();
   let output = '';
   const child = spawn(process.execPath, [ENTRY], {

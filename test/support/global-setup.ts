@@ -4,13 +4,16 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from 'src/config/app-config';
 import { dataSourceOptions } from 'src/database/data-source-options';
+import { ensureBuilt } from './built-service';
 import { databaseUrl, TEMPLATE_DATABASE_ENV, TEST_DATABASE_URL, withAdminClient } from './postgres';
 
 /**
- * With a real PostgreSQL: build one migrated template database per run; every test file then
- * gets its own copy (CREATE DATABASE … TEMPLATE), which takes milliseconds.
+ * Once per run: the production build (process-level tests start it), and, with a real PostgreSQL, one
+ * migrated template database; every test file then gets its own copy (CREATE DATABASE … TEMPLATE),
+ * which takes milliseconds.
  */
 export default async function globalSetup(): Promise<void> {
+  ensureBuilt();
   if (TEST_DATABASE_URL === undefined) {
     return;
   }
