@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from 'src/app.module';
 import { ProblemFilter } from 'src/common/http/problem.filter';
+import { securityHeaders } from 'src/common/http/security-headers';
 import { createValidationPipe } from 'src/common/http/validation';
 import { createLogger, NestPinoLogger } from 'src/common/logging/logger';
 import { RequestLogController } from 'src/common/logging/request-log.controller';
@@ -44,18 +44,19 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     // add form bodies; Fastify's text/plain parser goes too (configureApp), so other types get 415.
     bodyParser: false,
   });
-  await configureApp(app);
+  configureApp(app);
   return app;
 }
 
 /** Everything that makes the app behave as the service: hooks, pipes, filters, headers, OpenAPI, shutdown. */
-export async function configureApp(app: NestFastifyApplication): Promise<void> {
+export function configureApp(app: NestFastifyApplication): void {
   const metrics = app.get(HttpMetrics);
   const fastify = app.getHttpAdapter().getInstance();
+  const headers = securityHeaders();
 
   fastify.removeContentTypeParser('text/plain');
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id);
+    void reply.headers(headers).header('x-request-id', request.id);
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -69,17 +70,6 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
     done();
   });
 
-  await app.register(helmet, {
-    // Swagger UI needs its inline bootstrap script and styles; nothing else serves HTML.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-      },
-    },
-  });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
   setupSwagger(app);

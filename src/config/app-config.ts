@@ -88,7 +88,7 @@ export class AppConfig {
   @IsInt()
   @Min(64)
   @Max(16_384)
-  HEALTH_HEAP_LIMIT_MB = 512;
+  HEALTH_HEAP_LIMIT_MB = 176;
 
   /** Number of reverse proxies in front of the service whose X-Forwarded-For is trusted. */
   @EnvInt()

@@ -6,21 +6,40 @@ import type { LogLevel } from 'src/config/app-config';
 const DIGIT_RUN = /\+?\d(?:[\s().-]?\d){5,}/g;
 const CENSOR = '[redacted]';
 
-/** Structured members that may carry secrets or personal data, at the depths our log calls use. */
-const SENSITIVE_KEYS = [
+/** Members that may carry secrets or personal data, compared case-insensitively. */
+const SENSITIVE_KEYS = new Set([
   'authorization',
-  '"x-api-key"',
-  'apiKey',
+  'x-api-key',
+  'apikey',
   'key',
   'secret',
   'password',
+  'cookie',
   'data',
-  'phoneNumber',
+  'phonenumber',
   'phone_number',
-  'auraId',
+  'auraid',
   'token',
-];
-export const REDACTED_PATHS = SENSITIVE_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
+]);
+const MAX_DEPTH = 8;
+
+/**
+ * Redacts sensitive members at any depth. Walking the (small) log object once is cheaper than
+ * path-based redaction, which tests every configured path on every line.
+ */
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null || value instanceof Date || value instanceof Error || depth > MAX_DEPTH) {
+    return value;
+  }
+  if (Array.isArray(value)) {
+    return value.map((item) => redact(item, depth + 1));
+  }
+  const copy: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(value)) {
+    copy[name] = SENSITIVE_KEYS.has(name.toLowerCase()) ? CENSOR : redact(member, depth + 1);
+  }
+  return copy;
+}
 
 export function scrubText(text: string): string {
   return text.replace(DIGIT_RUN, CENSOR);
@@ -47,9 +66,8 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       level,
       base: { service: 'aura-authentication-api' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: (object) => redact(object) as Record<string, unknown> },
       messageKey: 'message',
-      redact: { paths: REDACTED_PATHS, censor: CENSOR },
       serializers: { err: serializeError, error: serializeError },
       hooks: {
         // Free-text messages are scrubbed too, in case an identifier slipped into one.
