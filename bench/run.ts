@@ -364,7 +364,11 @@ async function main(): Promise<void> {
     servers.service = await start(
       'service',
       // The heap bound of `npm start` and the container image (NODE_OPTIONS in the Dockerfile).
-      ['--max-old-space-size=192', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`] : []), 'dist/src/main.js'],
+      [
+        '--max-old-space-size=192',
+        ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`] : []),
+        'dist/src/main.js',
+      ],
       {
         ...db.serviceEnv,
         NODE_ENV: production ? 'production' : 'development',

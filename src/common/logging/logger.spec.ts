@@ -13,7 +13,12 @@ function capture(): { lines: Record<string, unknown>[]; text: () => string; stre
     stream,
     text: () => chunks.join(''),
     get lines() {
-      return chunks.join('').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      return chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     },
   };
 }

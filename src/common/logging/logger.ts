@@ -28,7 +28,13 @@ const MAX_DEPTH = 8;
  * path-based redaction, which tests every configured path on every line.
  */
 export function redact(value: unknown, depth = 0): unknown {
-  if (typeof value !== 'object' || value === null || value instanceof Date || value instanceof Error || depth > MAX_DEPTH) {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    value instanceof Date ||
+    value instanceof Error ||
+    depth > MAX_DEPTH
+  ) {
     return value;
   }
   if (Array.isArray(value)) {
