@@ -1,22 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Tier } from 'src/api-keys/tier';
 import { DirectLineStub } from '../support/directline-stub';
-import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { startDirectLineApp, type DirectLineApp } from '../support/directline-app';
+import type { TestApp } from '../support/test-app';
 
 const SECRET = 'stub-directline-secret-breaker';
 const HALF_OPEN_AFTER_MS = 300;
 
 /** The tests run in order: each starts from the breaker state the previous one left. */
 describe('Direct Line circuit breaker', () => {
+  let app: DirectLineApp;
   let stub: DirectLineStub;
   let t: TestApp;
-  let headers: Record<string, string>;
 
   beforeAll(async () => {
-    stub = await DirectLineStub.start({ secret: SECRET });
-    t = await createTestApp({
-      DIRECTLINE_SECRET: SECRET,
-      DIRECTLINE_BASE_URL: stub.url,
+    app = await startDirectLineApp(SECRET, {
       DIRECTLINE_TIMEOUT_MS: '200',
       DIRECTLINE_DEADLINE_MS: '1500',
       DIRECTLINE_MAX_RETRIES: '2',
@@ -24,17 +21,11 @@ describe('Direct Line circuit breaker', () => {
       DIRECTLINE_BREAKER_THRESHOLD: '3',
       DIRECTLINE_BREAKER_HALF_OPEN_AFTER_MS: String(HALF_OPEN_AFTER_MS),
     });
-    headers = apiKeyHeader((await t.createKey(Tier.Public)).key);
+    ({ stub, t } = app);
   });
-  afterAll(async () => {
-    try {
-      await t?.close();
-    } finally {
-      await stub?.close();
-    }
-  });
+  afterAll(() => app?.close());
 
-  const get = (url: string) => t.request({ method: 'GET', url, headers });
+  const get = (url: string) => app.get(url);
   const breakerState = async () => {
     const metrics = (await t.request({ method: 'GET', url: '/metrics' })).body;
     return /directline_circuit_state\{state="(\w+)"\} 1/.exec(metrics)?.[1];

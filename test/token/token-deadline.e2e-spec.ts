@@ -1,36 +1,25 @@
-import { Tier } from 'src/api-keys/tier';
 import { DirectLineStub } from '../support/directline-stub';
-import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { startDirectLineApp, type DirectLineApp } from '../support/directline-app';
 
 const SECRET = 'stub-directline-secret-deadline';
 
 /** A deadline shorter than one attempt's timeout: the deadline, not the attempt timeout, ends each call. */
 describe('Direct Line overall deadline', () => {
+  let app: DirectLineApp;
   let stub: DirectLineStub;
-  let t: TestApp;
-  let headers: Record<string, string>;
 
   beforeAll(async () => {
-    stub = await DirectLineStub.start({ secret: SECRET });
-    t = await createTestApp({
-      DIRECTLINE_SECRET: SECRET,
-      DIRECTLINE_BASE_URL: stub.url,
+    app = await startDirectLineApp(SECRET, {
       DIRECTLINE_TIMEOUT_MS: '5000',
       DIRECTLINE_DEADLINE_MS: '300',
       DIRECTLINE_MAX_RETRIES: '5',
     });
-    headers = apiKeyHeader((await t.createKey(Tier.Public)).key);
+    ({ stub } = app);
   });
   afterEach(() => stub.reset());
-  afterAll(async () => {
-    try {
-      await t?.close();
-    } finally {
-      await stub?.close();
-    }
-  });
+  afterAll(() => app?.close());
 
-  const get = (url: string) => t.request({ method: 'GET', url, headers });
+  const get = (url: string) => app.get(url);
 
   it.each(['/token', '/token/wss'])(
     'should answer %s with 504 when Direct Line hangs past the deadline',

@@ -1,11 +1,11 @@
-import { Tier } from 'src/api-keys/tier';
 import {
   DIRECTLINE_STUB_PATHS,
   DirectLineStub,
   stubTokenClaims,
   type DirectLineFault,
 } from '../support/directline-stub';
-import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { startDirectLineApp, type DirectLineApp } from '../support/directline-app';
+import type { TestApp } from '../support/test-app';
 
 const SECRET = 'stub-directline-secret-0123456789';
 
@@ -13,15 +13,12 @@ const SECRET = 'stub-directline-secret-0123456789';
 const ATTEMPTS = 3;
 
 describe('Direct Line tokens', () => {
+  let app: DirectLineApp;
   let stub: DirectLineStub;
   let t: TestApp;
-  let headers: Record<string, string>;
 
   beforeAll(async () => {
-    stub = await DirectLineStub.start({ secret: SECRET });
-    t = await createTestApp({
-      DIRECTLINE_SECRET: SECRET,
-      DIRECTLINE_BASE_URL: stub.url,
+    app = await startDirectLineApp(SECRET, {
       DIRECTLINE_TRUSTED_ORIGINS: 'https://web.aura.test, https://app.aura.test',
       DIRECTLINE_TIMEOUT_MS: '200',
       DIRECTLINE_DEADLINE_MS: '1500',
@@ -30,18 +27,12 @@ describe('Direct Line tokens', () => {
       // This file is about single calls; the breaker has its own suite.
       DIRECTLINE_BREAKER_THRESHOLD: '1000',
     });
-    headers = apiKeyHeader((await t.createKey(Tier.Public)).key);
+    ({ stub, t } = app);
   });
   afterEach(() => stub.reset());
-  afterAll(async () => {
-    try {
-      await t?.close();
-    } finally {
-      await stub?.close();
-    }
-  });
+  afterAll(() => app?.close());
 
-  const get = (url: string) => t.request({ method: 'GET', url, headers });
+  const get = (url: string) => app.get(url);
 
   describe('GET /token', () => {
     it('should return exactly the token and its expiration time', async () => {
