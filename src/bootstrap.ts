@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from 'src/app.module';
+import { useBoundedJsonParser } from 'src/common/http/json-body';
 import { ProblemFilter } from 'src/common/http/problem.filter';
 import { securityHeaders } from 'src/common/http/security-headers';
 import { createValidationPipe } from 'src/common/http/validation';
@@ -55,6 +56,7 @@ export function configureApp(app: NestFastifyApplication): void {
   const headers = securityHeaders();
 
   fastify.removeContentTypeParser('text/plain');
+  useBoundedJsonParser(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers).header('x-request-id', request.id);
     done();

@@ -42,7 +42,9 @@ interface CachedUnknown {
  */
 @Injectable()
 export class ApiKeyVerifier {
-  private readonly cache = new Map<string, CachedKey | CachedUnknown>();
+  /** Verified keys, and apart from them unknown hashes: a flood of random keys cannot evict real ones. */
+  private readonly known = new Map<string, CachedKey>();
+  private readonly unknown = new Map<string, CachedUnknown>();
   private readonly ttlMs: number;
 
   constructor(
@@ -64,7 +66,7 @@ export class ApiKeyVerifier {
     }
     const hash = hashApiKey(text);
     const now = Date.now();
-    let entry = this.cache.get(hash);
+    let entry: CachedKey | CachedUnknown | undefined = this.known.get(hash) ?? this.unknown.get(hash);
     if (entry === undefined || entry.staleAt <= now) {
       entry = this.toEntry(await this.keys.findBySecretHash(hash), now);
       this.remember(hash, entry);
@@ -109,11 +111,20 @@ export class ApiKeyVerifier {
     if (this.ttlMs === 0) {
       return;
     }
-    this.cache.delete(hash);
-    if (this.cache.size >= MAX_CACHED_KEYS) {
-      // Maps iterate in insertion order: the first entry is the oldest.
-      this.cache.delete(this.cache.keys().next().value as string);
+    if ('unknown' in entry) {
+      remember(this.unknown, hash, entry);
+    } else {
+      this.unknown.delete(hash);
+      remember(this.known, hash, entry);
     }
-    this.cache.set(hash, entry);
   }
+}
+
+/** Bounded insertion: Maps iterate in insertion order, so the first entry is the oldest. */
+function remember<T>(cache: Map<string, T>, hash: string, entry: T): void {
+  cache.delete(hash);
+  if (cache.size >= MAX_CACHED_KEYS) {
+    cache.delete(cache.keys().next().value as string);
+  }
+  cache.set(hash, entry);
 }

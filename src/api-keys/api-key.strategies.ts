@@ -49,6 +49,8 @@ class QueryApiKeyPassportStrategy extends PassportBaseStrategy {
       this.fail(undefined, 401);
       return;
     }
+    // A credential, not an input of the route: the route's query validation must not see it.
+    delete request.query?.apiKey;
     this.verifyKey(key, (error, user) => (error ? this.error(error) : this.success(user as object)));
   }
 }

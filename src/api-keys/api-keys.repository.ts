@@ -18,8 +18,12 @@ export class ApiKeysRepository {
   }
 
   /** An operator refers to a key by its id or by its public prefix (`aak_<env>_<id>`). */
-  findByReference(reference: string): Promise<ApiKey | null> {
-    return this.keys.findOneBy(UUID.test(reference) ? { id: reference } : { prefix: reference });
+  /** Within a transaction (`manager`) the row is locked until it ends. */
+  findByReference(reference: string, manager?: EntityManager): Promise<ApiKey | null> {
+    const where = UUID.test(reference) ? { id: reference } : { prefix: reference };
+    return manager === undefined
+      ? this.keys.findOneBy(where)
+      : manager.getRepository(ApiKey).findOne({ where, lock: { mode: 'pessimistic_write' } });
   }
 
   list(): Promise<ApiKey[]> {

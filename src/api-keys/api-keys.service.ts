@@ -86,11 +86,15 @@ export class ApiKeysService {
 
   /** A new key with the same name, tier and channel; the old one keeps working for `graceHours`, then expires. */
   async rotate(reference: string, graceHours: number): Promise<CreatedApiKey> {
-    const old = await this.find(reference);
-    if (old.revokedAt !== null) {
-      throw new ApiKeyError(ApiKeyErrorCode.NotFound, 'A revoked key cannot be rotated; create a new one.');
-    }
     return this.keys.transaction(async (manager) => {
+      // Locked: two concurrent rotations of one key must not both create a successor.
+      const old = await this.find(reference, manager);
+      if (old.revokedAt !== null || (old.expiresAt !== null && old.expiresAt <= new Date())) {
+        throw new ApiKeyError(
+          ApiKeyErrorCode.NotFound,
+          'A revoked or expired key cannot be rotated; create a new one.',
+        );
+      }
       const graceEnd = new Date(Date.now() + graceHours * HOUR_MS);
       const oldExpiry = old.expiresAt !== null && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
       await this.keys.update(old.id, { expiresAt: oldExpiry }, manager);
@@ -109,8 +113,8 @@ export class ApiKeysService {
     });
   }
 
-  private async find(reference: string): Promise<ApiKey> {
-    const key = await this.keys.findByReference(reference);
+  private async find(reference: string, manager?: EntityManager): Promise<ApiKey> {
+    const key = await this.keys.findByReference(reference, manager);
     if (key === null) {
       throw new ApiKeyError(ApiKeyErrorCode.NotFound, 'No API key with that id or prefix.');
     }

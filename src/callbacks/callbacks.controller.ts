@@ -54,6 +54,7 @@ export class CallbacksController {
   @ApiFoundResponse({ description: 'The payload named an allowed `redirectUri`: the browser goes there.' })
   @ApiProblem(400, 'The data parameter or its payload is invalid, or the redirect target is not allowed.', BAD_INPUT)
   @ApiProblem(401, 'The sealed value is not authentic, not for this callback, expired or already used.', REFUSALS)
+  @ApiProblem(409, 'The auraId Kernel chose already belongs to another user record.', ['aura_id_taken'])
   async loginCallback(
     @Query() query: CallbackQueryDto,
     @CallerContext() caller: Caller,

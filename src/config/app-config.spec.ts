@@ -6,6 +6,8 @@ const PRODUCTION = {
   AUDIT_HMAC_SECRET: 'a'.repeat(48),
   CALLBACK_CIPHER_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64url')}`,
   OPENID_SIGNING_KEYS: '[]',
+  PUBLIC_BASE_URL: 'https://aura-auth.example.com',
+  APIKEY_ENVIRONMENT: 'pro',
 };
 
 describe('loadConfig', () => {
@@ -113,4 +115,27 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ ...PRODUCTION, [name]: value })).toThrow(name);
     },
   );
+
+  it.each([
+    ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'http://localhost:3000' }],
+    ['APIKEY_ENVIRONMENT', { APIKEY_ENVIRONMENT: 'dev' }],
+    [
+      'CALLBACK_CIPHER_KEYS',
+      {
+        CALLBACK_CIPHER_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64url')},old:ZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjay1rZXkhISE`,
+      },
+    ],
+  ])('should refuse a development value of %s in production', (name, env) => {
+    expect(() => loadConfig({ ...PRODUCTION, ...env })).toThrow(name);
+  });
+
+  it('should refuse a callback key id listed twice, and redirect origins that are not origins', () => {
+    const key = Buffer.alloc(32, 1).toString('base64url');
+    expect(() => loadConfig({ CALLBACK_CIPHER_KEYS: `a:${key},a:${key}` })).toThrow('appears twice');
+    expect(() => loadConfig({ CALLBACK_REDIRECT_ALLOWLIST: 'web.example.com' })).toThrow('CALLBACK_REDIRECT_ALLOWLIST');
+    expect(
+      loadConfig({ CALLBACK_REDIRECT_ALLOWLIST: 'https://a.example, http://localhost:8080' })
+        .CALLBACK_REDIRECT_ALLOWLIST,
+    ).toBeDefined();
+  });
 });

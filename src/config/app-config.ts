@@ -217,6 +217,9 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   @Length(0, 4096)
+  @Matches(/^\s*https?:\/\/[^\s,/]+\s*(,\s*https?:\/\/[^\s,/]+\s*)*$/, {
+    message: 'CALLBACK_REDIRECT_ALLOWLIST must be comma-separated origins such as https://web.example.com',
+  })
   CALLBACK_REDIRECT_ALLOWLIST?: string;
 
   // --- Direct Line -----------------------------------------------------------------
@@ -357,7 +360,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (config.OPENID_SIGNING_KEYS !== undefined && config.OPENID_SIGNING_KEYS_FILE !== undefined) {
     problems.push('OPENID_SIGNING_KEYS_FILE: set either OPENID_SIGNING_KEYS or OPENID_SIGNING_KEYS_FILE, not both');
   }
-  problems.push(...productionProblems(config));
+  if (problems.length === 0) {
+    problems.push(...consistencyProblems(config), ...productionProblems(config));
+  }
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -378,12 +383,36 @@ function productionProblems(config: AppConfig): string[] {
   if (!isTlsOrLoopback(config.DIRECTLINE_BASE_URL)) {
     problems.push('DIRECTLINE_BASE_URL: must be an https:// URL in production (plain http only to a loopback host)');
   }
-  for (const [name, developmentValue] of Object.entries(DEVELOPMENT_SECRETS)) {
-    if (config[name as keyof typeof DEVELOPMENT_SECRETS] === developmentValue) {
-      problems.push(`${name}: must be set in production (the development default is refused)`);
-    }
+  if (new URL(config.PUBLIC_BASE_URL).protocol !== 'https:') {
+    problems.push(
+      'PUBLIC_BASE_URL: must be the external https:// URL of the service in production (the OpenID issuer)',
+    );
+  }
+  if (config.APIKEY_ENVIRONMENT === 'dev') {
+    problems.push('APIKEY_ENVIRONMENT: the development tag "dev" is refused in production (e.g. pro, pre)');
+  }
+  if (config.AUDIT_HMAC_SECRET === DEVELOPMENT_SECRETS.AUDIT_HMAC_SECRET) {
+    problems.push('AUDIT_HMAC_SECRET: must be set in production (the development default is refused)');
+  }
+  const developmentKey = cipherKeyMaterial(DEVELOPMENT_SECRETS.CALLBACK_CIPHER_KEYS)[0];
+  if (cipherKeyMaterial(config.CALLBACK_CIPHER_KEYS).includes(developmentKey)) {
+    problems.push('CALLBACK_CIPHER_KEYS: must be set in production (the development key is refused, under any key id)');
   }
   return problems;
+}
+
+/** Problems of any environment that one variable's own rules cannot see. */
+function consistencyProblems(config: AppConfig): string[] {
+  const kids = config.CALLBACK_CIPHER_KEYS.split(',').map((pair) => pair.trim().split(':')[0]);
+  return new Set(kids).size === kids.length ? [] : ['CALLBACK_CIPHER_KEYS: a key id appears twice'];
+}
+
+/** The key material of CALLBACK_CIPHER_KEYS, normalised (base64 or base64url) for comparison. */
+function cipherKeyMaterial(keys: string): string[] {
+  return keys.split(',').map((pair) => {
+    const encoded = pair.trim().split(':')[1] ?? '';
+    return Buffer.from(encoded, /[+/]/.test(encoded) ? 'base64' : 'base64url').toString('hex');
+  });
 }
 
 /** True for https:// URLs, and for plain http:// to a loopback host (a local sidecar or stub). */

@@ -36,8 +36,10 @@ export class HealthService {
       }
       const result = error.getResponse() as HealthCheckResult;
       const failing = Object.keys(result.error ?? {});
-      this.logger.warn({ failing }, 'health check failed');
-      throw new HealthError(HealthErrorCode.Unhealthy, `Failing: ${failing.join(', ')}.`, { checks: result.details });
+      // The reasons (driver messages with hosts, users…) go to the log; the unauthenticated body names the check only.
+      this.logger.warn({ failing, reasons: result.error }, 'health check failed');
+      const checks = Object.fromEntries(Object.entries(result.details).map(([name, { status }]) => [name, { status }]));
+      throw new HealthError(HealthErrorCode.Unhealthy, `Failing: ${failing.join(', ')}.`, { checks });
     }
   }
 

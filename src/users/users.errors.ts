@@ -11,6 +11,8 @@ export enum UsersErrorCode {
   ChannelConflict = 'user_channel_conflict',
   /** The Kernel authorization is already linked to another auraId of the channel. */
   AuthorizationConflict = 'authorization_already_linked',
+  /** A new record was to get an auraId (Kernel's choice) that another record already has. */
+  AuraIdTaken = 'aura_id_taken',
 }
 
 export class UsersError extends AppError {
@@ -29,6 +31,7 @@ export class UsersError extends AppError {
         return 404;
       case UsersErrorCode.ChannelConflict:
       case UsersErrorCode.AuthorizationConflict:
+      case UsersErrorCode.AuraIdTaken:
         return 409;
     }
   }

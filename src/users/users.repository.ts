@@ -95,6 +95,8 @@ const AUTHORIZATION_CONSTRAINT = 'uq_aura_users_channel_user_authorization';
 
 export class AuthorizationAlreadyLinkedError extends Error {}
 
+export class AuraIdTakenError extends Error {}
+
 type Flagged = UserRow & { created: boolean; expired: boolean };
 
 /**
@@ -135,12 +137,20 @@ export class UsersRepository {
       user.expiresAt,
       ttlDays,
     ];
-    const [row] = await this.run<Flagged>(GET_OR_CREATE_KERNEL_USER, parameters, manager);
-    if (row?.expired !== true) {
-      return row === undefined ? undefined : { user: row, created: row.created };
+    try {
+      const [row] = await this.run<Flagged>(GET_OR_CREATE_KERNEL_USER, parameters, manager);
+      if (row?.expired !== true) {
+        return row === undefined ? undefined : { user: row, created: row.created };
+      }
+      const [replaced] = await this.run<UserRow>(REPLACE_EXPIRED_KERNEL_USER, parameters, manager);
+      return replaced === undefined ? undefined : { user: replaced, created: true };
+    } catch (error) {
+      // The session key conflicts are handled in SQL: a unique violation left is the auraId itself.
+      if (isUniqueViolation(error)) {
+        throw new AuraIdTakenError();
+      }
+      throw error;
     }
-    const [replaced] = await this.run<UserRow>(REPLACE_EXPIRED_KERNEL_USER, parameters, manager);
-    return replaced === undefined ? undefined : { user: replaced, created: true };
   }
 
   /**
@@ -197,15 +207,16 @@ export class UsersRepository {
       : { channel: row.channel, userType: row.user_type, deleted: row.deleted };
   }
 
-  /** Deletes the record of a Kernel session (channel, Kernel user, authorization); how many went. */
+  /** Deletes the channel's record of a Kernel session, or of that auraId; how many went. */
   async deleteByKernelSession(
-    session: { channel: string; userId: string; authorizationId: string },
+    session: { channel: string; userId: string; authorizationId: string; auraId?: string },
     manager: EntityManager,
   ): Promise<number> {
     const rows: { count: number }[] = await manager.query(DELETE_BY_KERNEL_SESSION, [
       session.channel,
       session.userId,
       session.authorizationId,
+      session.auraId ?? null,
     ]);
     return rows[0]?.count ?? 0;
   }
@@ -254,7 +265,8 @@ export class UsersRepository {
   }
 }
 
-function isUniqueViolation(error: unknown, constraint: string): boolean {
+/** A unique violation (of `constraint`, when given). */
+function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const driverError = (error instanceof QueryFailedError ? error.driverError : error) as {
     code?: unknown;
     constraint?: unknown;
@@ -262,7 +274,8 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
   } | null;
   return (
     driverError?.code === UNIQUE_VIOLATION &&
-    (driverError.constraint === constraint ||
+    (constraint === undefined ||
+      driverError.constraint === constraint ||
       (typeof driverError.message === 'string' && driverError.message.includes(constraint)))
   );
 }

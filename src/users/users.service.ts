@@ -18,6 +18,7 @@ import { type SubscriptionType, UserType } from 'src/users/user.entity';
 import { UsersError, UsersErrorCode } from 'src/users/users.errors';
 import { UsersMetrics } from 'src/users/users.metrics';
 import {
+  AuraIdTakenError,
   AuthorizationAlreadyLinkedError,
   type ErasedUsers,
   type UpsertedUser,
@@ -27,6 +28,8 @@ import {
 const DAY_MS = 86_400_000;
 /** A session expiry further away than this is a mistake, not a session. */
 const MAX_EXPIRY_DAYS = 3650;
+/** The database's bound on a stored authentication context (chk_aura_users_authentication_context_size). */
+const MAX_CONTEXT_BYTES = 8192;
 /** A get-or-create that lost a race sees the winner's row on its next try. */
 const GET_OR_CREATE_ATTEMPTS = 3;
 
@@ -122,13 +125,19 @@ export class UsersService {
     body: CreateAuthenticatedUserDto,
     caller: Caller,
   ): Promise<UserResponseDto> {
-    const channel = this.channels.resolve(caller, body.channel);
+    const channel = await this.channelOfLogin(auraId, body.channel, caller);
     const { additionalFields, ...context } = body.authenticationContext;
     const phoneNumber = this.optionalPhoneNumber(context.phoneNumber, 'authenticationContext.phoneNumber');
     const expiresAt = this.optionalExpiry(context.expiresAt, 'authenticationContext.expiresAt');
     const storedContext: Record<string, unknown> = { ...additionalFields, ...context };
     if (phoneNumber !== null) {
       storedContext.phoneNumber = phoneNumber;
+    }
+    if (storedSize(storedContext) > MAX_CONTEXT_BYTES) {
+      throw invalidField(
+        'authenticationContext',
+        `authenticationContext must be at most ${MAX_CONTEXT_BYTES} bytes as JSON`,
+      );
     }
     let outcome: UpsertedUser | undefined;
     try {
@@ -210,7 +219,7 @@ export class UsersService {
   async getOrCreateForKernelSession(session: KernelSession, manager: EntityManager): Promise<GetOrCreateOutcome> {
     const phoneNumber = this.optionalPhoneNumber(session.phoneNumber, 'phoneNumber');
     const auraIdGlobal = session.auraIdGlobal ?? deriveAuraIdGlobal({ phoneNumber, userId: session.userId });
-    return this.untilSettled(() =>
+    const attempt = () =>
       this.users.getOrCreateKernelUser(
         {
           auraId: session.auraId ?? generateAuraId(),
@@ -224,16 +233,20 @@ export class UsersService {
         },
         this.ttlDays,
         manager,
-      ),
-    );
+      );
+    try {
+      return await this.untilSettled(attempt);
+    } catch (error) {
+      if (error instanceof AuraIdTakenError) {
+        throw new UsersError(UsersErrorCode.AuraIdTaken, 'That auraId already belongs to another user record.');
+      }
+      throw error;
+    }
   }
 
-  /** Kernel's logout callback: the record of that auraId in the channel, else the record of that session. */
+  /** Kernel's logout callback: the channel's record of that session, and of that auraId when one is given. */
   async deleteForKernelSession(session: KernelSession, manager: EntityManager): Promise<number> {
-    const deleted =
-      session.auraId === undefined
-        ? await this.users.deleteByKernelSession(session, manager)
-        : Number((await this.users.deleteByAuraId(session.auraId, session.channel, manager)).deleted);
+    const deleted = await this.users.deleteByKernelSession(session, manager);
     this.metrics.usersDeleted('callback_logout', deleted);
     return deleted;
   }
@@ -241,6 +254,18 @@ export class UsersService {
   /** Every record of the person with that E.164 number, in every channel, within the caller's transaction. */
   eraseByPhoneNumber(phoneNumber: string, manager: EntityManager): Promise<ErasedUsers> {
     return this.users.eraseByPhoneNumber(phoneNumber, manager);
+  }
+
+  /**
+   * The channel of an OTP login. Seed 004's bot sends only `{ authenticationContext }`: with an unbound key
+   * and no `channel`, the login applies to the channel of the existing record (and a new record needs one).
+   */
+  private async channelOfLogin(auraId: string, requested: string | undefined, caller: Caller): Promise<string> {
+    if (requested !== undefined || this.channels.boundChannel(caller) !== null) {
+      return this.channels.resolve(caller, requested);
+    }
+    const existing = await this.users.findByAuraId(auraId);
+    return existing?.user.channel ?? this.channels.resolve(caller, requested);
   }
 
   private async untilSettled(attempt: () => Promise<UpsertedUser | undefined>): Promise<GetOrCreateOutcome> {
@@ -276,4 +301,10 @@ export class UsersService {
     }
     return expiresAt;
   }
+}
+
+/** Size of the context as PostgreSQL prints jsonb (a space after every `:` and `,`), counted generously. */
+function storedSize(context: Record<string, unknown>): number {
+  const json = JSON.stringify(context);
+  return Buffer.byteLength(json) + (json.match(/[:,]/g)?.length ?? 0);
 }

@@ -134,7 +134,9 @@ SELECT t.channel, t.user_type, EXISTS (SELECT 1 FROM deleted) AS deleted FROM ta
 
 export const DELETE_BY_KERNEL_SESSION = `
 WITH deleted AS (
-  DELETE FROM aura_users WHERE channel = $1 AND user_id = $2 AND authorization_id = $3 RETURNING 1
+  DELETE FROM aura_users
+  WHERE channel = $1 AND ((user_id = $2 AND authorization_id = $3) OR aura_id = $4::varchar)
+  RETURNING 1
 )
 SELECT count(*)::int AS count FROM deleted`;
 

@@ -123,6 +123,15 @@ describe('API key verification', () => {
       expect(response.statusCode).toBe(200);
       expect(t.logs.text).not.toContain(key);
     });
+
+    it('should not hand ?apiKey= to the validation of routes that take query parameters', async () => {
+      const { key } = await t.createKey(Tier.Kernel);
+      const response = await t.request({
+        method: 'GET',
+        url: `/users/aura-id?channel=web&userId=u-q&authorizationId=a-q&apiKey=${key}`,
+      });
+      expect(response.statusCode).toBe(201);
+    });
   });
 });
 

@@ -80,6 +80,40 @@ describe('Kernel callbacks (ciphered data parameter)', () => {
     expect(await t.query(`SELECT aura_id FROM aura_users WHERE aura_id = $1`, [auraId])).toEqual([]);
   });
 
+  it('should answer 409 when Kernel picks an auraId another record has, writing nothing and keeping the token usable', async () => {
+    const internal = await t.createKey(Tier.Internal);
+    await t.request({
+      method: 'GET',
+      url: '/users/aura-id/taken-aura-id?channel=whatsapp',
+      headers: apiKeyHeader(internal.key),
+    });
+    const kernel = newSession();
+    const before = await userRows();
+    const response = await call(LOGIN, seal(CallbackPurpose.Login, { ...kernel, auraId: 'taken-aura-id' }));
+    expect(response.statusCode).toBe(409);
+    expect(response.json().code).toBe('aura_id_taken');
+    expect(await userRows()).toEqual(before);
+    expect(
+      await t.query(
+        `SELECT jti FROM consumed_callback_tokens WHERE purpose = 'login' AND expires_at > now() - interval '1 day'`,
+      ),
+    ).not.toContainEqual(expect.objectContaining({ jti: expect.stringContaining('taken') }));
+  });
+
+  it('should refuse an auraId that is a path segment of another route', async () => {
+    const response = await call(LOGIN, seal(CallbackPurpose.Login, { ...newSession(), auraId: 'aura-id' }));
+    expect(response.statusCode).toBe(400);
+    expect(response.json().code).toBe('callback_payload_invalid');
+  });
+
+  it('should log out the record named by auraId even when the session ids differ', async () => {
+    const kernel = newSession();
+    const { auraId } = (await call(LOGIN, seal(CallbackPurpose.Login, kernel))).json();
+    const other = newSession();
+    expect((await call(LOGOUT, seal(CallbackPurpose.Logout, { ...other, auraId }))).statusCode).toBe(204);
+    expect(await t.query(`SELECT aura_id FROM aura_users WHERE aura_id = $1`, [auraId])).toEqual([]);
+  });
+
   it('should refuse a replayed token, even after logout, and change nothing', async () => {
     const kernel = newSession();
     const token = seal(CallbackPurpose.Login, kernel);

@@ -60,6 +60,7 @@ export function ensureRenderer(): void {
 
 /** Values that every install must provide (the schema requires them). */
 export const requiredSecrets = {
+  config: { PUBLIC_BASE_URL: 'https://aura-auth.example.com' },
   secrets: {
     DATABASE_URL: 'postgres://aura:aura@postgres.db.svc:5432/aura?sslmode=require',
     CALLBACK_CIPHER_KEYS: 'k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',

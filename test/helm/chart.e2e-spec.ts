@@ -261,7 +261,8 @@ describe('helm chart: defaults (values.yaml plus the required secrets)', () => {
       APIKEY_QUERY_PARAM_ENABLED: 'false',
       APIKEY_CACHE_TTL_SECONDS: '30',
       RATE_LIMIT_TTL_SECONDS: '60',
-      RATE_LIMIT_LIMIT: '600',
+      RATE_LIMIT_LIMIT: '6000',
+      PUBLIC_BASE_URL: 'https://aura-auth.example.com',
       PHONE_DEFAULT_REGION: 'ES',
       DIRECTLINE_BASE_URL: 'https://directline.botframework.com',
       JWKS_MAX_AGE_SECONDS: '300',
@@ -392,6 +393,13 @@ describe('helm chart: production-like values', () => {
     expect(view<WithSpec<object>>(find(r, 'PodDisruptionBudget')).spec).toMatchObject({
       minAvailable: 2,
     });
+  });
+
+  it('should derive the public URL from the ingress host and trust the ingress controller as one proxy hop', () => {
+    const derived = render([production, { config: { PUBLIC_BASE_URL: '' } }], { kubeVersion: 'v1.29.4' });
+    const config = view<WithData>(find(derived, 'ConfigMap')).data;
+    expect(config.PUBLIC_BASE_URL).toBe('https://auth.aura.example.com');
+    expect(config.TRUST_PROXY_HOPS).toBe('1');
   });
 
   it('should route the ingress and scrape the metrics through the http port', () => {

@@ -210,7 +210,11 @@ describe('users: bad input', () => {
       ],
       ['an invalid channel', post({ channel: 'WEB CHAT', authenticationContext: context }), 'channel'],
       ['a channel of the wrong type', post({ channel: ['webchat'], authenticationContext: context }), 'channel'],
-      ['no channel from an unbound key', post({ authenticationContext: context }), 'channel'],
+      [
+        'no channel for a new record from an unbound key',
+        post({ authenticationContext: context }, 'wa-new-no-channel'),
+        'channel',
+      ],
       ['an overlong auraId', post({ channel: 'webchat', authenticationContext: context }, long(129)), 'auraId'],
       [
         'Unicode in the auraId',
@@ -268,6 +272,39 @@ describe('users: bad input', () => {
       });
       expect(response.statusCode).toBe(400);
       expect(await t.query('SELECT 1 FROM aura_users WHERE aura_id = $1', ['wa-proto'])).toHaveLength(0);
+    });
+  });
+
+  describe('POST /users/{auraId}: limits the database enforces', () => {
+    it('should refuse a context whose whole size exceeds what is stored, naming it', () =>
+      expectRefused(
+        {
+          method: 'POST',
+          url: `/users/${EXISTING}`,
+          headers: bot,
+          payload: {
+            channel: 'webchat',
+            authenticationContext: {
+              userId: 'u-9',
+              authorizationId: 'a-9',
+              scopes: Array.from({ length: 64 }, (_, i) => `scope-${i}-${'s'.repeat(118)}`),
+            },
+          },
+        },
+        'authenticationContext',
+      ));
+
+    it('should refuse a body nested deeper than 32 levels with 400 malformed_json, writing nothing', async () => {
+      const before = await snapshot();
+      const response = await t.request({
+        method: 'POST',
+        url: '/users/wa-deep',
+        headers: { ...bot, 'content-type': 'application/json' },
+        payload: `{"channel":"webchat","x":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().code).toBe('malformed_json');
+      expect(await snapshot()).toEqual(before);
     });
   });
 

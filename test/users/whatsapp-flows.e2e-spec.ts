@@ -120,4 +120,29 @@ describe('WhatsApp flows (seed 004), as aura-bot sees them', () => {
     });
     expect(await t.query('SELECT aura_id FROM aura_users WHERE aura_id = $1', ['wa-34699000111'])).toHaveLength(1);
   });
+
+  it('should accept the OTP login body exactly as seed 004 sends it, { authenticationContext } alone', async () => {
+    const anonymous = await t.request({
+      method: 'GET',
+      url: '/users/aura-id/wa-34699000222?channel=whatsapp-es',
+      headers: bot,
+    });
+    expect(anonymous.statusCode).toBe(201);
+    const login = await t.request({
+      method: 'POST',
+      url: '/users/wa-34699000222',
+      headers: bot,
+      payload: { authenticationContext: { userId: 'kernel-user-3', authorizationId: 'authz-3' } },
+    });
+    expect(login.statusCode).toBe(201);
+    expect(login.json()).toMatchObject({ channel: 'whatsapp-es', userType: 'authenticated' });
+    const unknown = await t.request({
+      method: 'POST',
+      url: '/users/wa-never-seen',
+      headers: bot,
+      payload: { authenticationContext: { userId: 'kernel-user-4', authorizationId: 'authz-4' } },
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().errors).toEqual([expect.objectContaining({ field: 'channel' })]);
+  });
 });

@@ -127,6 +127,13 @@ migration Job. Call with a dict: (dict "root" $ "overrides" map).
 {{- $_ := set $env $k (include "aura.envValue" $v) }}
 {{- end }}
 {{- end }}
+{{- /* The OpenID issuer needs the external URL: the ingress host when not given (the service refuses to start without one). */}}
+{{- if and (not (hasKey $env "PUBLIC_BASE_URL")) $root.Values.ingress.enabled $root.Values.ingress.hosts }}
+{{- $_ := set $env "PUBLIC_BASE_URL" (printf "https://%s" (index $root.Values.ingress.hosts 0).host) }}
+{{- end }}
+{{- if and $root.Values.ingress.enabled (not (hasKey $env "TRUST_PROXY_HOPS")) }}
+{{- $_ := set $env "TRUST_PROXY_HOPS" "1" }}
+{{- end }}
 {{- $_ := set $env "HOST" "0.0.0.0" }}
 {{- $_ := set $env "PORT" (include "aura.envValue" $root.Values.containerPort) }}
 {{- $_ := set $env "SHUTDOWN_TIMEOUT_MS" (include "aura.envValue" (mul $root.Values.shutdown.drainTimeoutSeconds 1000)) }}

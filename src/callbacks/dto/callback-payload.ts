@@ -1,7 +1,7 @@
-import { IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsNotIn, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsChannel, IsIdentifier, IsPhoneNumberText, IsSubscriptionType } from 'src/users/dto/user-fields';
 import type { SubscriptionType } from 'src/users/user.entity';
-import { AURA_ID_PATTERN } from 'src/users/user-identifiers';
+import { AURA_ID_PATTERN, RESERVED_AURA_IDS } from 'src/users/user-identifiers';
 
 /** Unix seconds in a sane range (2020 … 2100). */
 const MIN_EPOCH = 1_577_836_800;
@@ -16,6 +16,7 @@ export class CallbackPayload {
   @IsOptional()
   @IsString()
   @Matches(AURA_ID_PATTERN, { message: 'auraId must be 1-128 URL-safe characters' })
+  @IsNotIn([...RESERVED_AURA_IDS], { message: 'auraId must not be a path segment of another route' })
   auraId?: string;
 
   @IsChannel()

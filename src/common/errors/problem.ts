@@ -109,6 +109,9 @@ function asAppError(error: unknown): AppError | undefined {
   if (isFastifyClientError(error)) {
     return fromFastifyError(error);
   }
+  if (isRejectedInput(error)) {
+    return new CommonError(CommonErrorCode.BadRequest, 'The request holds a value the database refuses.');
+  }
   if (isDatabaseUnavailable(error)) {
     return new CommonError(
       CommonErrorCode.DatabaseUnavailable,
@@ -170,6 +173,16 @@ function fromFastifyError(error: FastifyClientError): AppError {
     default:
       return fromHttpStatus(error.statusCode) ?? new CommonError(CommonErrorCode.BadRequest, 'The request is invalid.');
   }
+}
+
+/**
+ * SQLSTATE of values the database refuses (class 22 data exception, 23514 check violation): input that
+ * validation should have caught. Answered as a 400 rather than a 500; unique and foreign-key violations
+ * are not here, each module maps its own.
+ */
+function isRejectedInput(error: unknown): boolean {
+  const { code } = ((error as { driverError?: unknown } | null)?.driverError ?? error ?? {}) as { code?: unknown };
+  return typeof code === 'string' && (code.startsWith('22') || code === '23514');
 }
 
 const UNAVAILABLE_NETWORK_CODES = new Set([
