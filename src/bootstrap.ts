@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from 'src/app.module';
 import { useBoundedJsonParser } from 'src/common/http/json-body';
-import { ProblemFilter } from 'src/common/http/problem.filter';
+import { ProblemFilter, sendProblem } from 'src/common/http/problem.filter';
 import { securityHeaders } from 'src/common/http/security-headers';
 import { createValidationPipe } from 'src/common/http/validation';
 import { createLogger, NestPinoLogger } from 'src/common/logging/logger';
@@ -37,6 +38,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     },
     routerOptions: { maxParamLength: 512 },
     return503OnClosing: true,
+    // The router refuses a malformed URL or an over-long path segment before any hook or filter runs.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, error),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     logger: new NestPinoLogger(logger),

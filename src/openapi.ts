@@ -2,6 +2,9 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { API_KEY_AUTHORIZATION_SCHEME, API_KEY_HEADER_SCHEME, describeTiers } from 'src/api-keys/access.decorator';
 import { Tier } from 'src/api-keys/tier';
+import { CommonErrorCode } from 'src/common/errors/common.errors';
+import { PROBLEM_CONTENT_TYPE } from 'src/common/errors/problem';
+import { problemResponse, type ResponseObject } from 'src/common/http/api-problem.decorator';
 
 const DESCRIPTION = `Identity gate of the Aura chatbot platform: registers and looks up Aura users, logs them out,
 erases them for GDPR, issues Microsoft Direct Line tokens and publishes the bot's public signing keys.
@@ -34,7 +37,89 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
   });
   annotateAccess(document);
+  addGlobalProblems(document);
   return document;
+}
+
+interface Operation {
+  'x-access-tiers'?: Tier[];
+  requestBody?: unknown;
+  responses: Record<string, ResponseObject>;
+}
+
+/** Methods whose body Fastify reads (and may refuse) whether or not the route uses one. */
+const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+
+/**
+ * Errors that do not belong to one route but to the platform, each documented where it can happen:
+ * - any route may fail unexpectedly (500, the body carries only an error id);
+ * - a route that needs an API key reads the key from the database, so it may find the database down (503);
+ * - a method with a body may get one that is not JSON, too large or of another type (400, 413, 415).
+ */
+const GLOBAL_PROBLEMS: Array<{
+  status: number;
+  code: CommonErrorCode;
+  description: string;
+  appliesTo: (method: string, operation: Operation) => boolean;
+}> = [
+  {
+    status: 500,
+    code: CommonErrorCode.InternalError,
+    description: 'Unexpected error; the body carries only an `errorId` to quote to the operators.',
+    appliesTo: () => true,
+  },
+  {
+    status: 503,
+    code: CommonErrorCode.DatabaseUnavailable,
+    description: 'The database is unavailable; retry after Retry-After.',
+    appliesTo: (_method, operation) => (operation['x-access-tiers'] ?? []).length > 0,
+  },
+  {
+    status: 400,
+    code: CommonErrorCode.MalformedJson,
+    description: 'The body is not valid JSON.',
+    appliesTo: (method) => BODY_METHODS.has(method),
+  },
+  {
+    status: 413,
+    code: CommonErrorCode.PayloadTooLarge,
+    description: 'The body is larger than BODY_LIMIT_BYTES.',
+    appliesTo: (method) => BODY_METHODS.has(method),
+  },
+  {
+    status: 415,
+    code: CommonErrorCode.UnsupportedMediaType,
+    description: 'The body is not application/json.',
+    appliesTo: (method) => BODY_METHODS.has(method),
+  },
+];
+
+function addGlobalProblems(document: OpenAPIObject): void {
+  for (const pathItem of Object.values(document.paths)) {
+    for (const [method, operation] of Object.entries(pathItem as Record<string, Operation>)) {
+      for (const problem of GLOBAL_PROBLEMS) {
+        if (problem.appliesTo(method, operation)) {
+          addProblem(operation, problem.status, problem.description, problem.code);
+        }
+      }
+    }
+  }
+}
+
+/** Adds the code to the route's response for that status, or the response itself when the route has none. */
+function addProblem(operation: Operation, status: number, description: string, code: string): void {
+  const documented = problemResponse(status, description, [code]);
+  const existing = operation.responses[String(status)];
+  const media = existing?.content?.[PROBLEM_CONTENT_TYPE];
+  if (existing === undefined || media === undefined) {
+    operation.responses[String(status)] = documented;
+    return;
+  }
+  if (media.examples?.[code] !== undefined) {
+    return;
+  }
+  media.examples = { ...media.examples, ...documented.content?.[PROBLEM_CONTENT_TYPE]?.examples };
+  existing.description += ` Also \`${code}\`: ${description}`;
 }
 
 /** Puts each operation's tiers at the top of its description, where Swagger UI shows them. */

@@ -13,6 +13,11 @@ export class AdminController {
   constructor(private readonly admin: AdminService) {}
 
   @Delete('users/phone-numbers/:phone_number')
+  @ApiProblem(
+    403,
+    'Refused: wrong tier for this route, or a key bound to a channel (an erasure reaches every channel).',
+    ['api_key_tier_forbidden', 'api_key_channel_forbidden'],
+  )
   @Access(Tier.Kernel)
   @ApiOperation({
     summary: 'GDPR: erase every user record of a phone number, in every channel.',

@@ -33,6 +33,7 @@ export class AdminService {
    * transaction with its audit row (the number only as a keyed hash). Repeating it erases nothing more.
    */
   async deleteUsersByPhoneNumber(text: string, caller: Caller): Promise<ErasureResponseDto> {
+    this.users.assertMayEraseEveryChannel(caller);
     const phoneNumber = this.phoneNumbers.normalize(text, PHONE_NUMBER_PARAM);
     const erased = await this.dataSource.transaction(async (manager) => {
       const result = await this.eraseEverything(phoneNumber, manager);

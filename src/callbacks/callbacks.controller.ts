@@ -1,4 +1,4 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Query, Res } from '@nestjs/common';
 import {
   ApiFoundResponse,
   ApiNoContentResponse,
@@ -29,6 +29,14 @@ const BAD_INPUT = [
   CallbacksErrorCode.RedirectRefused,
 ];
 
+/** Keyless, but still rate-limited (per client address) and backed by the database. */
+function ApiCallbackPlatformProblems(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiProblem(429, 'Rate limit of the client address exceeded; see Retry-After.', ['rate_limited']),
+    ApiProblem(503, 'The database is unavailable; retry after Retry-After.', ['database_unavailable']),
+  );
+}
+
 /** Writes the outcome: a redirect for browser flows, otherwise the status and body. */
 function respond(reply: FastifyReply, outcome: CallbackOutcome): CallbackLoginResponseDto | undefined {
   void reply.status(outcome.status).header('cache-control', 'no-store');
@@ -55,6 +63,7 @@ export class CallbacksController {
   @ApiProblem(400, 'The data parameter or its payload is invalid, or the redirect target is not allowed.', BAD_INPUT)
   @ApiProblem(401, 'The sealed value is not authentic, not for this callback, expired or already used.', REFUSALS)
   @ApiProblem(409, 'The auraId Kernel chose already belongs to another user record.', ['aura_id_taken'])
+  @ApiCallbackPlatformProblems()
   async loginCallback(
     @Query() query: CallbackQueryDto,
     @CallerContext() caller: Caller,
@@ -73,6 +82,7 @@ export class CallbacksController {
   @ApiFoundResponse({ description: 'The payload named an allowed `redirectUri`: the browser goes there.' })
   @ApiProblem(400, 'The data parameter or its payload is invalid, or the redirect target is not allowed.', BAD_INPUT)
   @ApiProblem(401, 'The sealed value is not authentic, not for this callback, expired or already used.', REFUSALS)
+  @ApiCallbackPlatformProblems()
   async logoutCallback(
     @Query() query: CallbackQueryDto,
     @CallerContext() caller: Caller,

@@ -29,10 +29,14 @@ export class CallbacksRepository {
     return rows.length === 1;
   }
 
-  /** Consumed tokens of a person (by the keyed hash of their phone number), for GDPR erasure. */
+  /**
+   * GDPR erasure: the consumed tokens of a person (by the keyed hash of their phone number) lose the link to
+   * them. The rows stay until their token expires: deleting them would let a captured callback URL of the
+   * person be replayed after the erasure, and re-create the record just erased.
+   */
   async eraseBySubject(subjectHash: string, manager: EntityManager): Promise<number> {
     const [{ count }] = await manager.query<[{ count: number }]>(
-      `WITH erased AS (DELETE FROM consumed_callback_tokens WHERE subject_hash = $1 RETURNING 1)
+      `WITH erased AS (UPDATE consumed_callback_tokens SET subject_hash = NULL WHERE subject_hash = $1 RETURNING 1)
        SELECT count(*)::int AS count FROM erased`,
       [subjectHash],
     );

@@ -1,13 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Access, NoApiKey } from 'src/api-keys/access.decorator';
 import { Tier } from 'src/api-keys/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
-import { HealthResponseDto, PingResponseDto } from 'src/health/dto/health.dto';
+import { HealthCheckDto, HealthResponseDto, PingResponseDto } from 'src/health/dto/health.dto';
 import { HealthService } from 'src/health/health.service';
 
 @ApiTags('Monitoring')
+@ApiExtraModels(HealthCheckDto)
 @Controller()
 export class HealthController {
   constructor(private readonly health: HealthService) {}

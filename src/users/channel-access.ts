@@ -40,6 +40,13 @@ export class ChannelAccess {
     }
   }
 
+  /** Refuses a bound key an action that spans every channel (GDPR erasure). */
+  assertUnbound(caller: Caller): void {
+    if (this.boundChannel(caller) !== null) {
+      throw this.forbidden();
+    }
+  }
+
   /** The auraId is taken in another channel: a bound key may not learn more than "forbidden". */
   conflict(caller: Caller): UsersError | ApiKeyError {
     return this.boundChannel(caller) === null

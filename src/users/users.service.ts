@@ -251,6 +251,11 @@ export class UsersService {
     return deleted;
   }
 
+  /** An erasure reaches every channel: a key bound to one channel may not ask for it. */
+  assertMayEraseEveryChannel(caller: Caller): void {
+    this.channels.assertUnbound(caller);
+  }
+
   /** Every record of the person with that E.164 number, in every channel, within the caller's transaction. */
   eraseByPhoneNumber(phoneNumber: string, manager: EntityManager): Promise<ErasedUsers> {
     return this.users.eraseByPhoneNumber(phoneNumber, manager);

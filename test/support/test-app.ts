@@ -11,7 +11,9 @@ import { ApiKeysService, type CreatedApiKey, type CreateApiKeyCommand } from 'sr
 import { Tier } from 'src/api-keys/tier';
 import { createApp } from 'src/bootstrap';
 import { loadConfig, type AppConfig } from 'src/config/app-config';
+import { openApiContract } from './openapi-contract';
 import { databaseUrl, TEMPLATE_DATABASE_ENV, TEST_DATABASE_URL, withAdminClient } from './postgres';
+import { SecretLedger } from './secret-ledger';
 
 /** Settings every test app starts from; a test overrides what it is about. */
 export const TEST_ENV: Record<string, string> = {
@@ -49,8 +51,15 @@ export interface TestApp {
   config: AppConfig;
   logs: CapturedLogs;
   dataSource: DataSource;
-  /** In-process HTTP request through the whole Fastify/Nest stack (no socket). */
+  /**
+   * In-process HTTP request through the whole Fastify/Nest stack (no socket). The response is checked
+   * against the committed OpenAPI document (a violation throws), and what went in is noted in `secrets`.
+   */
   request(options: InjectOptions): Promise<InjectResponse>;
+  /** Secrets and personal data this app was given; `close()` fails if any appears in a log line or error body. */
+  secrets: SecretLedger;
+  /** Every problem body the app answered, for the scan at `close()`. */
+  problemBodies: string[];
   /** Runs SQL against the app's database, for assertions on stored state. */
   query<T = Record<string, unknown>>(sql: string, parameters?: unknown[]): Promise<T[]>;
   /** Creates an API key as the operator CLI would, and returns it. */
@@ -108,22 +117,95 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
   const config = testConfig(database, env);
   const logs = new CapturedLogs();
   const app = await createApp({ config, logDestination: logs });
+  const routes = recordRoutes(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);
+  const secrets = new SecretLedger(config);
+  const problemBodies: string[] = [];
+  const contract = openApiContract();
   return {
     app,
     config,
     logs,
     dataSource,
-    request: (options) => app.inject(options),
+    secrets,
+    problemBodies,
+    request: async (options) => {
+      secrets.observeRequest(options);
+      const response = await app.inject(options);
+      const requestId = response.headers['x-request-id'] as string | undefined;
+      const route = requestId === undefined ? undefined : routes.get(requestId);
+      if (requestId !== undefined) {
+        routes.delete(requestId);
+      }
+      const contentType = response.headers['content-type'] as string | undefined;
+      if (contentType?.startsWith('application/problem+json')) {
+        problemBodies.push(response.body);
+      } else if (response.statusCode < 300 && contentType?.startsWith('application/json')) {
+        secrets.observeSuccess(JSON.parse(response.body));
+      }
+      const violations = contract.check({
+        method: options.method ?? 'GET',
+        route,
+        statusCode: response.statusCode,
+        contentType,
+        body: response.body,
+      });
+      if (violations.length > 0) {
+        throw new Error(
+          `OpenAPI contract: ${options.method ?? 'GET'} ${route ?? 'unmatched'} → ${response.statusCode}: ` +
+            `${violations.join('; ')}\n${response.body.slice(0, 500)}`,
+        );
+      }
+      return response;
+    },
     query: (sql, parameters) => dataSource.query(sql, parameters),
-    createKey: (tier, options = {}) => app.get(ApiKeysService).create({ name: `test ${tier}`, tier, ...options }),
+    createKey: async (tier, options = {}) => {
+      const created = await app.get(ApiKeysService).create({ name: `test ${tier}`, tier, ...options });
+      secrets.addApiKey(created.key);
+      return created;
+    },
     close: async () => {
       await app.close();
       await database.drop();
+      assertNothingLeaked(secrets, logs, problemBodies);
     },
   };
+}
+
+/** Request id → the route template that served it, so each response is checked against its operation. */
+function recordRoutes(app: NestFastifyApplication): Map<string, string | undefined> {
+  const routes = new Map<string, string | undefined>();
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', (request, _reply, payload, done) => {
+      routes.set(String(request.id), request.routeOptions.url);
+      done(null, payload);
+    });
+  return routes;
+}
+
+function logMessage(line: string): string {
+  try {
+    return String((JSON.parse(line) as { message?: unknown }).message).slice(0, 80);
+  } catch {
+    return 'not JSON';
+  }
+}
+
+/** No secret or personal value the app was given may appear in its logs or in an error body it sent. */
+export function assertNothingLeaked(secrets: SecretLedger, logs: CapturedLogs, problemBodies: string[]): void {
+  const leaks = [
+    ...secrets.findIn(logs.lines, (index) => `log line ${index + 1} ("${logMessage(logs.lines[index])}")`),
+    ...secrets.findIn(problemBodies, (index) => `problem body ${index + 1}`),
+  ];
+  if (leaks.length > 0) {
+    throw new Error(
+      `Secrets or personal data leaked (${leaks.length}): ${[...new Set(leaks)].slice(0, 20).join('; ')}`,
+    );
+  }
 }
 
 export function apiKeyHeader(key: string): Record<string, string> {

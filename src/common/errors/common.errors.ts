@@ -5,6 +5,7 @@ export enum CommonErrorCode {
   BadRequest = 'bad_request',
   MalformedJson = 'malformed_json',
   PayloadTooLarge = 'payload_too_large',
+  UriTooLong = 'uri_too_long',
   UnsupportedMediaType = 'unsupported_media_type',
   RouteNotFound = 'route_not_found',
   MethodNotAllowed = 'method_not_allowed',
@@ -36,6 +37,8 @@ export class CommonError extends AppError {
         return 405;
       case CommonErrorCode.PayloadTooLarge:
         return 413;
+      case CommonErrorCode.UriTooLong:
+        return 414;
       case CommonErrorCode.UnsupportedMediaType:
         return 415;
       case CommonErrorCode.RateLimited:

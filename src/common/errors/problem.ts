@@ -36,6 +36,7 @@ const TITLES: Record<number, string> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -167,6 +168,10 @@ function fromFastifyError(error: FastifyClientError): AppError {
       return new CommonError(CommonErrorCode.MalformedJson, 'The request body is not valid JSON.');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new CommonError(CommonErrorCode.PayloadTooLarge, 'The request body is too large.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new CommonError(CommonErrorCode.UriTooLong, 'A path segment of the URL is too long.');
+    case 'FST_ERR_BAD_URL':
+      return new CommonError(CommonErrorCode.BadRequest, 'The URL is not validly encoded.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new CommonError(CommonErrorCode.UnsupportedMediaType, 'Unsupported content type; send application/json.');

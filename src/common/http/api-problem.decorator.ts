@@ -1,7 +1,10 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiResponse, getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
 import { PROBLEM_CONTENT_TYPE, problemTitle } from 'src/common/errors/problem';
 import { ProblemResponseDto } from 'src/common/http/problem.dto';
+
+type OperationObject = NonNullable<OpenAPIObject['paths'][string]['get']>;
+export type ResponseObject = Exclude<NonNullable<OperationObject['responses'][string]>, { $ref: string }>;
 
 const EXAMPLE_REQUEST_ID = '0b5d2a8e-7c1f-4a57-9f0e-3f0c2b9a1d44';
 
@@ -28,24 +31,28 @@ function examples(status: number, description: string, codes: string[]): Record<
   );
 }
 
+/** The OpenAPI response object of an application/problem+json error, with the codes it may carry. */
+export function problemResponse(status: number, description: string, codes: string[] = []): ResponseObject {
+  const codeNote = codes.length > 0 ? ` Codes: ${codes.map((code) => `\`${code}\``).join(', ')}.` : '';
+  return {
+    description: description + codeNote,
+    content: {
+      [PROBLEM_CONTENT_TYPE]: {
+        schema: { $ref: getSchemaPath(ProblemResponseDto) },
+        ...(codes.length > 0 ? { examples: examples(status, description, codes) } : {}),
+      },
+    },
+  };
+}
+
 /** Documents an error response of a route as application/problem+json, with the codes it may carry. */
 export function ApiProblem(
   status: number,
   description: string,
   codes: string[] = [],
 ): MethodDecorator & ClassDecorator {
-  const codeNote = codes.length > 0 ? ` Codes: ${codes.map((code) => `\`${code}\``).join(', ')}.` : '';
   return applyDecorators(
     ApiExtraModels(ProblemResponseDto),
-    ApiResponse({
-      status,
-      description: description + codeNote,
-      content: {
-        [PROBLEM_CONTENT_TYPE]: {
-          schema: { $ref: getSchemaPath(ProblemResponseDto) },
-          ...(codes.length > 0 ? { examples: examples(status, description, codes) } : {}),
-        },
-      },
-    }),
+    ApiResponse({ status, ...problemResponse(status, description, codes) }),
   );
 }

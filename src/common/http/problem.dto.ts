@@ -48,4 +48,19 @@ export class ProblemResponseDto {
     example: '5a1c7f0e-2b8d-4e3a-9c61-0d7e8f9a2b3c',
   })
   errorId?: string;
+
+  @ApiPropertyOptional({
+    description: 'Result of each health check, for `unhealthy` (GET /healthz).',
+    example: { database: { status: 'down', responseTime: 1001 }, heap: { status: 'up' } },
+    type: 'object',
+    additionalProperties: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['up', 'down'] },
+        responseTime: { type: 'number' },
+      },
+      required: ['status'],
+    },
+  })
+  checks?: Record<string, unknown>;
 }

@@ -43,11 +43,17 @@ export class UserResponseDto {
   })
   subscriptionType: SubscriptionType | null;
 
-  @ApiProperty({ description: 'Phone number in E.164, when known.', nullable: true, example: '+34600000000' })
+  @ApiProperty({
+    description: 'Phone number in E.164, when known.',
+    type: String,
+    nullable: true,
+    example: '+34600000000',
+  })
   phoneNumber: string | null;
 
   @ApiProperty({
     description: 'Kernel authorization (session) id; null for identifiable users.',
+    type: String,
     nullable: true,
     example: '5b2e7f90-1c4d-4a8e-b3f6-9d0c2e1a7b48',
   })

@@ -1,0 +1,171 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import type { InjectOptions } from 'light-my-request';
+import { CallbackCipher, CallbackPurpose, parseCipherKeys } from 'src/callbacks/callback-cipher';
+import type { AppConfig } from 'src/config/app-config';
+
+/** Shorter values are too common to be told apart from ordinary text. */
+const MIN_SECRET_LENGTH = 12;
+const MIN_PHONE_DIGITS = 7;
+/** An E.164-looking number anywhere: no log line or error body has a reason to carry one. */
+const E164_LIKE = /(?<![\w.:/-])\+\d{7,15}(?!\d)/g;
+const PHONE_PATH = /^\/admin\/users\/phone-numbers\/([^/?#]*)/;
+
+/**
+ * Everything secret or personal a test app saw go in — API keys it created or was sent, configured secrets,
+ * sealed callback values and the payloads inside them, phone numbers in any form, generated auraIds — so that
+ * `close()` can check that none of it ever came out in a log line or an error body.
+ */
+export class SecretLedger {
+  private readonly secrets = new Map<string, string>();
+  private readonly cipher: CallbackCipher | undefined;
+
+  constructor(private readonly config: AppConfig) {
+    for (const name of ['AUDIT_HMAC_SECRET', 'DIRECTLINE_SECRET'] as const) {
+      this.add(config[name], name);
+    }
+    for (const entry of config.CALLBACK_CIPHER_KEYS.split(',')) {
+      this.add(entry.split(':')[1]?.trim(), 'CALLBACK_CIPHER_KEYS');
+    }
+    try {
+      this.cipher = new CallbackCipher(parseCipherKeys(config.CALLBACK_CIPHER_KEYS));
+    } catch {
+      this.cipher = undefined;
+    }
+  }
+
+  get size(): number {
+    return this.secrets.size;
+  }
+
+  add(value: string | undefined, label: string): void {
+    if (value !== undefined && value.length >= MIN_SECRET_LENGTH && !this.secrets.has(value)) {
+      this.secrets.set(value, label);
+    }
+  }
+
+  addApiKey(key: string): void {
+    this.add(key, 'API key');
+    // aak_<env>_<public id>_<secret>: the secret part alone is as bad as the whole key.
+    this.add(key.split('_').slice(3).join('_'), 'API key secret');
+  }
+
+  /** A phone number in any writing: its E.164 form and its national digits are what must never leak. */
+  addPhoneNumber(text: unknown): void {
+    if (typeof text !== 'string') {
+      return;
+    }
+    const parsed = parsePhoneNumberFromString(text, { defaultCountry: this.config.PHONE_DEFAULT_REGION as 'ES' });
+    if (parsed?.isValid()) {
+      this.secrets.set(parsed.number, 'phone number');
+      this.secrets.set(parsed.nationalNumber, 'phone number (national digits)');
+      return;
+    }
+    const digits = text.replace(/\D/g, '');
+    if (digits.length >= MIN_PHONE_DIGITS) {
+      this.secrets.set(digits, 'phone-number-like digits');
+    }
+  }
+
+  /** Picks the secrets out of a request before it is sent. */
+  observeRequest(options: InjectOptions): void {
+    const headers = (options.headers ?? {}) as Record<string, unknown>;
+    for (const name of ['x-api-key', 'authorization']) {
+      for (const value of [headers[name]].flat()) {
+        const key = typeof value === 'string' ? value.replace(/^APIKEY\s+/i, '').trim() : '';
+        // Key-shaped values only: anything else a test sends is not a key anyone holds.
+        if (key.startsWith('aak_')) {
+          this.add(key, `${name} header`);
+        }
+      }
+    }
+    const url = new URL(typeof options.url === 'string' ? options.url : '/', 'http://test.invalid');
+    const phonePath = PHONE_PATH.exec(url.pathname);
+    if (phonePath !== null) {
+      this.addPhoneNumber(safeDecode(phonePath[1]));
+    }
+    for (const [name, value] of url.searchParams) {
+      if (name === 'phoneNumber') {
+        this.addPhoneNumber(value);
+      } else if (name === 'apiKey') {
+        this.add(value, 'apiKey query parameter');
+      } else if (name === 'data') {
+        this.observeSealed(value);
+      }
+    }
+    const payload = options.payload ?? options.body;
+    if (payload !== undefined) {
+      this.observeJson(typeof payload === 'string' || Buffer.isBuffer(payload) ? parseJson(String(payload)) : payload);
+    }
+  }
+
+  /** Values a successful response revealed that must not show up elsewhere (generated auraIds). */
+  observeSuccess(body: unknown): void {
+    if (body !== null && typeof body === 'object') {
+      this.add((body as { auraId?: string }).auraId, 'auraId');
+    }
+  }
+
+  /**
+   * Where each secret or personal value (by label, never the value) or E.164-looking number appears among
+   * the texts. One pass over all of them per secret, then a look for the culprits only.
+   */
+  findIn(texts: string[], describe: (index: number) => string): string[] {
+    const all = texts.join('\n');
+    const found: string[] = [];
+    for (const [secret, label] of this.secrets) {
+      if (all.includes(secret)) {
+        const index = texts.findIndex((text) => text.includes(secret));
+        found.push(`${label} in ${describe(index)}`);
+      }
+    }
+    texts.forEach((text, index) => {
+      for (const match of text.matchAll(E164_LIKE)) {
+        found.push(`E.164-looking number ${match[0].slice(0, 4)}… in ${describe(index)}`);
+      }
+    });
+    return found;
+  }
+
+  /** Authentic sealed values are credentials, and their payloads personal data; garbage is neither. */
+  private observeSealed(value: string): void {
+    const opened = this.cipher?.open(value, CallbackPurpose.Login);
+    const result =
+      opened?.ok === false && opened.reason === 'wrong_purpose'
+        ? this.cipher?.open(value, CallbackPurpose.Logout)
+        : opened;
+    if (result?.ok) {
+      this.add(value, 'sealed callback value');
+      this.add(result.plaintext, 'callback payload');
+      this.observeJson(parseJson(result.plaintext));
+    }
+  }
+
+  private observeJson(value: unknown, depth = 0): void {
+    if (value === null || typeof value !== 'object' || depth > 8) {
+      return;
+    }
+    for (const [name, member] of Object.entries(value)) {
+      if (name === 'phoneNumber') {
+        this.addPhoneNumber(member);
+      } else {
+        this.observeJson(member, depth + 1);
+      }
+    }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
