@@ -10,6 +10,7 @@ import { CallbacksRepository } from 'src/callbacks/callbacks.repository';
 import { CallbacksError, CallbacksErrorCode } from 'src/callbacks/callbacks.errors';
 import type { CallbackLoginResponseDto } from 'src/callbacks/dto/callback.dto';
 import { CallbackPayload } from 'src/callbacks/dto/callback-payload';
+import { exceedsJsonDepth } from 'src/common/http/json-depth';
 import { AppConfig } from 'src/config/app-config';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UsersService } from 'src/users/users.service';
@@ -143,6 +144,10 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
       json = JSON.parse(opened.plaintext);
     } catch {
       throw this.refuse(purpose, CallbacksErrorCode.PayloadInvalid, 'The callback payload is not JSON.');
+    }
+    if (exceedsJsonDepth(json)) {
+      // Validation recurses into the payload: a deeply nested one would exhaust the stack.
+      throw this.refuse(purpose, CallbacksErrorCode.PayloadInvalid, 'The callback payload is nested too deeply.');
     }
     const payload = plainToInstance(CallbackPayload, json);
     const errors =

@@ -15,7 +15,7 @@ export interface FuzzContext {
   document: OpenApiDocument;
   /** A valid key of each tier, to get past the guard most of the time. */
   keys: Record<string, string>;
-  /** Values for a query or path parameter this module cannot invent (sealed callback data). */
+  /** More values for a query or path parameter, that this module cannot invent (sealed callback data). */
   special?: Partial<Record<string, fc.Arbitrary<string>>>;
 }
 
@@ -227,6 +227,16 @@ function toWellFormed(text: string): string {
 
 type QueryPiece = string;
 
+function valueOf(
+  document: OpenApiDocument,
+  parameter: { name: string; schema?: Schema },
+  special: FuzzContext['special'],
+): fc.Arbitrary<string> {
+  const generic = parameterValue(document, parameter.schema);
+  const extra = special?.[parameter.name];
+  return extra === undefined ? generic : fc.oneof(extra, generic);
+}
+
 function queryPieces(
   document: OpenApiDocument,
   parameters: Array<{ name: string; in: string; required?: boolean; schema?: Schema }>,
@@ -235,7 +245,7 @@ function queryPieces(
   const declared = parameters.filter((parameter) => parameter.in === 'query');
   const perParameter = declared.map((parameter) => {
     const name = encodeURIComponent(parameter.name);
-    const value = special?.[parameter.name] ?? parameterValue(document, parameter.schema);
+    const value = valueOf(document, parameter, special);
     return fc.oneof(
       // As declared: once, or left out when optional (and sometimes when required).
       { weight: 8, arbitrary: value.map((v) => [`${name}=${v}`]) },
@@ -391,9 +401,7 @@ export function requestsFor(context: FuzzContext, path: string, method: string):
   const pathArbitrary = fc
     .tuple(
       ...pathParameters.map((parameter) =>
-        (context.special?.[parameter.name] ?? parameterValue(document, parameter.schema)).map(
-          (value) => [parameter.name, value] as const,
-        ),
+        valueOf(document, parameter, context.special).map((value) => [parameter.name, value] as const),
       ),
     )
     .map((values) => values.reduce((url, [name, value]) => url.replace(`{${name}}`, value), path));

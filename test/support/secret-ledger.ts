@@ -86,7 +86,7 @@ export class SecretLedger {
     for (const [name, value] of url.searchParams) {
       if (name === 'phoneNumber') {
         this.addPhoneNumber(value);
-      } else if (name === 'apiKey') {
+      } else if (name === 'apiKey' && value.startsWith('aak_')) {
         this.add(value, 'apiKey query parameter');
       } else if (name === 'data') {
         this.observeSealed(value);
