@@ -10,7 +10,7 @@ import { CallbacksRepository } from 'src/callbacks/callbacks.repository';
 import { CallbacksError, CallbacksErrorCode } from 'src/callbacks/callbacks.errors';
 import type { CallbackLoginResponseDto } from 'src/callbacks/dto/callback.dto';
 import { CallbackPayload } from 'src/callbacks/dto/callback-payload';
-import { exceedsJsonDepth } from 'src/common/http/json-depth';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from 'src/common/http/json-body';
 import { AppConfig } from 'src/config/app-config';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UsersService } from 'src/users/users.service';
@@ -139,15 +139,15 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
     if (!opened.ok) {
       throw this.refuse(purpose, ...FAILURES[opened.reason]);
     }
+    if (nestsDeeperThan(opened.plaintext, MAX_JSON_DEPTH)) {
+      // Validation recurses into the payload: a deeply nested one would exhaust the stack.
+      throw this.refuse(purpose, CallbacksErrorCode.PayloadInvalid, 'The callback payload is nested too deeply.');
+    }
     let json: unknown;
     try {
       json = JSON.parse(opened.plaintext);
     } catch {
       throw this.refuse(purpose, CallbacksErrorCode.PayloadInvalid, 'The callback payload is not JSON.');
-    }
-    if (exceedsJsonDepth(json)) {
-      // Validation recurses into the payload: a deeply nested one would exhaust the stack.
-      throw this.refuse(purpose, CallbacksErrorCode.PayloadInvalid, 'The callback payload is nested too deeply.');
     }
     const payload = plainToInstance(CallbackPayload, json);
     const errors =
