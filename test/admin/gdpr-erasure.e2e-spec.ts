@@ -110,6 +110,15 @@ describe('GDPR erasure by phone number', () => {
     expect(await t.query('SELECT aura_id FROM aura_users')).toEqual(before);
   });
 
+  it('should refuse a Kernel key bound to a channel, since an erasure reaches every channel', async () => {
+    const before = await t.query('SELECT aura_id FROM aura_users');
+    const bound = await t.createKey(Tier.Kernel, { channel: 'whatsapp-es' });
+    const response = await erase('+34600111222', { authorization: `APIKEY ${bound.key}` });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().code).toBe('api_key_channel_forbidden');
+    expect(await t.query('SELECT aura_id FROM aura_users')).toEqual(before);
+  });
+
   it('should refuse an invalid phone number with 400 naming phone_number, without echoing it', async () => {
     for (const invalid of ['12345', '+34 612 98', 'not-a-number', `+34${DIGITS}${DIGITS}`, "6'; DROP TABLE x;--"]) {
       const response = await erase(invalid);

@@ -275,8 +275,9 @@ describe('Kernel callbacks (ciphered data parameter)', () => {
     }
   });
 
-  it('should erase the consumed tokens of a person with the GDPR erasure of their number', async () => {
-    await call(LOGIN, seal(CallbackPurpose.Login, { ...newSession(), phoneNumber: '+34 699 11 22 33' }));
+  it('should unlink the consumed tokens of a person at the GDPR erasure of their number, and still refuse their replay', async () => {
+    const token = seal(CallbackPurpose.Login, { ...newSession(), phoneNumber: '+34 699 11 22 33' });
+    expect((await call(LOGIN, token)).statusCode).toBe(201);
     const hashed = await t.query<{ count: number }>(
       `SELECT count(*)::int AS count FROM consumed_callback_tokens WHERE subject_hash IS NOT NULL`,
     );
@@ -292,7 +293,25 @@ describe('Kernel callbacks (ciphered data parameter)', () => {
       `SELECT count(*)::int AS count FROM consumed_callback_tokens WHERE subject_hash = (SELECT subject_hash FROM audit_events WHERE action = 'users.erased_by_phone_number' ORDER BY created_at DESC LIMIT 1)`,
     );
     expect(left).toEqual([{ count: 0 }]);
+    // A captured callback URL of the person must not bring the erased record back.
+    const replay = await call(LOGIN, token);
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json().code).toBe('callback_replayed');
+    expect(await t.query(`SELECT aura_id FROM aura_users WHERE phone_number = '+34699112233'`)).toEqual([]);
   });
+
+  it.each([
+    // As deep as fits in the data parameter (4096 characters sealed).
+    ['arrays', '['.repeat(1300) + ']'.repeat(1300)],
+    ['objects', '{"a":'.repeat(300) + '1' + '}'.repeat(300)],
+  ])(
+    'should refuse an authentic payload of deeply nested %s with 400, not exhaust the stack',
+    async (_kind, nested) => {
+      const response = await call(LOGIN, cipher.seal(CallbackPurpose.Login, nested));
+      expect(response.statusCode).toBe(400);
+      expect(response.json().code).toBe('callback_payload_invalid');
+    },
+  );
 
   it('should answer 10,000 random data values with 400 or 401 only, never a 5xx', async () => {
     const statuses = new Map<number, number>();

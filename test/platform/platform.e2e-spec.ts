@@ -65,6 +65,17 @@ describe('platform endpoints', () => {
     });
   });
 
+  it.each([
+    ['a malformed percent-encoding in the path', '/users/%zz', 400, 'bad_request'],
+    ['an over-long path segment', `/users/${'a'.repeat(600)}`, 414, 'uri_too_long'],
+  ])('should answer %s, refused by the router itself, with a problem document', async (_case, url, status, code) => {
+    const response = await t.request({ method: 'GET', url, headers: { 'x-request-id': 'req-router' } });
+    expect(response.statusCode).toBe(status);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ status, code, requestId: 'req-router' });
+    expect(response.body).not.toContain('aaaa');
+  });
+
   it('should replace an unusable incoming request id with a generated one', async () => {
     const response = await t.request({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\u0001' } });
     expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
