@@ -86,9 +86,9 @@ describe('hostile input, generated from the OpenAPI document', () => {
           const expected = before;
           before = undefined;
           if (process.env.FUZZ_TRACE) {
-            process.stderr.write(
-              `${request.method} ${request.url.slice(0, 200)} ${JSON.stringify(request.headers).slice(0, 200)} ${String(request.payload ?? '').slice(0, 100)}\n`,
-            );
+            // Each request as it goes out, to find the one a hang or a crash follows.
+            const body = typeof request.payload === 'string' ? request.payload.slice(0, 100) : '';
+            process.stderr.write(`${request.method} ${request.url.slice(0, 200)} ${body}\n`);
           }
           const response = await t.request(request);
           statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
@@ -112,7 +112,7 @@ describe('hostile input, generated from the OpenAPI document', () => {
 function sealedData(cipher: CallbackCipher): fc.Arbitrary<string> {
   const hostile = fc.oneof(fc.constantFrom(...HOSTILE_STRINGS), fc.jsonValue({ maxDepth: 2 }));
   const member = <T>(plausible: fc.Arbitrary<T>) =>
-    fc.oneof({ weight: 5, arbitrary: plausible as fc.Arbitrary<unknown> }, { weight: 1, arbitrary: hostile });
+    fc.oneof({ weight: 5, arbitrary: plausible }, { weight: 1, arbitrary: hostile });
   const payload = fc.record(
     {
       channel: member(fc.constantFrom('web', 'webchat', 'living-tv')),
