@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ClientBase } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from 'src/config/app-config';
 import { embeddedPostgresDriver } from 'src/database/embedded-pool';
@@ -9,6 +10,16 @@ const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
 /** Embedded database location: a folder under DATA_DIR, or memory for `memory://`. */
 export function embeddedDataDir(dataDir: string): string | undefined {
   return dataDir.startsWith('memory://') ? undefined : join(dataDir, 'pglite');
+}
+
+/**
+ * Every pooled connection always has an 'error' listener. The pool hands a released connection straight to
+ * the next waiting request, and TypeORM attaches its own listener a tick later; a backend terminated in that
+ * moment (failover, restart, pg_terminate_backend) made the connection emit an error nobody listened to, which
+ * ends the process. The error itself still reaches the queries and the pool, which drop the connection.
+ */
+function keepClientErrorsHandled(client: ClientBase): void {
+  client.on('error', () => undefined);
 }
 
 /** TypeORM options shared by the application and the CLI: PostgreSQL when DATABASE_URL is set, PGlite otherwise. */
@@ -41,6 +52,7 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       query_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS + 1_000,
       idle_in_transaction_session_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS * 2,
       keepAlive: true,
+      onConnect: keepClientErrorsHandled,
     },
   };
 }

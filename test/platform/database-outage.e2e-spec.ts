@@ -1,5 +1,8 @@
+import { createHmac } from 'node:crypto';
+import type { InjectOptions, Response } from 'light-my-request';
 import { Tier } from 'src/api-keys/tier';
-import { TEST_DATABASE_URL } from '../support/postgres';
+import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
+import { TEST_DATABASE_URL, withAdminClient } from '../support/postgres';
 import { TcpProxy } from '../support/tcp-proxy';
 import { apiKeyHeader, createTestApp, freshDatabase, type TestApp, type TestDatabase } from '../support/test-app';
 
@@ -28,7 +31,9 @@ async function waitFor(check: () => Promise<boolean>, attempts = 50): Promise<bo
     t = await createTestApp({
       DATABASE_URL: url.toString(),
       DATABASE_CONNECT_TIMEOUT_MS: '500',
+      DATABASE_STATEMENT_TIMEOUT_MS: '2000',
       APIKEY_CACHE_TTL_SECONDS: '0',
+      RATE_LIMIT_LIMIT: '1000000',
     });
   });
   afterAll(async () => {
@@ -81,6 +86,174 @@ async function waitFor(check: () => Promise<boolean>, attempts = 50): Promise<bo
     expect([...statuses].every((status) => status === 200 || status === 503)).toBe(true);
     expect(await waitFor(async () => (await t.request({ method: 'GET', url: '/healthz' })).statusCode === 200)).toBe(
       true,
+    );
+  });
+
+  it('should shed load with 503 problems, never hang, recover, and write nothing half while faults hit under load', async () => {
+    const kernel = { authorization: `APIKEY ${(await t.createKey(Tier.Kernel)).key}` };
+    const publicKey = apiKeyHeader((await t.createKey(Tier.Public)).key);
+    const cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
+    const hash = (phone: string) => createHmac('sha256', t.config.AUDIT_HMAC_SECRET).update(phone).digest('hex');
+    const phoneOf = (n: number) => `+3469${String(n).padStart(7, '0')}`;
+
+    // People to erase during the faults, each with a record created while the database was fine.
+    const doomed = Array.from({ length: 60 }, (_, i) => phoneOf(5_000_000 + i));
+    for (const phone of doomed) {
+      const seeded = await t.request({
+        method: 'GET',
+        url: `/users/aura-id?channel=web&userId=u-${phone.slice(1)}&authorizationId=a-1&phoneNumber=${encodeURIComponent(phone)}`,
+        headers: kernel,
+      });
+      expect(seeded.statusCode).toBe(201);
+    }
+
+    // What a request may take at most: a connection (connect timeout) and a statement (client-side timeout).
+    const deadlineMs = t.config.DATABASE_CONNECT_TIMEOUT_MS + t.config.DATABASE_STATEMENT_TIMEOUT_MS + 1_000 + 2_000;
+    let logins = 0;
+    const erased: string[] = [];
+    const outcomes: Array<{ kind: string; status: number | 'hung' | string; phone?: string; ms: number }> = [];
+    const send = async (kind: string, options: InjectOptions, phone?: string) => {
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), deadlineMs)));
+      const result = await Promise.race([
+        t.request(options).then(
+          (response: Response) => response,
+          (error: Error) => error.message,
+        ),
+        deadline,
+      ]);
+      clearTimeout(timer);
+      const status = typeof result === 'string' ? result : result.statusCode;
+      outcomes.push({ kind, status, phone, ms: Date.now() - started });
+      if (typeof result !== 'string' && result.statusCode === 503) {
+        expect(result.json().code).toBe('database_unavailable');
+      }
+    };
+    let stop = false;
+    const worker = async (id: number) => {
+      for (let i = 0; !stop; i++) {
+        const phone = phoneOf(id * 100_000 + i);
+        switch (i % 4) {
+          case 0: {
+            logins++;
+            const data = sealPayload(cipher, CallbackPurpose.Login, {
+              channel: 'web',
+              userId: `u-${phone.slice(1)}`,
+              authorizationId: 'a-cb',
+              phoneNumber: phone,
+            });
+            await send(
+              'callback login',
+              { method: 'GET', url: `/users/auraid/integrated?data=${encodeURIComponent(data)}` },
+              phone,
+            );
+            break;
+          }
+          case 1: {
+            const target = doomed.pop();
+            if (target !== undefined) {
+              erased.push(target);
+              await send(
+                'erasure',
+                { method: 'DELETE', url: `/admin/users/phone-numbers/${encodeURIComponent(target)}`, headers: kernel },
+                target,
+              );
+            }
+            break;
+          }
+          case 2:
+            await send('get-or-create', {
+              method: 'GET',
+              url: `/users/aura-id?channel=tv&userId=u-${phone.slice(1)}&authorizationId=a-2`,
+              headers: kernel,
+            });
+            break;
+          default:
+            await send('config', { method: 'GET', url: '/config', headers: publicKey });
+        }
+      }
+    };
+    const health: number[] = [];
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const probe = async () => (await t.request({ method: 'GET', url: '/healthz' })).statusCode;
+    const terminateBackends = () =>
+      withAdminClient((client) =>
+        client.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+          [new URL(database.env.DATABASE_URL!).pathname.slice(1)],
+        ),
+      );
+
+    const workers = Array.from({ length: 12 }, (_, id) => worker(id + 1));
+    const faults: string[] = [];
+    await pause(300);
+    proxy.cut();
+    faults.push('cut');
+    await pause(400);
+    health.push(await probe());
+    await pause(300);
+    proxy.restore();
+    await pause(500);
+    proxy.blackhole();
+    faults.push('blackhole');
+    await pause(400);
+    health.push(await probe());
+    await pause(300);
+    proxy.restore();
+    for (let i = 0; i < 3; i++) {
+      await pause(300);
+      await terminateBackends();
+      faults.push('pg_terminate_backend');
+    }
+    await pause(500);
+    stop = true;
+    await Promise.all(workers);
+    expect(await waitFor(async () => (await probe()) === 200)).toBe(true);
+
+    // Every request came back before its deadline, with a success or a 503 problem: nothing hung, nothing else.
+    expect(outcomes.filter((o) => o.status === 'hung')).toEqual([]);
+    expect([...new Set(outcomes.map((o) => o.status))].filter((s) => ![200, 201, 503].includes(s as number))).toEqual(
+      [],
+    );
+    expect(outcomes.some((o) => o.status === 503)).toBe(true);
+    expect(outcomes.some((o) => o.status === 200 || o.status === 201)).toBe(true);
+    expect(health.every((status) => status === 503)).toBe(true);
+
+    // All or nothing: a login's token, audit row and record exist together or not at all; an erasure's audit
+    // row exists exactly when the person's record is gone. A 2xx promised the effect; a 503 may or may not
+    // have committed (the answer to a COMMIT can be lost), but never half of it.
+    const loginPeople = outcomes.filter((o) => o.kind === 'callback login').map((o) => o.phone!);
+    const state = await t.query<{ phone: string; token: boolean; audit: boolean; user: boolean }>(
+      `SELECT p.phone,
+         EXISTS (SELECT 1 FROM consumed_callback_tokens c WHERE c.subject_hash = p.hash) AS token,
+         EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'callback.login' AND a.subject_hash = p.hash) AS audit,
+         EXISTS (SELECT 1 FROM aura_users u WHERE u.phone_number = p.phone) AS "user"
+       FROM unnest($1::text[], $2::text[]) AS p(phone, hash)`,
+      [loginPeople, loginPeople.map(hash)],
+    );
+    expect(state.filter((row) => !(row.token === row.audit && row.audit === row.user))).toEqual([]);
+    const loggedIn = new Set(
+      outcomes.filter((o) => o.kind === 'callback login' && o.status === 201).map((o) => o.phone),
+    );
+    expect(state.filter((row) => loggedIn.has(row.phone) && !row.user)).toEqual([]);
+
+    const erasures = await t.query<{ phone: string; audit: boolean; user: boolean }>(
+      `SELECT p.phone,
+         EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'users.erased_by_phone_number' AND a.subject_hash = p.hash) AS audit,
+         EXISTS (SELECT 1 FROM aura_users u WHERE u.phone_number = p.phone) AS "user"
+       FROM unnest($1::text[], $2::text[]) AS p(phone, hash)`,
+      [erased, erased.map(hash)],
+    );
+    expect(erasures.filter((row) => row.audit === row.user)).toEqual([]);
+    const confirmed = new Set(outcomes.filter((o) => o.kind === 'erasure' && o.status === 200).map((o) => o.phone));
+    expect(erasures.filter((row) => confirmed.has(row.phone) && row.user)).toEqual([]);
+
+    const unavailable = outcomes.filter((o) => o.status === 503).length;
+    console.log(
+      `database faults under load: ${outcomes.length} requests (${logins} callback logins, ${erased.length} erasures), ` +
+        `${unavailable} answered 503, none hung (slowest ${Math.max(...outcomes.map((o) => o.ms))} ms, deadline ${deadlineMs} ms); ` +
+        `faults injected: ${faults.length} (${faults.join(', ')})`,
     );
   });
 });

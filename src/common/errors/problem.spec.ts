@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { CommonError, CommonErrorCode } from 'src/common/errors/common.errors';
@@ -64,5 +65,13 @@ describe('toProblem', () => {
     ).toBe(true);
     expect(isDatabaseUnavailable(new Error('timeout exceeded when trying to connect'))).toBe(true);
     expect(isDatabaseUnavailable(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+    // A transaction whose connection dropped: TypeORM refuses the next statement with this error.
+    for (const name of ['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']) {
+      expect(isDatabaseUnavailable(Object.assign(new Error('already released'), { name }))).toBe(true);
+    }
+    // A socket error made by Node in another realm (as under Jest or vm) is still an unreachable database.
+    const foreign = runInNewContext(`Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })`) as Error;
+    expect(foreign instanceof Error).toBe(false);
+    expect(isDatabaseUnavailable(foreign)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { types } from 'node:util';
 import { HttpException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { AppError } from 'src/common/errors/app-error';
@@ -198,6 +199,10 @@ const UNAVAILABLE_NETWORK_CODES = new Set([
   'EHOSTUNREACH',
   'ENOTFOUND',
 ]);
+const RELEASED_CONNECTION_ERRORS = new Set([
+  'QueryRunnerAlreadyReleasedError',
+  'QueryRunnerProviderAlreadyReleasedError',
+]);
 const UNAVAILABLE_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Connection terminated',
@@ -216,8 +221,13 @@ const UNAVAILABLE_MESSAGES = [
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const { code, message } = current as Error & { code?: unknown };
+  // Socket errors are created by Node itself: isNativeError recognises them from any realm (vm, Jest).
+  for (let depth = 0; depth < 4 && (current instanceof Error || types.isNativeError(current)); depth++) {
+    const { code, message, name } = current as Error & { code?: unknown };
+    // TypeORM releases a transaction's connection when the connection fails: the next statement says so.
+    if (RELEASED_CONNECTION_ERRORS.has(name)) {
+      return true;
+    }
     if (
       typeof code === 'string' &&
       (code.startsWith('08') || code.startsWith('57P') || code === '57014' || UNAVAILABLE_NETWORK_CODES.has(code))

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from 'src/config/app-config';
@@ -53,7 +54,7 @@ export function scrubText(text: string): string {
 
 /** Errors are logged by name, code, message and stack only — never their SQL parameters or driver details. */
 function serializeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) {
+  if (!(error instanceof Error) && !types.isNativeError(error)) {
     return { message: scrubText(String(error)) };
   }
   const { code } = error as Error & { code?: unknown };
