@@ -111,7 +111,13 @@ async function waitFor(check: () => Promise<boolean>, attempts = 50): Promise<bo
     const deadlineMs = t.config.DATABASE_CONNECT_TIMEOUT_MS + t.config.DATABASE_STATEMENT_TIMEOUT_MS + 1_000 + 2_000;
     let logins = 0;
     const erased: string[] = [];
-    const outcomes: Array<{ kind: string; status: number | 'hung' | string; phone?: string; ms: number }> = [];
+    const outcomes: Array<{
+      kind: string;
+      /** The HTTP status, 'hung', or the message of an error thrown by the test app (a contract violation). */
+      status: number | string;
+      phone?: string;
+      ms: number;
+    }> = [];
     const send = async (kind: string, options: InjectOptions, phone?: string) => {
       const started = Date.now();
       let timer: NodeJS.Timeout | undefined;
