@@ -1,10 +1,20 @@
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import type { InjectOptions, Response } from 'light-my-request';
 import { Tier } from 'src/api-keys/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
+import { DEVELOPMENT_SECRETS } from 'src/config/app-config';
+import { startService } from '../support/built-service';
 import { TEST_DATABASE_URL, withAdminClient } from '../support/postgres';
 import { TcpProxy } from '../support/tcp-proxy';
-import { apiKeyHeader, createTestApp, freshDatabase, type TestApp, type TestDatabase } from '../support/test-app';
+import {
+  apiKeyHeader,
+  createTestApp,
+  freshDatabase,
+  TEST_ENV,
+  type TestApp,
+  type TestDatabase,
+} from '../support/test-app';
 
 async function waitFor(check: () => Promise<boolean>, attempts = 50): Promise<boolean> {
   for (let i = 0; i < attempts; i++) {
@@ -261,5 +271,68 @@ async function waitFor(check: () => Promise<boolean>, attempts = 50): Promise<bo
         `${unavailable} answered 503, none hung (slowest ${Math.max(...outcomes.map((o) => o.ms))} ms, deadline ${deadlineMs} ms); ` +
         `faults injected: ${faults.length} (${faults.join(', ')})`,
     );
+  });
+
+  it('should keep running, and answer 503 meanwhile, when backends are terminated under load (production build)', async () => {
+    const own = await freshDatabase();
+    const env = { ...TEST_ENV, ...own.env };
+    const created = execFileSync(
+      process.execPath,
+      ['dist/src/cli/main.js', 'api-keys', 'create', '--name', 'load', '--tier', 'kernel', '--json'],
+      {
+        env: { PATH: process.env.PATH, ...env },
+      },
+    );
+    const { key } = JSON.parse(created.toString()) as { key: string };
+    // Requests queue for connections (a small pool, keys read from the database every time): a connection
+    // released by one statement goes straight to the next waiting request, as the backend behind it dies.
+    const service = await startService({
+      ...env,
+      DATABASE_POOL_MAX: '4',
+      APIKEY_CACHE_TTL_SECONDS: '0',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      const statuses = new Map<number | string, number>();
+      let stop = false;
+      const worker = async (id: number) => {
+        for (let i = 0; !stop; i++) {
+          const url = `${service.baseUrl}/users/aura-id?channel=web&userId=u-${id}-${i}&authorizationId=a`;
+          const status = await fetch(url, { headers: { authorization: `APIKEY ${key}` } }).then(
+            async (response) => {
+              await response.arrayBuffer();
+              return response.status;
+            },
+            (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message,
+          );
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        }
+      };
+      const workers = Array.from({ length: 16 }, (_, id) => worker(id));
+      const terminations = 15;
+      for (let i = 0; i < terminations; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await withAdminClient((client) =>
+          client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [
+            new URL(own.env.DATABASE_URL!).pathname.slice(1),
+          ]),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      stop = true;
+      await Promise.all(workers);
+
+      expect(service.process.exitCode).toBeNull();
+      expect([...statuses.keys()].filter((status) => ![200, 201, 503].includes(status as number))).toEqual([]);
+      expect(await waitFor(async () => (await fetch(`${service.baseUrl}/healthz`)).status === 200)).toBe(true);
+      console.log(
+        `production build under ${terminations} rounds of pg_terminate_backend: still running; ` +
+          `${JSON.stringify(Object.fromEntries(statuses))}`,
+      );
+    } finally {
+      service.process.kill('SIGKILL');
+      await service.exited;
+      await own.drop();
+    }
   });
 });
