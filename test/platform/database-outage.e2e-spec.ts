@@ -3,7 +3,6 @@ import { createHmac } from 'node:crypto';
 import type { InjectOptions, Response } from 'light-my-request';
 import { Tier } from 'src/api-keys/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
-import { DEVELOPMENT_SECRETS } from 'src/config/app-config';
 import { startService } from '../support/built-service';
 import { TEST_DATABASE_URL, withAdminClient } from '../support/postgres';
 import { TcpProxy } from '../support/tcp-proxy';
