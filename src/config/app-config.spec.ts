@@ -138,4 +138,11 @@ describe('loadConfig', () => {
         .CALLBACK_REDIRECT_ALLOWLIST,
     ).toBeDefined();
   });
+
+  it('should refuse a shutdown drain no longer than the Direct Line deadline', () => {
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: '5000', DIRECTLINE_DEADLINE_MS: '5000' })).toThrow(
+      'SHUTDOWN_TIMEOUT_MS: must be longer than DIRECTLINE_DEADLINE_MS (5000)',
+    );
+    expect(loadConfig({ SHUTDOWN_TIMEOUT_MS: '5001', DIRECTLINE_DEADLINE_MS: '5000' }).SHUTDOWN_TIMEOUT_MS).toBe(5001);
+  });
 });

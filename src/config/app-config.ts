@@ -403,8 +403,19 @@ function productionProblems(config: AppConfig): string[] {
 
 /** Problems of any environment that one variable's own rules cannot see. */
 function consistencyProblems(config: AppConfig): string[] {
+  const problems: string[] = [];
   const kids = config.CALLBACK_CIPHER_KEYS.split(',').map((pair) => pair.trim().split(':')[0]);
-  return new Set(kids).size === kids.length ? [] : ['CALLBACK_CIPHER_KEYS: a key id appears twice'];
+  if (new Set(kids).size !== kids.length) {
+    problems.push('CALLBACK_CIPHER_KEYS: a key id appears twice');
+  }
+  // A token call still waiting on Direct Line at SIGTERM must end (by its deadline) before the drain does.
+  if (config.DIRECTLINE_DEADLINE_MS >= config.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(
+      `SHUTDOWN_TIMEOUT_MS: must be longer than DIRECTLINE_DEADLINE_MS (${config.DIRECTLINE_DEADLINE_MS}), ` +
+        'or token calls in flight at shutdown are cut off',
+    );
+  }
+  return problems;
 }
 
 /** The key material of CALLBACK_CIPHER_KEYS, normalised (base64 or base64url) for comparison. */

@@ -1,5 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startService, type RunningService } from '../support/built-service';
+import { DirectLineStub } from '../support/directline-stub';
 import { freshDatabase, TEST_ENV, type TestDatabase } from '../support/test-app';
 
 interface Outcome {
@@ -9,17 +13,21 @@ interface Outcome {
 }
 
 /** One request on its own connection, with when it was sent and how it ended. */
-function get(baseUrl: string, path: string): Promise<Outcome> {
+function get(baseUrl: string, path: string, headers: Record<string, string> = {}): Promise<Outcome> {
   return new Promise((resolve) => {
     const outcome: Outcome = {};
-    const req = request(`${baseUrl}${path}`, { headers: { connection: 'close' }, agent: false }, (response) => {
-      response.resume();
-      outcome.requestId = response.headers['x-request-id'] as string | undefined;
-      response.on('end', () => resolve({ ...outcome, status: response.statusCode ?? 0 }));
-      response.on('error', (error) =>
-        resolve({ ...outcome, error: (error as NodeJS.ErrnoException).code ?? error.message }),
-      );
-    });
+    const req = request(
+      `${baseUrl}${path}`,
+      { headers: { ...headers, connection: 'close' }, agent: false },
+      (response) => {
+        response.resume();
+        outcome.requestId = response.headers['x-request-id'] as string | undefined;
+        response.on('end', () => resolve({ ...outcome, status: response.statusCode ?? 0 }));
+        response.on('error', (error) =>
+          resolve({ ...outcome, error: (error as NodeJS.ErrnoException).code ?? error.message }),
+        );
+      },
+    );
     req.on('error', (error: NodeJS.ErrnoException) => resolve({ ...outcome, error: error.code ?? error.message }));
     req.end();
   });
@@ -75,6 +83,61 @@ describe('graceful shutdown of the production build', () => {
     const refused = results.length - received.size;
     console.log(
       `shutdown: ${handled.length} requests accepted, every one answered; ${refused} refused or reset before acceptance; exit ${code}`,
+    );
+  });
+});
+
+describe('graceful shutdown with slow Direct Line calls in flight (production build)', () => {
+  const SECRET = 'stub-directline-secret-shutdown';
+  let stub: DirectLineStub;
+  let dataDir: string;
+  let service: RunningService;
+  let key: string;
+
+  beforeAll(async () => {
+    stub = await DirectLineStub.start({ secret: SECRET });
+    dataDir = await mkdtemp(join(tmpdir(), 'aura-shutdown-'));
+    // A development instance on a fresh embedded database prints one key per tier at its first start.
+    service = await startService({
+      ...TEST_ENV,
+      NODE_ENV: 'development',
+      DATABASE_URL: undefined,
+      DATA_DIR: dataDir,
+      DIRECTLINE_SECRET: SECRET,
+      DIRECTLINE_BASE_URL: stub.url,
+      DIRECTLINE_TIMEOUT_MS: '3000',
+      DIRECTLINE_DEADLINE_MS: '3000',
+      SHUTDOWN_TIMEOUT_MS: '8000',
+    });
+    key = /public\s+(aak_\S+)/.exec(service.output())![1];
+  });
+  afterAll(async () => {
+    service?.process.kill('SIGKILL');
+    await stub?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('should answer every in-flight Direct Line call (late, or by its deadline) before exiting 0 on SIGTERM', async () => {
+    // Half the calls get their token late, the other half never: those end at DIRECTLINE_DEADLINE_MS.
+    stub.fail({ kind: 'delay', ms: 1500 }, 10).thenFail({ kind: 'hang' });
+    const inFlight = Array.from({ length: 20 }, () => get(service.baseUrl, '/token', { 'x-api-key': key }));
+    for (let i = 0; i < 100 && stub.calls.length < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(stub.calls).toHaveLength(20);
+    const signalled = Date.now();
+    service.process.kill('SIGTERM');
+    const code = await service.exited;
+    const drainedMs = Date.now() - signalled;
+    const results = await Promise.all(inFlight);
+
+    // Exit 0 means the drain finished before SHUTDOWN_TIMEOUT_MS (8 s), which exits 1 with requests open.
+    expect(code).toBe(0);
+    expect(results.map((result) => result.error)).toEqual(Array(20).fill(undefined));
+    expect(results.map((result) => result.status).sort()).toEqual([...Array(10).fill(200), ...Array(10).fill(504)]);
+    console.log(
+      `shutdown with 20 slow Direct Line calls in flight: 10× 200 after 1.5 s, 10× 504 at the 3 s deadline; ` +
+        `exit ${code} ${drainedMs} ms after SIGTERM (drain limit 8000 ms)`,
     );
   });
 });

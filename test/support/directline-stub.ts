@@ -22,7 +22,9 @@ export type DirectLineFault =
   /** 200 with JSON of the wrong shape (token is a number). */
   | { kind: 'malformed' }
   /** 200 whose body arrives one byte at a time and never ends. */
-  | { kind: 'drip'; intervalMs?: number };
+  | { kind: 'drip'; intervalMs?: number }
+  /** The normal answer, after a delay. */
+  | { kind: 'delay'; ms: number };
 
 export const DIRECTLINE_STUB_PATHS = {
   generateToken: '/v3/directline/tokens/generate',
@@ -125,9 +127,18 @@ export class DirectLineStub {
     }
     this.calls.push({ path, authorization: request.headers.authorization, body });
     const fault = this.takeFault();
+    if (fault?.kind === 'delay') {
+      setTimeout(() => this.answer(path, request, response, body), fault.ms);
+      return;
+    }
     if (fault !== undefined) {
       return this.misbehave(fault, request, response);
     }
+    return this.answer(path, request, response, body);
+  }
+
+  /** What Direct Line answers. */
+  private answer(path: string, request: IncomingMessage, response: ServerResponse, body: unknown): void {
     if (path !== DIRECTLINE_STUB_PATHS.generateToken && path !== DIRECTLINE_STUB_PATHS.conversations) {
       return send(response, 404, { error: { code: 'NotFound', message: 'Unknown path' } });
     }
@@ -198,6 +209,8 @@ export class DirectLineStub {
         response.once('close', () => clearInterval(timer));
         return;
       }
+      case 'delay':
+        return;
     }
   }
 
