@@ -8,7 +8,7 @@ import { HOSTILE_STRINGS, requestsFor, type FuzzContext } from '../support/opena
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 /** Requests per operation; FUZZ_RUNS=2000 for a long run. The seed is fixed unless FUZZ_SEED says otherwise. */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 80);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_122);
 const SECRET = 'stub-directline-secret-fuzz';
 

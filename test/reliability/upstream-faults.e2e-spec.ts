@@ -7,7 +7,7 @@ import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 const SECRET = 'stub-directline-secret-faults';
 const CONCURRENCY = 60;
-const FAILING_CALLS = Number(process.env.UPSTREAM_FAILING_CALLS ?? 2400);
+const FAILING_CALLS = Number(process.env.UPSTREAM_FAILING_CALLS ?? 1600);
 
 /** A garbage collection on demand, to compare heaps without what is merely not yet collected. */
 function collector(): () => void {
