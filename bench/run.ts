@@ -359,6 +359,7 @@ async function main(): Promise<void> {
     const keys = await createKeys(db);
     await db.seeded();
 
+    const auditSecret = randomBytes(32).toString('hex');
     const signingKeys = `[${node(['dist/src/cli/main.js', 'openid', 'generate-key', '--alg', 'ES256', '--state', 'active'], {})}]`;
     const production = serverUrl !== undefined;
     servers.service = await start(
@@ -375,7 +376,7 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'info',
         APIKEY_ENVIRONMENT: 'bench',
         RATE_LIMIT_LIMIT: '10000000',
-        AUDIT_HMAC_SECRET: randomBytes(32).toString('hex'),
+        AUDIT_HMAC_SECRET: auditSecret,
         CALLBACK_CIPHER_KEYS: `bench:${randomBytes(32).toString('base64url')}`,
         OPENID_SIGNING_KEYS: signingKeys,
         PUBLIC_BASE_URL: 'https://aura-auth.bench.example',
@@ -384,6 +385,7 @@ async function main(): Promise<void> {
     const jwks = await (await fetch(`${servers.service.url}/openid/jwk`)).text();
     servers.baseline = await start('baseline', ['dist-bench/bench/baseline.js'], {
       ...db.baselineEnv,
+      AUDIT_HMAC_SECRET: auditSecret,
       BASELINE_INTERNAL_KEY: keys.internal,
       BASELINE_KERNEL_KEY: keys.kernel,
       BASELINE_JWKS: jwks,
