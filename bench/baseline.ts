@@ -3,7 +3,7 @@
  * routes as the service, with a constant-time API-key check — the practical limit of this stack on this
  * machine. No Nest, no validation, no logging, no metrics, no security headers.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool, type QueryResultRow } from 'pg';
@@ -26,6 +26,9 @@ const keys = new Map([
   ['kernel', digest(env('BASELINE_KERNEL_KEY'))],
 ]);
 const TTL_DAYS = 30;
+const BASELINE_KEY_ID = '00000000-0000-4000-8000-000000000000';
+const auditSecret = env('AUDIT_HMAC_SECRET');
+const auditHash = (value: string) => createHmac('sha256', auditSecret).update(value).digest('hex');
 
 /** Constant-time comparison of the presented key with the one key of the tier. */
 function authorized(header: unknown, tier: 'internal' | 'kernel'): boolean {
@@ -93,7 +96,15 @@ app.delete<{ Params: { auraId: string } }>('/users/:auraId', async (request, rep
   if (!authorized(request.headers['x-api-key'], 'internal')) {
     return reply.status(401).send({ code: 'api_key_invalid' });
   }
-  await query({ text: DELETE_BY_AURA_ID }, [request.params.auraId, null]);
+  // The service's logout statement, audit row included (hashed auraId, acting key, request id).
+  await query(DELETE_BY_AURA_ID, [
+    request.params.auraId,
+    null,
+    'user.deleted',
+    BASELINE_KEY_ID,
+    auditHash(request.params.auraId),
+    request.id,
+  ]);
   return reply.status(204).send();
 });
 

@@ -28,6 +28,8 @@ type Target = 'service' | 'baseline';
 
 interface Measurement {
   requestsPerSecond: number;
+  /** CPU time of the server process per request, in ms: steadier than throughput on a shared machine. */
+  cpuMsPerRequest: number;
   p50: number;
   p99: number;
   p999: number;
@@ -206,7 +208,22 @@ async function stop(server: Server): Promise<void> {
 
 // --- load ------------------------------------------------------------------------------------------------
 
-function measure(options: autocannon.Options): Promise<Measurement> {
+/** User + system CPU time of a process so far, in ms (Linux clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function measureServer(server: Server, options: autocannon.Options): Promise<Measurement> {
+  const before = cpuMs(server.process.pid!);
+  const { measurement, requests } = await measure(options);
+  const cpuMsPerRequest = Math.round(((cpuMs(server.process.pid!) - before) / Math.max(1, requests)) * 1000) / 1000;
+  return { ...measurement, cpuMsPerRequest };
+}
+
+function measure(
+  options: autocannon.Options,
+): Promise<{ measurement: Omit<Measurement, 'cpuMsPerRequest'>; requests: number }> {
   return new Promise((resolve, reject) => {
     autocannon(options, (error, result) => {
       if (error) {
@@ -214,12 +231,15 @@ function measure(options: autocannon.Options): Promise<Measurement> {
         return;
       }
       resolve({
-        requestsPerSecond: result.requests.average,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        p999: (result.latency as unknown as Record<string, number>).p99_9,
-        errors: result.errors + result.timeouts,
-        non2xx: result.non2xx,
+        requests: result.requests.total,
+        measurement: {
+          requestsPerSecond: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          p999: (result.latency as unknown as Record<string, number>).p99_9,
+          errors: result.errors + result.timeouts,
+          non2xx: result.non2xx,
+        },
       });
     });
   });
@@ -231,6 +251,7 @@ function medianOf(runs: Measurement[]): Measurement {
   const pick = (key: keyof Measurement) => median(runs.map((run) => run[key]));
   return {
     requestsPerSecond: Math.round(pick('requestsPerSecond')),
+    cpuMsPerRequest: pick('cpuMsPerRequest'),
     p50: pick('p50'),
     p99: pick('p99'),
     p999: pick('p999'),
@@ -314,7 +335,7 @@ function scenarios(servers: Record<Target, Server>, keys: { internal: string; ke
   ];
 }
 
-async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
+async function runScenario(scenario: Scenario, servers: Record<Target, Server>): Promise<ScenarioResult> {
   const runs: Record<Target, Measurement[]> = { service: [], baseline: [] };
   for (const target of ['service', 'baseline'] as Target[]) {
     // Warm-up: JIT, connection pools, prepared statements, caches.
@@ -322,7 +343,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   }
   for (let run = 0; run < REPETITIONS; run++) {
     for (const target of ['service', 'baseline'] as Target[]) {
-      runs[target].push(await measure(scenario.options(target, run)));
+      runs[target].push(await measureServer(servers[target], scenario.options(target, run)));
     }
   }
   const service = medianOf(runs.service);
@@ -338,14 +359,14 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
 
 function table(results: ScenarioResult[]): string {
   const header =
-    '| scenario | service req/s | baseline req/s | ratio | p50 ms (s / b) | p99 ms (s / b) | p99.9 ms (s / b) | errors (s / b) | non-2xx (s / b) |';
+    '| scenario | service req/s | baseline req/s | ratio | CPU ms/req (s / b) | p50 ms (s / b) | p99 ms (s / b) | p99.9 ms (s / b) | errors (s / b) | non-2xx (s / b) |';
+  const pair = (r: ScenarioResult, key: keyof Measurement) => `${r.service[key]} / ${r.baseline[key]}`;
   const rows = results.map(
     (r) =>
-      `| ${r.name} | ${r.service.requestsPerSecond} | ${r.baseline.requestsPerSecond} | ${r.ratio} | ${r.service.p50} / ${r.baseline.p50} | ` +
-      `${r.service.p99} / ${r.baseline.p99} | ${r.service.p999} / ${r.baseline.p999} | ${r.service.errors} / ${r.baseline.errors} | ` +
-      `${r.service.non2xx} / ${r.baseline.non2xx} |`,
+      `| ${r.name} | ${r.service.requestsPerSecond} | ${r.baseline.requestsPerSecond} | ${r.ratio} | ${pair(r, 'cpuMsPerRequest')} | ` +
+      `${pair(r, 'p50')} | ${pair(r, 'p99')} | ${pair(r, 'p999')} | ${pair(r, 'errors')} | ${pair(r, 'non2xx')} |`,
   );
-  return [header, '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+  return [header, '|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -359,6 +380,7 @@ async function main(): Promise<void> {
     const keys = await createKeys(db);
     await db.seeded();
 
+    const auditSecret = randomBytes(32).toString('hex');
     const signingKeys = `[${node(['dist/src/cli/main.js', 'openid', 'generate-key', '--alg', 'ES256', '--state', 'active'], {})}]`;
     const production = serverUrl !== undefined;
     servers.service = await start(
@@ -375,7 +397,7 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'info',
         APIKEY_ENVIRONMENT: 'bench',
         RATE_LIMIT_LIMIT: '10000000',
-        AUDIT_HMAC_SECRET: randomBytes(32).toString('hex'),
+        AUDIT_HMAC_SECRET: auditSecret,
         CALLBACK_CIPHER_KEYS: `bench:${randomBytes(32).toString('base64url')}`,
         OPENID_SIGNING_KEYS: signingKeys,
         PUBLIC_BASE_URL: 'https://aura-auth.bench.example',
@@ -384,6 +406,7 @@ async function main(): Promise<void> {
     const jwks = await (await fetch(`${servers.service.url}/openid/jwk`)).text();
     servers.baseline = await start('baseline', ['dist-bench/bench/baseline.js'], {
       ...db.baselineEnv,
+      AUDIT_HMAC_SECRET: auditSecret,
       BASELINE_INTERNAL_KEY: keys.internal,
       BASELINE_KERNEL_KEY: keys.kernel,
       BASELINE_JWKS: jwks,
@@ -392,7 +415,7 @@ async function main(): Promise<void> {
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios(servers as Record<Target, Server>, keys)) {
       process.stdout.write(`  ${scenario.name}… `);
-      const result = await runScenario(scenario);
+      const result = await runScenario(scenario, servers as Record<Target, Server>);
       results.push(result);
       console.log(
         `${result.service.requestsPerSecond} vs ${result.baseline.requestsPerSecond} req/s (ratio ${result.ratio})`,

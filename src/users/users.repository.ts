@@ -77,6 +77,14 @@ export interface DeletedUser {
   deleted: boolean;
 }
 
+/** The audit row a logout writes with the deletion. */
+export interface DeletionAudit {
+  action: string;
+  actorKeyId: string | null;
+  subjectHash: string;
+  requestId: string;
+}
+
 export interface ErasedUsers {
   count: number;
   auraIds: string[];
@@ -196,12 +204,16 @@ export class UsersRepository {
   }
 
   /** Deletes the record of that auraId; with `channel`, only if it belongs to that channel. */
-  async deleteByAuraId(auraId: string, channel: string | null, manager: EntityManager): Promise<DeletedUser> {
-    const rows: { channel: string; user_type: UserType; deleted: boolean }[] = await manager.query(DELETE_BY_AURA_ID, [
+  /** Deletes the record of that auraId (with `channel`, only if it is that channel's) and audits it, atomically. */
+  async deleteByAuraId(auraId: string, channel: string | null, audit: DeletionAudit): Promise<DeletedUser> {
+    const [row] = await this.run<{ channel: string; user_type: UserType; deleted: boolean }>(DELETE_BY_AURA_ID, [
       auraId,
       channel,
+      audit.action,
+      audit.actorKeyId,
+      audit.subjectHash,
+      audit.requestId,
     ]);
-    const row = rows[0];
     return row === undefined
       ? { channel: null, userType: null, deleted: false }
       : { channel: row.channel, userType: row.user_type, deleted: row.deleted };
@@ -243,10 +255,6 @@ export class UsersRepository {
   async deleteExpiredBatch(retentionDays: number, batchSize: number): Promise<number> {
     const rows: { count: number }[] = await this.dataSource.query(DELETE_EXPIRED_BATCH, [retentionDays, batchSize]);
     return rows[0]?.count ?? 0;
-  }
-
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
   }
 
   /** Within a transaction (`manager`), on its connection; otherwise as a prepared statement on the pool. */

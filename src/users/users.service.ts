@@ -176,23 +176,11 @@ export class UsersService {
 
   /** Logout: the record goes, and an audit row (auraId hashed) records it. Deleting nothing is not an error. */
   async deleteUser(auraId: string, caller: Caller): Promise<void> {
-    const bound = this.channels.boundChannel(caller);
-    const outcome = await this.users.transaction(async (manager) => {
-      const deleted = await this.users.deleteByAuraId(auraId, bound, manager);
-      if (deleted.deleted) {
-        await this.audit.record(
-          {
-            action: AuditAction.UserDeleted,
-            actorKeyId: caller.key?.id ?? null,
-            subject: auraId,
-            recordCount: 1,
-            requestId: caller.requestId,
-            details: { channel: deleted.channel, userType: deleted.userType },
-          },
-          manager,
-        );
-      }
-      return deleted;
+    const outcome = await this.users.deleteByAuraId(auraId, this.channels.boundChannel(caller), {
+      action: AuditAction.UserDeleted,
+      actorKeyId: caller.key?.id ?? null,
+      subjectHash: this.audit.hashIdentifier(auraId),
+      requestId: caller.requestId,
     });
     if (outcome.deleted) {
       this.metrics.usersDeleted('logout');

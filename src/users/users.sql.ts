@@ -122,15 +122,27 @@ WHERE u.channel = EXCLUDED.channel
 RETURNING ${COLUMNS}, (xmax = 0) AS created`,
 };
 
-/** Deletes the record unless it belongs to another channel than `$2` (when given), and says what it found. */
-export const DELETE_BY_AURA_ID = `
+/**
+ * Logout: deletes the record unless it belongs to another channel than `$2` (when given), and writes its
+ * audit row (`$3` action, `$4` acting key, `$5` keyed hash of the auraId, `$6` request id) in the same
+ * statement — atomic, and one round trip on this hot path. Says what it found.
+ */
+export const DELETE_BY_AURA_ID: Statement = {
+  name: 'users_delete_by_aura_id',
+  text: `
 WITH target AS (SELECT aura_id, channel, user_type FROM aura_users WHERE aura_id = $1),
 deleted AS (
   DELETE FROM aura_users u USING target t
   WHERE u.aura_id = t.aura_id AND ($2::varchar IS NULL OR t.channel = $2::varchar)
-  RETURNING u.aura_id
+  RETURNING t.channel, t.user_type
+),
+audited AS (
+  INSERT INTO audit_events (action, actor_key_id, subject_hash, record_count, request_id, details)
+  SELECT $3, $4::uuid, $5, 1, $6, jsonb_build_object('channel', d.channel, 'userType', d.user_type) FROM deleted d
+  RETURNING 1
 )
-SELECT t.channel, t.user_type, EXISTS (SELECT 1 FROM deleted) AS deleted FROM target t`;
+SELECT t.channel, t.user_type, EXISTS (SELECT 1 FROM deleted) AS deleted FROM target t`,
+};
 
 export const DELETE_BY_KERNEL_SESSION = `
 WITH deleted AS (
