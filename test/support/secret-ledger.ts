@@ -72,8 +72,8 @@ export class SecretLedger {
     for (const name of ['x-api-key', 'authorization']) {
       for (const value of [headers[name]].flat()) {
         const key = typeof value === 'string' ? value.replace(/^APIKEY\s+/i, '').trim() : '';
-        // Key-shaped values only: anything else a test sends is not a key anyone holds.
-        if (key.startsWith('aak_')) {
+        // Key-shaped values with a secret part only: a cut-off key is its public prefix, which may be logged.
+        if (key.startsWith('aak_') && key.split('_').slice(3).join('_').length >= MIN_SECRET_LENGTH) {
           this.add(key, `${name} header`);
         }
       }
@@ -115,15 +115,24 @@ export class SecretLedger {
     for (const [secret, label] of this.secrets) {
       if (all.includes(secret)) {
         const index = texts.findIndex((text) => text.includes(secret));
-        found.push(`${label} in ${describe(index)}`);
+        found.push(`${label} in ${this.mask(describe(index))}`);
       }
     }
     texts.forEach((text, index) => {
       for (const match of text.matchAll(E164_LIKE)) {
-        found.push(`E.164-looking number ${match[0].slice(0, 4)}… in ${describe(index)}`);
+        found.push(`E.164-looking number ${match[0].slice(0, 4)}… in ${this.mask(describe(index))}`);
       }
     });
     return found;
+  }
+
+  /** The text with every known secret and E.164-looking number blanked, fit for a test report. */
+  private mask(text: string): string {
+    let masked = text.replace(E164_LIKE, '[number]');
+    for (const secret of this.secrets.keys()) {
+      masked = masked.split(secret).join('[secret]');
+    }
+    return masked;
   }
 
   /** Authentic sealed values are credentials, and their payloads personal data; garbage is neither. */
