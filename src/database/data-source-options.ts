@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientBase } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
@@ -38,7 +39,12 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     logging: false,
   };
   if (config.DATABASE_URL === undefined) {
-    return { ...common, driver: embeddedPostgresDriver({ dataDir: embeddedDataDir(config.DATA_DIR) }) };
+    const dataDir = embeddedDataDir(config.DATA_DIR);
+    if (dataDir !== undefined) {
+      // The service and the migration CLI alike start on a machine where the folder does not exist yet.
+      mkdirSync(dataDir, { recursive: true });
+    }
+    return { ...common, driver: embeddedPostgresDriver({ dataDir }) };
   }
   return {
     ...common,

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { runApiKeysCommand } from 'src/cli/api-keys.command';
 import { runCallbackCommand } from 'src/cli/callback.command';
 import type { AppConfig } from 'src/config/app-config';
@@ -93,5 +98,19 @@ describe('operator CLI', () => {
     expect(opened.payload.exp - opened.payload.iat).toBe(60);
     expect(runCallbackCommand(config, 'open', [sealed.slice(0, -2) + 'AA'], {})).toBe(1);
     expect(runCallbackCommand(config, 'seal', [], { purpose: 'login', data: '[1]' })).toBe(2);
+  });
+
+  it('should apply the migrations of the embedded database into a data folder that does not exist yet', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'aura-cli-'));
+    const dataDir = join(parent, 'not', 'yet');
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, ['dist/src/cli/main.js', 'migrations', 'run'], {
+        env: { PATH: process.env.PATH, DATA_DIR: dataDir, LOG_LEVEL: 'error' },
+      });
+      expect(stdout).toContain('Applied AuraUsers');
+      expect(existsSync(join(dataDir, 'pglite', 'PG_VERSION'))).toBe(true);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });
