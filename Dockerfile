@@ -53,10 +53,12 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
            /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
 
-# The heap bound matters: without it V8 lets the heap grow far past what the service needs.
-# Raise it together with the memory limit of the pod (values.yaml: resources.limits.memory).
+# The heap bound matters: without it V8 lets the heap grow far past what the service needs. A young
+# generation larger than the default lets per-request garbage die there instead of being promoted: about
+# half the CPU per request and a third of the tail latency (README, Performance). Same flags as `npm start`.
+# Raise the old space together with the memory limit of the pod (values.yaml: resources.limits.memory).
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-old-space-size=192 \
+    NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=48" \
     HOST=0.0.0.0 \
     PORT=3000 \
     DATA_DIR=/app/data

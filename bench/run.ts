@@ -4,16 +4,20 @@
  * Reports requests/s, latency percentiles, errors and the ratio service/baseline per scenario, and the
  * service's peak RSS. Configuration: BENCH_DATABASE_URL (a PostgreSQL server where a throw-away database
  * may be created; without it the embedded database is used, with a warning), BENCH_DURATION_SECONDS (8),
- * BENCH_REPETITIONS (3), BENCH_CONNECTIONS (50), BENCH_USERS (100000), BENCH_PROFILE=1 (CPU profile of the service).
+ * BENCH_REPETITIONS (3), BENCH_CONNECTIONS (50), BENCH_USERS (100000), BENCH_PROFILE=1 (CPU profile of the service),
+ * BENCH_ONLY (comma-separated parts of scenario names: run only those, and check no targets), BENCH_SERVICE_FLAGS
+ * (extra node flags for the service, e.g. `--trace-gc`; its stdout then goes to bench-results/service.out),
+ * BENCH_LOG_LEVEL (info).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { generateApiKey, hashApiKey } from 'src/api-keys/api-key-format';
+import { pacedLoad, type PacedLoadOptions } from './paced-load';
 
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 8);
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
@@ -23,6 +27,7 @@ const FIXED_RATE = 1_000;
 const DELETES_PER_RUN = 5_000;
 const CHANNELS = ['web', 'app', 'tv'];
 const RESULTS_DIR = 'bench-results';
+const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean);
 
 type Target = 'service' | 'baseline';
 
@@ -49,6 +54,8 @@ interface Scenario {
   name: string;
   /** Builds the autocannon options for one run against a target. */
   options(target: Target, run: number): autocannon.Options;
+  /** Set for a fixed-rate scenario: the open-loop load it runs instead of autocannon. */
+  paced?(target: Target): PacedLoadOptions;
 }
 
 // --- database ---------------------------------------------------------------------------------------
@@ -176,7 +183,11 @@ async function start(name: Target, args: string[], env: Record<string, string>):
   const port = 40_000 + Math.floor(Math.random() * 20_000);
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: [
+      'ignore',
+      process.env.BENCH_SERVICE_FLAGS ? openSync(join(RESULTS_DIR, `${name}.out`), 'w') : 'ignore',
+      'inherit',
+    ],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 300; attempt++) {
@@ -192,6 +203,12 @@ async function start(name: Target, args: string[], env: Record<string, string>):
   }
   child.kill('SIGKILL');
   throw new Error(`${name} did not start`);
+}
+
+/** The V8 flags of `npm start` (the same as NODE_OPTIONS in the Dockerfile): the service runs as shipped. */
+function startFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+  return scripts.start.split(' ').filter((part) => part.startsWith('--'));
 }
 
 /** Peak resident set size (VmHWM) of a process, in MB. */
@@ -214,9 +231,11 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function measureServer(server: Server, options: autocannon.Options): Promise<Measurement> {
+async function measureServer(server: Server, scenario: Scenario, target: Target, run: number): Promise<Measurement> {
   const before = cpuMs(server.process.pid!);
-  const { measurement, requests } = await measure(options);
+  const { measurement, requests } = scenario.paced
+    ? await pacedMeasure(scenario.paced(target))
+    : await measure(scenario.options(target, run));
   const cpuMsPerRequest = Math.round(((cpuMs(server.process.pid!) - before) / Math.max(1, requests)) * 1000) / 1000;
   return { ...measurement, cpuMsPerRequest };
 }
@@ -243,6 +262,13 @@ function measure(
       });
     });
   });
+}
+
+async function pacedMeasure(
+  options: PacedLoadOptions,
+): Promise<{ measurement: Omit<Measurement, 'cpuMsPerRequest'>; requests: number }> {
+  const { requests, ...measurement } = await pacedLoad(options);
+  return { requests, measurement };
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -322,14 +348,20 @@ function scenarios(servers: Record<Target, Server>, keys: { internal: string; ke
     },
     {
       name: `GET /users/{auraId} at ${FIXED_RATE} req/s`,
+      // Warm-up only; the measured runs are paced.
       options: (target) => ({
         ...base(target),
-        connections: 20,
-        overallRate: FIXED_RATE,
         headers: internal,
         requests: [
           { method: 'GET', setupRequest: (request) => ({ ...request, path: `/users/bench-k-${randomInt(half)}` }) },
         ],
+      }),
+      paced: (target) => ({
+        url: servers[target].url,
+        rate: FIXED_RATE,
+        durationSeconds: DURATION,
+        headers: internal,
+        path: () => `/users/bench-k-${randomInt(half)}`,
       }),
     },
   ];
@@ -343,7 +375,7 @@ async function runScenario(scenario: Scenario, servers: Record<Target, Server>):
   }
   for (let run = 0; run < REPETITIONS; run++) {
     for (const target of ['service', 'baseline'] as Target[]) {
-      runs[target].push(await measureServer(servers[target], scenario.options(target, run)));
+      runs[target].push(await measureServer(servers[target], scenario, target, run));
     }
   }
   const service = medianOf(runs.service);
@@ -385,16 +417,16 @@ async function main(): Promise<void> {
     const production = serverUrl !== undefined;
     servers.service = await start(
       'service',
-      // The heap bound of `npm start` and the container image (NODE_OPTIONS in the Dockerfile).
       [
-        '--max-old-space-size=192',
+        ...startFlags(),
         ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`] : []),
+        ...(process.env.BENCH_SERVICE_FLAGS?.split(' ').filter(Boolean) ?? []),
         'dist/src/main.js',
       ],
       {
         ...db.serviceEnv,
         NODE_ENV: production ? 'production' : 'development',
-        LOG_LEVEL: 'info',
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
         APIKEY_ENVIRONMENT: 'bench',
         RATE_LIMIT_LIMIT: '10000000',
         AUDIT_HMAC_SECRET: auditSecret,
@@ -413,7 +445,10 @@ async function main(): Promise<void> {
     });
 
     const results: ScenarioResult[] = [];
-    for (const scenario of scenarios(servers as Record<Target, Server>, keys)) {
+    const selected = scenarios(servers as Record<Target, Server>, keys).filter(
+      (scenario) => ONLY === undefined || ONLY.some((part) => scenario.name.includes(part)),
+    );
+    for (const scenario of selected) {
       process.stdout.write(`  ${scenario.name}… `);
       const result = await runScenario(scenario, servers as Record<Target, Server>);
       results.push(result);
@@ -453,7 +488,9 @@ async function main(): Promise<void> {
     console.log(`Peak RSS: service ${peakRss.service} MB, baseline ${peakRss.baseline} MB.`);
     console.log(`Duplicate users after get-or-create: ${report.duplicateUsersAfterGetOrCreate}.`);
     console.log(`Written to ${RESULTS_DIR}/latest.json.`);
-    printTargets(results, peakRss.service, report.duplicateUsersAfterGetOrCreate);
+    if (ONLY === undefined) {
+      printTargets(results, peakRss.service, report.duplicateUsersAfterGetOrCreate);
+    }
   } finally {
     for (const server of Object.values(servers)) {
       await stop(server);

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
@@ -28,6 +29,18 @@ import {
 /** Other members Kernel puts in the context are kept, up to this size serialised. */
 export const ADDITIONAL_CONTEXT_MAX_BYTES = 4096;
 const MAX_LIST_ITEMS = 64;
+
+/** An optional list of scope or purpose names: printable ASCII tokens, bounded in number and length. */
+function IsTokenList(): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(MAX_LIST_ITEMS),
+    IsString({ each: true }),
+    Length(1, 128, { each: true }),
+    Matches(TOKEN_PATTERN, { each: true, message: 'each value in $property must be printable ASCII without spaces' }),
+  );
+}
 
 /** The result of Kernel's `validateCode` (OTP login): who the user is and what the session allows. */
 export class AuthenticationContextDto {
@@ -82,12 +95,7 @@ export class AuthenticationContextDto {
     type: [String],
     maxItems: MAX_LIST_ITEMS,
   })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_LIST_ITEMS)
-  @IsString({ each: true })
-  @Length(1, 128, { each: true })
-  @Matches(TOKEN_PATTERN, { each: true, message: 'each value in $property must be printable ASCII without spaces' })
+  @IsTokenList()
   scopes?: string[];
 
   @ApiPropertyOptional({
@@ -96,12 +104,7 @@ export class AuthenticationContextDto {
     type: [String],
     maxItems: MAX_LIST_ITEMS,
   })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_LIST_ITEMS)
-  @IsString({ each: true })
-  @Length(1, 128, { each: true })
-  @Matches(TOKEN_PATTERN, { each: true, message: 'each value in $property must be printable ASCII without spaces' })
+  @IsTokenList()
   purposes?: string[];
 
   @ApiPropertyOptional({
