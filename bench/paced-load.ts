@@ -14,7 +14,8 @@ export interface PacedLoadOptions {
   path(): string;
 }
 
-export interface PacedLoadResult {
+/** What one load run measured, paced or not (bench/run.ts reads autocannon's result into the same shape). */
+export interface LoadResult {
   requests: number;
   requestsPerSecond: number;
   p50: number;
@@ -24,7 +25,7 @@ export interface PacedLoadResult {
   non2xx: number;
 }
 
-export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
+export async function pacedLoad(options: PacedLoadOptions): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const latencies: number[] = [];
   let errors = 0;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { generateApiKey, hashApiKey } from 'src/api-keys/api-key-format';
-import { pacedLoad, type PacedLoadOptions } from './paced-load';
+import { pacedLoad, type PacedLoadOptions, type LoadResult } from './paced-load';
 
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 8);
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
@@ -52,8 +52,8 @@ interface ScenarioResult {
 
 interface Scenario {
   name: string;
-  /** Builds the autocannon options for one run against a target. */
-  options(target: Target, run: number): autocannon.Options;
+  /** Builds the autocannon options for a run against a target. */
+  options(target: Target): autocannon.Options;
   /** Set for a fixed-rate scenario: the open-loop load it runs instead of autocannon. */
   paced?(target: Target): PacedLoadOptions;
 }
@@ -231,18 +231,16 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function measureServer(server: Server, scenario: Scenario, target: Target, run: number): Promise<Measurement> {
+async function measureServer(server: Server, scenario: Scenario, target: Target): Promise<Measurement> {
   const before = cpuMs(server.process.pid!);
-  const { measurement, requests } = scenario.paced
-    ? await pacedMeasure(scenario.paced(target))
-    : await measure(scenario.options(target, run));
+  const { requests, ...measurement } = scenario.paced
+    ? await pacedLoad(scenario.paced(target))
+    : await measure(scenario.options(target));
   const cpuMsPerRequest = Math.round(((cpuMs(server.process.pid!) - before) / Math.max(1, requests)) * 1000) / 1000;
   return { ...measurement, cpuMsPerRequest };
 }
 
-function measure(
-  options: autocannon.Options,
-): Promise<{ measurement: Omit<Measurement, 'cpuMsPerRequest'>; requests: number }> {
+function measure(options: autocannon.Options): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     autocannon(options, (error, result) => {
       if (error) {
@@ -251,24 +249,15 @@ function measure(
       }
       resolve({
         requests: result.requests.total,
-        measurement: {
-          requestsPerSecond: result.requests.average,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          p999: (result.latency as unknown as Record<string, number>).p99_9,
-          errors: result.errors + result.timeouts,
-          non2xx: result.non2xx,
-        },
+        requestsPerSecond: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        p999: (result.latency as unknown as Record<string, number>).p99_9,
+        errors: result.errors + result.timeouts,
+        non2xx: result.non2xx,
       });
     });
   });
-}
-
-async function pacedMeasure(
-  options: PacedLoadOptions,
-): Promise<{ measurement: Omit<Measurement, 'cpuMsPerRequest'>; requests: number }> {
-  const { requests, ...measurement } = await pacedLoad(options);
-  return { requests, measurement };
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -295,18 +284,15 @@ function scenarios(servers: Record<Target, Server>, keys: { internal: string; ke
   const internal = { 'x-api-key': keys.internal };
   const kernel = { 'x-api-key': keys.kernel };
   const base = (target: Target) => ({ url: servers[target].url, connections: CONNECTIONS, duration: DURATION });
+  const existingUserPath = () => `/users/bench-k-${randomInt(half)}`;
+  const guardedGet = (target: Target): autocannon.Options => ({
+    ...base(target),
+    headers: internal,
+    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: existingUserPath() }) }],
+  });
   let nextDelete = 0;
   return [
-    {
-      name: 'GET /users/{auraId}',
-      options: (target) => ({
-        ...base(target),
-        headers: internal,
-        requests: [
-          { method: 'GET', setupRequest: (request) => ({ ...request, path: `/users/bench-k-${randomInt(half)}` }) },
-        ],
-      }),
-    },
+    { name: 'GET /users/{auraId}', options: guardedGet },
     {
       name: 'GET /users/aura-id (90% existing)',
       options: (target) => ({
@@ -349,19 +335,13 @@ function scenarios(servers: Record<Target, Server>, keys: { internal: string; ke
     {
       name: `GET /users/{auraId} at ${FIXED_RATE} req/s`,
       // Warm-up only; the measured runs are paced.
-      options: (target) => ({
-        ...base(target),
-        headers: internal,
-        requests: [
-          { method: 'GET', setupRequest: (request) => ({ ...request, path: `/users/bench-k-${randomInt(half)}` }) },
-        ],
-      }),
+      options: guardedGet,
       paced: (target) => ({
         url: servers[target].url,
         rate: FIXED_RATE,
         durationSeconds: DURATION,
         headers: internal,
-        path: () => `/users/bench-k-${randomInt(half)}`,
+        path: existingUserPath,
       }),
     },
   ];
@@ -371,11 +351,11 @@ async function runScenario(scenario: Scenario, servers: Record<Target, Server>):
   const runs: Record<Target, Measurement[]> = { service: [], baseline: [] };
   for (const target of ['service', 'baseline'] as Target[]) {
     // Warm-up: JIT, connection pools, prepared statements, caches.
-    await measure({ ...scenario.options(target, -1), duration: 2, amount: undefined });
+    await measure({ ...scenario.options(target), duration: 2, amount: undefined });
   }
   for (let run = 0; run < REPETITIONS; run++) {
     for (const target of ['service', 'baseline'] as Target[]) {
-      runs[target].push(await measureServer(servers[target], scenario, target, run));
+      runs[target].push(await measureServer(servers[target], scenario, target));
     }
   }
   const service = medianOf(runs.service);

@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 /**
  * Base of every error the service answers on purpose. Each module defines its own
  * `XxxErrorCode` enum and a subclass whose `status` maps each code with an
@@ -18,4 +20,9 @@ export abstract class AppError extends Error {
     super(detail);
     this.name = new.target.name;
   }
+}
+
+/** An Error of this realm or of another one (vm, Jest): Node's own socket errors can come from either. */
+export function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { types } from 'node:util';
 import { HttpException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
-import { AppError } from 'src/common/errors/app-error';
+import { AppError, isError } from 'src/common/errors/app-error';
 import { CommonError, CommonErrorCode } from 'src/common/errors/common.errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -221,8 +220,7 @@ const UNAVAILABLE_MESSAGES = [
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
-  // Socket errors are created by Node itself: isNativeError recognises them from any realm (vm, Jest).
-  for (let depth = 0; depth < 4 && (current instanceof Error || types.isNativeError(current)); depth++) {
+  for (let depth = 0; depth < 4 && isError(current); depth++) {
     const { code, message, name } = current as Error & { code?: unknown };
     // TypeORM releases a transaction's connection when the connection fails: the next statement says so.
     if (RELEASED_CONNECTION_ERRORS.has(name)) {

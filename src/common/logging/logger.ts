@@ -1,6 +1,6 @@
-import { types } from 'node:util';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { isError } from 'src/common/errors/app-error';
 import type { LogLevel } from 'src/config/app-config';
 
 /** Anything that looks like a phone number or a long digit run (an identifier) is masked in free text. */
@@ -54,7 +54,7 @@ export function scrubText(text: string): string {
 
 /** Errors are logged by name, code, message and stack only — never their SQL parameters or driver details. */
 function serializeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error) && !types.isNativeError(error)) {
+  if (!isError(error)) {
     return { message: scrubText(String(error)) };
   }
   const { code } = error as Error & { code?: unknown };
