@@ -2,8 +2,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { SERVICE_ENTRY } from 'src/build-paths';
 
-const ENTRY = 'dist/src/main.js';
+const ENTRY = SERVICE_ENTRY;
 
 function newestSource(dir: string): number {
   return readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
@@ -19,7 +20,7 @@ function newestSource(dir: string): number {
 export function ensureBuilt(): void {
   const built = existsSync(ENTRY) ? statSync(ENTRY).mtimeMs : 0;
   if (built < Math.max(newestSource('src'), newestSource('migrations'))) {
-    execFileSync('npx', ['nest', 'build'], { stdio: 'inherit' });
+    execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
   }
 }
 
@@ -38,7 +39,7 @@ export interface RunningService {
   exited: Promise<number | null>;
 }
 
-/** Starts `node dist/src/main.js` as production runs it, and waits until /healthz answers 200. */
+/** Starts the production entry (`node dist/main.js`) as production runs it, and waits until /healthz answers 200. */
 export async function startService(env: Record<string, string | undefined>): Promise<RunningService> {
   if (!existsSync(ENTRY)) {
     throw new Error(`${ENTRY} is missing: the global setup builds it`);
