@@ -24,7 +24,9 @@ describe('build layout', () => {
   });
 
   it('should start, migrate and run the CLI from the defined paths (package.json scripts)', () => {
-    const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    const { main, scripts } = JSON.parse(read('package.json')) as { main: string; scripts: Record<string, string> };
+    expect(main).toBe(SERVICE_ENTRY);
+    expect(scripts.prestart).toBe('node scripts/build-if-stale.js');
     expect(scripts.start.split(' ').at(-1)).toBe(SERVICE_ENTRY);
     expect(scripts.cli).toBe(`node ${CLI_ENTRY}`);
     expect(scripts.openapi).toContain(`node ${CLI_ENTRY} openapi`);
