@@ -9,7 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Pool, type QueryResultRow } from 'pg';
 import { toUserResponse } from 'src/users/dto/user.response.dto';
 import { deriveAuraIdGlobal } from 'src/users/user-identifiers';
-import { DELETE_BY_AURA_ID, FIND_BY_AURA_ID, GET_OR_CREATE_KERNEL_USER } from 'src/users/users.sql';
+import { DELETE_BY_AURA_ID_AND_AUDIT, FIND_BY_AURA_ID, GET_OR_CREATE_KERNEL_USER } from 'src/users/users.sql';
 import type { UserRow } from 'src/users/users.repository';
 
 const env = (name: string): string => {
@@ -97,7 +97,7 @@ app.delete<{ Params: { auraId: string } }>('/users/:auraId', async (request, rep
     return reply.status(401).send({ code: 'api_key_invalid' });
   }
   // The service's logout statement, audit row included (hashed auraId, acting key, request id).
-  await query(DELETE_BY_AURA_ID, [
+  await query(DELETE_BY_AURA_ID_AND_AUDIT, [
     request.params.auraId,
     null,
     'user.deleted',

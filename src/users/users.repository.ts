@@ -12,7 +12,7 @@ import {
   GET_OR_CREATE_IDENTIFIABLE_USER,
   REPLACE_EXPIRED_IDENTIFIABLE_USER,
   UPSERT_AUTHENTICATED_USER,
-  DELETE_BY_AURA_ID,
+  DELETE_BY_AURA_ID_AND_AUDIT,
   DELETE_BY_KERNEL_SESSION,
   LAST_VALID_AURA_ID,
   ERASE_BY_PHONE_NUMBER,
@@ -205,14 +205,10 @@ export class UsersRepository {
 
   /** Deletes the record of that auraId (with `channel`, only if it is that channel's) and audits it, atomically. */
   async deleteByAuraId(auraId: string, channel: string | null, audit: DeletionAudit): Promise<DeletedUser> {
-    const [row] = await this.run<{ channel: string; user_type: UserType; deleted: boolean }>(DELETE_BY_AURA_ID, [
-      auraId,
-      channel,
-      audit.action,
-      audit.actorKeyId,
-      audit.subjectHash,
-      audit.requestId,
-    ]);
+    const [row] = await this.run<{ channel: string; user_type: UserType; deleted: boolean }>(
+      DELETE_BY_AURA_ID_AND_AUDIT,
+      [auraId, channel, audit.action, audit.actorKeyId, audit.subjectHash, audit.requestId],
+    );
     return row === undefined
       ? { channel: null, userType: null, deleted: false }
       : { channel: row.channel, userType: row.user_type, deleted: row.deleted };

@@ -127,8 +127,8 @@ RETURNING ${COLUMNS}, (xmax = 0) AS created`,
  * audit row (`$3` action, `$4` acting key, `$5` keyed hash of the auraId, `$6` request id) in the same
  * statement — atomic, and one round trip on this hot path. Says what it found.
  */
-export const DELETE_BY_AURA_ID: Statement = {
-  name: 'users_delete_by_aura_id',
+export const DELETE_BY_AURA_ID_AND_AUDIT: Statement = {
+  name: 'users_delete_by_aura_id_and_audit',
   text: `
 WITH target AS (SELECT aura_id, channel, user_type FROM aura_users WHERE aura_id = $1),
 deleted AS (
