@@ -10,6 +10,7 @@ import { ConfigModule } from 'src/config/config.module';
 import { DatabaseModule } from 'src/database/database.module';
 import { HealthModule } from 'src/health/health.module';
 import { OpenIdModule } from 'src/openid/openid.module';
+import { SessionsModule } from 'src/sessions/sessions.module';
 import { TokenModule } from 'src/token/token.module';
 import { UsersModule } from 'src/users/users.module';
 
@@ -31,6 +32,7 @@ export class AppModule {
         AdminModule,
         TokenModule,
         OpenIdModule,
+        SessionsModule,
       ],
     };
   }

@@ -1,7 +1,8 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ACCESS_METADATA, type AccessDeclaration } from 'src/api-keys/access.decorator';
+import { ALTERNATIVE_CREDENTIAL, type AlternativeCredential } from 'src/api-keys/alternative-credential';
 import { API_KEY_STRATEGIES } from 'src/api-keys/api-key.strategies';
 import { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
@@ -18,6 +19,7 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: ApiKeyVerifier,
+    @Optional() @Inject(ALTERNATIVE_CREDENTIAL) private readonly alternative?: AlternativeCredential,
   ) {
     super();
   }
@@ -31,7 +33,7 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
       // Unreachable once the boot check passed; refusing is the safe answer anyway.
       throw new ApiKeyError(ApiKeyErrorCode.TierForbidden, 'This route admits no caller.');
     }
-    if (access.kind === 'none') {
+    if (access.kind === 'none' || (await this.alternative?.admit(context)) === true) {
       return true;
     }
     await super.canActivate(context);

@@ -4,6 +4,7 @@ import { Access } from 'src/api-keys/access.decorator';
 import { Tier } from 'src/api-keys/tier';
 import { ClientConfigResponseDto } from 'src/client-config/dto/client-config.dto';
 import { ClientConfigService } from 'src/client-config/client-config.service';
+import { AdmitsSession } from 'src/sessions/admits-session.decorator';
 
 @ApiTags('Configuration')
 @Controller('config')
@@ -12,6 +13,7 @@ export class ClientConfigController {
 
   @Get()
   @Access(Tier.Public)
+  @AdmitsSession()
   @ApiOperation({ summary: 'Name of the Azure Storage subdomain.' })
   @ApiOkResponse({ type: ClientConfigResponseDto })
   getConfig(): ClientConfigResponseDto {

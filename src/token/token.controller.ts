@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from 'src/api-keys/access.decorator';
 import { Tier } from 'src/api-keys/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
+import { AdmitsSession } from 'src/sessions/admits-session.decorator';
 import { TokenQueryDto } from 'src/token/dto/token-query.dto';
 import { ConversationTokenResponseDto, TokenResponseDto } from 'src/token/dto/token-response.dto';
 import { TokenErrorCode } from 'src/token/token.errors';
@@ -34,6 +35,7 @@ export class TokenController {
 
   @Get()
   @Access(Tier.Public)
+  @AdmitsSession({ bindsUserId: true })
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'A Direct Line token to talk to the bot, and its expiration time.' })
   @ApiOkResponse({ type: TokenResponseDto, description: 'A Direct Line token.' })
@@ -44,6 +46,7 @@ export class TokenController {
 
   @Get('wss')
   @Access(Tier.Public)
+  @AdmitsSession({ bindsUserId: true })
   @Header('cache-control', 'no-store')
   @ApiOperation({
     summary:
