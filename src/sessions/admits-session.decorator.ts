@@ -23,11 +23,9 @@ export function AdmitsSession(admission: SessionAdmission = { bindsUserId: false
     SetMetadata(SESSION_ADMITTED_METADATA, admission),
     ApiCookieAuth(ACCESS_COOKIE_SCHEME),
     ApiExtension('x-session-admitted', true),
-    ApiProblem(
-      401,
-      'Without an API key: the `authara_access` cookie is not a valid access token of this service.',
-      [SessionsErrorCode.SessionInvalid],
-    ),
+    ApiProblem(401, 'Without an API key: the `authara_access` cookie is not a valid access token of this service.', [
+      SessionsErrorCode.SessionInvalid,
+    ]),
     ...(admission.bindsUserId
       ? [
           ApiProblem(403, 'With a session: `userId` differs from the auraId of the session.', [

@@ -19,7 +19,6 @@ export function browserCredentials(request: FastifyRequest): BrowserCredentials 
   };
 }
 
-export const Browser = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): BrowserCredentials =>
-    browserCredentials(context.switchToHttp().getRequest<FastifyRequest>()),
+export const Browser = createParamDecorator((_data: unknown, context: ExecutionContext): BrowserCredentials =>
+  browserCredentials(context.switchToHttp().getRequest<FastifyRequest>()),
 );

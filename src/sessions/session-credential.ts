@@ -39,7 +39,10 @@ export class SessionCredential implements AlternativeCredential {
     }
     const principal = await this.accessTokens.verify(token);
     if (principal === undefined) {
-      throw new SessionsError(SessionsErrorCode.SessionInvalid, 'The session cookie is invalid or expired; refresh it.');
+      throw new SessionsError(
+        SessionsErrorCode.SessionInvalid,
+        'The session cookie is invalid or expired; refresh it.',
+      );
     }
     if (admission.bindsUserId) {
       this.bindUserId(query as Record<string, unknown>, principal);

@@ -14,7 +14,11 @@ export function addSessionSecuritySchemes(builder: DocumentBuilder): DocumentBui
     )
     .addCookieAuth(
       'authara_refresh',
-      { type: 'apiKey', in: 'cookie', description: 'Opaque refresh token of a browser session (HttpOnly, Path=/auth).' },
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        description: 'Opaque refresh token of a browser session (HttpOnly, Path=/auth).',
+      },
       REFRESH_COOKIE_SCHEME,
     )
     .addApiKey(

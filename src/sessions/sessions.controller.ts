@@ -1,5 +1,13 @@
 import { Controller, Get, HttpCode, Post, Query, Res, UseFilters } from '@nestjs/common';
-import { ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCookieAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { NoApiKey } from 'src/api-keys/access.decorator';
 import { ApiAutharaError, AutharaErrorFilter } from 'src/sessions/authara-error';
@@ -37,8 +45,7 @@ export class SessionsController {
   @Post('sessions/refresh')
   @NoApiKey()
   @HttpCode(200)
-  @ApiCookieAuth(REFRESH_COOKIE_SCHEME)
-  @ApiCookieAuth(CSRF_HEADER_SCHEME)
+  @ApiSecurity({ [REFRESH_COOKIE_SCHEME]: [], [CSRF_HEADER_SCHEME]: [] })
   @ApiOperation({
     summary: 'Refreshes the session: a new access token and a rotated refresh token, as cookies.',
     description:
@@ -63,10 +70,11 @@ export class SessionsController {
   @Post('sessions/logout')
   @NoApiKey()
   @HttpCode(204)
-  @ApiCookieAuth(CSRF_HEADER_SCHEME)
+  @ApiSecurity(CSRF_HEADER_SCHEME)
   @ApiOperation({
     summary: 'Logs out: revokes the session and clears the three cookies.',
-    description: 'Needs an `X-CSRF-Token` header equal to the `authara_csrf` cookie. Logging out twice is not an error.',
+    description:
+      'Needs an `X-CSRF-Token` header equal to the `authara_csrf` cookie. Logging out twice is not an error.',
   })
   @ApiNoContentResponse({ description: 'The session is revoked (if there was one) and the cookies are cleared.' })
   @ApiAutharaError(403, 'The `X-CSRF-Token` header is missing or does not match the `authara_csrf` cookie.')

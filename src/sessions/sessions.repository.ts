@@ -42,7 +42,12 @@ export class SessionsRepository {
   }
 
   /** The presented token is the current one of a live session: it is replaced by `nextHash`. */
-  async rotate(id: string, presentedHash: string, nextHash: string, idleSeconds: number): Promise<SessionRow | undefined> {
+  async rotate(
+    id: string,
+    presentedHash: string,
+    nextHash: string,
+    idleSeconds: number,
+  ): Promise<SessionRow | undefined> {
     const rows = await this.dataSource.query<SessionRow[]>(
       `WITH changed AS (UPDATE sessions
           SET previous_refresh_hash = refresh_hash, refresh_hash = $3, rotated_at = now(), last_used_at = now()

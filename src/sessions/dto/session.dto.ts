@@ -20,7 +20,8 @@ export class CurrentUserResponseDto {
   username: string;
 
   @ApiProperty({
-    description: '`aura:<userType>` (`aura:authenticated`, `aura:identifiable`) and `aura:<subscriptionType>` if known.',
+    description:
+      '`aura:<userType>` (`aura:authenticated`, `aura:identifiable`) and `aura:<subscriptionType>` if known.',
     type: [String],
     example: ['aura:authenticated', 'aura:postpaid'],
   })
