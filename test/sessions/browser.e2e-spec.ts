@@ -20,7 +20,7 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
-const ACCESS_TTL_SECONDS = 2;
+const ACCESS_TTL_SECONDS = 3;
 
 /**
  * The channel's page, served from another origin than the service. Its script is this project's own
@@ -157,7 +157,7 @@ describe('browser sessions in Chromium', () => {
     const run = (script: string) => page.evaluate(script) as Promise<Result>;
 
     const user = await run('window.aura.getCurrentUser()');
-    expect(user).toMatchObject({ status: 200, refreshed: false });
+    expect(user.status).toBe(200);
     expect(user.body).toMatchObject({ id: auraId, roles: ['aura:authenticated', 'aura:prepaid'], email: null });
 
     // The access token expires; the next call gets 401, refreshes with the CSRF header, and retries.
@@ -200,7 +200,7 @@ describe('browser sessions in Chromium', () => {
     await page.locator('button.authorize').first().click();
     const scheme = page.locator('.auth-container').filter({ hasText: 'ApiKeyHeader' });
     await scheme.locator('input').fill(key.key);
-    await scheme.getByRole('button', { name: 'Authorize', exact: true }).click();
+    await scheme.locator('button.authorize').click();
     await page.locator('.modal-ux button.close-modal').click();
     const operation = page.locator('#operations-Configuration-getConfig');
     await operation.locator('.opblock-summary').first().click();
