@@ -154,7 +154,7 @@ describe('browser sessions in Chromium', () => {
     );
 
     type Result = { status: number; body: Record<string, unknown> | null; refreshed?: boolean };
-    const run = (script: string) => page.evaluate(script) as Promise<Result>;
+    const run = (script: string) => page.evaluate<Result>(script);
 
     const user = await run('window.aura.getCurrentUser()');
     expect(user.status).toBe(200);

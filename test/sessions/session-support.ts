@@ -42,11 +42,11 @@ export function absorb(jar: Jar, response: InjectResponse): Jar {
   for (const cookie of response.cookies as Array<{ name: string; value: string; maxAge?: number }>) {
     next[cookie.name] = cookie.maxAge === 0 || cookie.value === '' ? undefined : cookie.value;
   }
-  return next as Jar;
+  return next;
 }
 
 export function cookiesOf(jar: Jar): Record<string, string> {
-  return Object.fromEntries(Object.entries(jar).filter(([, value]) => value !== undefined)) as Record<string, string>;
+  return Object.fromEntries(Object.entries(jar).filter(([, value]) => value !== undefined));
 }
 
 /** Logs a user in through the Kernel login callback with a redirect, as the browser would follow it. */

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Tier } from 'src/api-keys/tier';
 import { CallbackPurpose } from 'src/callbacks/callback-cipher';
@@ -531,6 +533,18 @@ describe('browser sessions (Authara-compatible)', () => {
         ).statusCode,
       ).toBe(401);
     });
+  });
+
+  it('should admit a session on exactly /token, /token/wss and /config (the permission change, in OpenAPI)', () => {
+    const spec = JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi', 'openapi.json'), 'utf8')) as {
+      paths: Record<string, Record<string, { 'x-session-admitted'?: boolean }>>;
+    };
+    const admitted = Object.entries(spec.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => operation['x-session-admitted'] === true)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(admitted.sort()).toEqual(['GET /config', 'GET /token', 'GET /token/wss']);
   });
 
   describe('CORS', () => {
