@@ -1,7 +1,7 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import type { AlternativeCredential } from 'src/api-keys/alternative-credential';
+import type { AlternativeCredential } from 'src/common/access/alternative-credential';
 import { SESSION_ADMITTED_METADATA, type SessionAdmission } from 'src/sessions/admits-session.decorator';
 import { AccessTokens, type SessionPrincipal } from 'src/sessions/access-tokens';
 import { ACCESS_COOKIE, readCookie } from 'src/sessions/session-cookies';

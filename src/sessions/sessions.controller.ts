@@ -9,7 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { NoApiKey } from 'src/api-keys/access.decorator';
+import { NoApiKey } from 'src/common/access/access.decorator';
 import { ApiAutharaError, AutharaErrorFilter } from 'src/sessions/authara-error';
 import { Browser } from 'src/sessions/browser-credentials.decorator';
 import { CsrfTokenResponseDto, CurrentUserResponseDto } from 'src/sessions/dto/session.dto';

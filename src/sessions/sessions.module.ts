@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { ALTERNATIVE_CREDENTIAL } from 'src/api-keys/alternative-credential';
+import { ALTERNATIVE_CREDENTIAL } from 'src/common/access/alternative-credential';
 import { AppConfig } from 'src/config/app-config';
 import { OpenIdModule } from 'src/openid/openid.module';
 import { AccessTokens } from 'src/sessions/access-tokens';
