@@ -190,10 +190,10 @@ describe('browser sessions (Authara-compatible)', () => {
       expect((await currentUser(t, { authara_access: plainJwt })).statusCode).toBe(401);
       const shortLived = await keys.sign(
         { sub: auraId, aud: 'app', sid, roles: [] },
-        { expiresInSeconds: 1, type: 'at+jwt' },
+        { expiresInSeconds: 4, type: 'at+jwt' },
       );
       expect((await currentUser(t, { authara_access: shortLived })).statusCode).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await new Promise((resolve) => setTimeout(resolve, 4600));
       expect((await currentUser(t, { authara_access: shortLived })).statusCode).toBe(401);
     });
   });
