@@ -17,6 +17,7 @@ import { OpenIdModule } from 'src/openid/openid.module';
 import { ApiKeyThrottlerGuard } from 'src/rate-limit/api-key-throttler.guard';
 import { RateLimitModule } from 'src/rate-limit/rate-limit.module';
 import { DirectLineModule } from 'src/directline/directline.module';
+import { SessionsModule } from 'src/sessions/sessions.module';
 import { UsersModule } from 'src/users/users.module';
 
 /**
@@ -42,6 +43,7 @@ export class AppModule {
         AdminModule,
         DirectLineModule,
         OpenIdModule,
+        SessionsModule,
       ],
       providers: [
         // Guards run in this order: the key is known before it is counted.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -12,6 +13,7 @@ import { RequestLogger } from 'src/common/logging/request-logger';
 import { HttpMetrics } from 'src/common/metrics/http-metrics';
 import { AppConfig, loadConfig } from 'src/config/app-config';
 import { setupSwagger } from 'src/swagger';
+import { sessionCors } from 'src/sessions/session-cors';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -60,6 +62,9 @@ export function configureApp(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   const headers = securityHeaders();
 
+  // Browser sessions: cookies, and CORS with credentials for the listed origins (docs/sessions.md).
+  void app.register(fastifyCookie);
+  app.enableCors(sessionCors(app.get(AppConfig)));
   fastify.removeContentTypeParser('text/plain');
   useBoundedJsonParser(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {

@@ -5,17 +5,22 @@ import { Tier } from 'src/common/access/tier';
 import { CommonErrorCode } from 'src/common/errors/common.errors';
 import { PROBLEM_CONTENT_TYPE } from 'src/common/errors/problem';
 import { problemResponse, type ResponseObject } from 'src/common/http/api-problem.decorator';
+import { AUTHARA_ERRORS_EXTENSION } from 'src/sessions/authara-error';
+import { addSessionSecuritySchemes } from 'src/sessions/session-schemes';
 
 const DESCRIPTION = `Identity gate of the Aura chatbot platform: registers and looks up Aura users, logs them out,
 erases them for GDPR, issues Microsoft Direct Line tokens and publishes the bot's public signing keys.
 
 Callers present an API key as \`Authorization: APIKEY <key>\` or \`X-API-Key: <key>\`. Each operation states the
 tiers it admits (\`x-access-tiers\`): **internal** (aura-groot, aura-bot), **kernel** (Kernel), **public** (any valid key).
-Every error is \`application/problem+json\` (RFC 9457) with a stable \`code\` and the \`requestId\`.`;
+Every error is \`application/problem+json\` (RFC 9457) with a stable \`code\` and the \`requestId\` — except on the
+browser session API (\`/auth/api/v1\`), which answers Authara's \`{ "error": { "code", "message" } }\`. Browser sessions
+(cookies \`authara_access\`, \`authara_refresh\`, \`authara_csrf\`) need no API key; a session also admits \`/token\`,
+\`/token/wss\` and \`/config\`.`;
 
 /** The OpenAPI document of the running app: the same one served at /docs-json and committed to the repository. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const config = new DocumentBuilder()
+  const config = addSessionSecuritySchemes(new DocumentBuilder())
     .setTitle('Aura Authentication API')
     .setDescription(DESCRIPTION)
     .setVersion('1.0.0')
@@ -43,6 +48,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
 interface Operation {
   'x-access-tiers'?: Tier[];
+  [AUTHARA_ERRORS_EXTENSION]?: string;
   requestBody?: unknown;
   responses: Record<string, ResponseObject>;
 }
@@ -66,7 +72,8 @@ const GLOBAL_PROBLEMS: Array<{
     status: 500,
     code: CommonErrorCode.InternalError,
     description: 'Unexpected error; the body carries only an `errorId` to quote to the operators.',
-    appliesTo: () => true,
+    // The session API documents its own 500, in Authara's envelope.
+    appliesTo: (_method, operation) => operation[AUTHARA_ERRORS_EXTENSION] === undefined,
   },
   {
     status: 503,
@@ -111,8 +118,14 @@ function addProblem(operation: Operation, status: number, description: string, c
   const documented = problemResponse(status, description, [code]);
   const existing = operation.responses[String(status)];
   const media = existing?.content?.[PROBLEM_CONTENT_TYPE];
-  if (existing === undefined || media === undefined) {
+  if (existing === undefined) {
     operation.responses[String(status)] = documented;
+    return;
+  }
+  if (media === undefined) {
+    // The route answers this status in another format too (the session API's Authara envelope).
+    existing.content = { ...existing.content, ...documented.content };
+    existing.description += ` Also \`${code}\` (application/problem+json): ${description}`;
     return;
   }
   if (media.examples?.[code] !== undefined) {

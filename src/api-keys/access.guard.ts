@@ -1,6 +1,7 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import { ALTERNATIVE_CREDENTIAL, type AlternativeCredential } from 'src/common/access/alternative-credential';
 import { API_KEY_STRATEGIES } from 'src/api-keys/api-key.strategies';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
 import { ACCESS_METADATA, type AccessDeclaration, describeTiers } from 'src/common/access/access.decorator';
@@ -17,6 +18,7 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
   constructor(
     private readonly reflector: Reflector,
     private readonly failures: AuthFailures,
+    @Optional() @Inject(ALTERNATIVE_CREDENTIAL) private readonly alternative?: AlternativeCredential,
   ) {
     super();
   }
@@ -30,7 +32,7 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
       // Unreachable once the boot check passed; refusing is the safe answer anyway.
       throw new ApiKeyError(ApiKeyErrorCode.TierForbidden, 'This route admits no caller.');
     }
-    if (access.kind === 'none') {
+    if (access.kind === 'none' || (await this.alternative?.admit(context)) === true) {
       return true;
     }
     await super.canActivate(context);

@@ -1,4 +1,4 @@
-import { applyDecorators, Controller, Get, Query, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import {
   ApiFoundResponse,
   ApiNoContentResponse,
@@ -14,6 +14,7 @@ import { CallbacksErrorCode } from 'src/callbacks/callbacks.errors';
 import { type CallbackOutcome, CallbacksService } from 'src/callbacks/callbacks.service';
 import { CallbackLoginResponseDto, CallbackQueryDto } from 'src/callbacks/dto/callback.dto';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
+import { SessionCookieWriter } from 'src/sessions/session-cookies';
 
 const REFUSALS = [
   CallbacksErrorCode.UnknownKey,
@@ -37,11 +38,20 @@ function ApiCallbackPlatformProblems(): MethodDecorator & ClassDecorator {
   );
 }
 
-/** Writes the outcome: a redirect for browser flows, otherwise the status and body. */
-function respond(reply: FastifyReply, outcome: CallbackOutcome): CallbackLoginResponseDto | undefined {
+/** Writes the outcome: a redirect (with the browser session's cookies) for browser flows, else the status and body. */
+function respond(
+  reply: FastifyReply,
+  outcome: CallbackOutcome,
+  cookies: SessionCookieWriter,
+): CallbackLoginResponseDto | undefined {
   void reply.status(outcome.status).header('cache-control', 'no-store');
   if (outcome.status === 302) {
     void reply.header('location', outcome.location);
+    if (outcome.session === 'clear') {
+      cookies.clear(reply);
+    } else {
+      cookies.set(reply, outcome.session);
+    }
   }
   return 'body' in outcome ? outcome.body : undefined;
 }
@@ -49,7 +59,10 @@ function respond(reply: FastifyReply, outcome: CallbackOutcome): CallbackLoginRe
 @ApiTags('Kernel callbacks')
 @Controller('users/auraid/integrated')
 export class CallbacksController {
-  constructor(private readonly callbacks: CallbacksService) {}
+  constructor(
+    private readonly callbacks: CallbacksService,
+    private readonly cookies: SessionCookieWriter,
+  ) {}
 
   @Get()
   @NoApiKey()
@@ -59,7 +72,11 @@ export class CallbacksController {
   })
   @ApiCreatedResponse({ type: CallbackLoginResponseDto, description: 'The record was created.' })
   @ApiOkResponse({ type: CallbackLoginResponseDto, description: 'The record of that session already existed.' })
-  @ApiFoundResponse({ description: 'The payload named an allowed `redirectUri`: the browser goes there.' })
+  @ApiFoundResponse({
+    description:
+      'The payload named an allowed `redirectUri`: the browser goes there, with the cookies of a new browser ' +
+      'session (`authara_access`, `authara_refresh`, `authara_csrf`; docs/sessions.md).',
+  })
   @ApiProblem(400, 'The data parameter or its payload is invalid, or the redirect target is not allowed.', BAD_INPUT)
   @ApiProblem(401, 'The sealed value is not authentic, not for this callback, expired or already used.', REFUSALS)
   @ApiProblem(409, 'The auraId Kernel chose already belongs to another user record.', ['aura_id_taken'])
@@ -67,9 +84,10 @@ export class CallbacksController {
   async loginCallback(
     @Query() query: CallbackQueryDto,
     @CallerContext() caller: Caller,
+    @Headers('user-agent') userAgent: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CallbackLoginResponseDto | undefined> {
-    return respond(reply, await this.callbacks.login(query.data, caller));
+    return respond(reply, await this.callbacks.login(query.data, caller, userAgent), this.cookies);
   }
 
   @Get('logout')
@@ -79,7 +97,11 @@ export class CallbacksController {
     description: 'No API key: the sealed `data` parameter is the credential (single use, short-lived, purpose-bound).',
   })
   @ApiNoContentResponse({ description: 'The record of that session is gone (or there was none).' })
-  @ApiFoundResponse({ description: 'The payload named an allowed `redirectUri`: the browser goes there.' })
+  @ApiFoundResponse({
+    description:
+      'The payload named an allowed `redirectUri`: the browser goes there, its session cookies cleared. Every ' +
+      'browser session of the removed record ends with it.',
+  })
   @ApiProblem(400, 'The data parameter or its payload is invalid, or the redirect target is not allowed.', BAD_INPUT)
   @ApiProblem(401, 'The sealed value is not authentic, not for this callback, expired or already used.', REFUSALS)
   @ApiCallbackPlatformProblems()
@@ -88,6 +110,6 @@ export class CallbacksController {
     @CallerContext() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    respond(reply, await this.callbacks.logout(query.data, caller));
+    respond(reply, await this.callbacks.logout(query.data, caller), this.cookies);
   }
 }

@@ -6,6 +6,7 @@ import type { CallbacksMetrics } from 'src/callbacks/callbacks.metrics';
 import type { CallbacksRepository, ConsumedToken } from 'src/callbacks/callbacks.repository';
 import { CallbacksService } from 'src/callbacks/callbacks.service';
 import { loadConfig } from 'src/config/app-config';
+import type { SessionsService } from 'src/sessions/sessions.service';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import type { KernelSession, UsersService } from 'src/users/users.service';
 
@@ -65,12 +66,18 @@ describe('CallbacksService', () => {
       record: (record: unknown) => Promise.resolve(void audited.push(record)),
     } as unknown as AuditService;
     const metrics = { accepted: () => undefined, refused: () => undefined } as unknown as CallbacksMetrics;
+    const sessions = {
+      defaultAudience: 'app',
+      isAudience: (audience: string) => audience === 'app',
+      open: () => Promise.resolve({}),
+    } as unknown as SessionsService;
     service = new CallbacksService(
       repository as unknown as CallbacksRepository,
       users as unknown as UsersService,
       new PhoneNumbers(config),
       audit,
       metrics,
+      sessions,
       config,
     );
   });
@@ -109,7 +116,11 @@ describe('CallbacksService', () => {
 
   it('should remove the record of a logout callback and redirect to an allowed origin', async () => {
     const data = sealPayload(cipher, CallbackPurpose.Logout, { ...session, redirectUri: 'https://app.example/done' });
-    await expect(service.logout(data, caller)).resolves.toEqual({ status: 302, location: 'https://app.example/done' });
+    await expect(service.logout(data, caller)).resolves.toEqual({
+      status: 302,
+      location: 'https://app.example/done',
+      session: 'clear',
+    });
     expect(users.deleted).toEqual([expect.objectContaining(session)]);
   });
 });

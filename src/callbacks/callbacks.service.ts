@@ -12,6 +12,8 @@ import type { CallbackLoginResponseDto } from 'src/callbacks/dto/callback.dto';
 import { CallbackPayload } from 'src/callbacks/dto/callback-payload';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from 'src/common/http/json-body';
 import { AppConfig } from 'src/config/app-config';
+import type { SessionCookies } from 'src/sessions/session-cookies';
+import { SessionsService } from 'src/sessions/sessions.service';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UsersService } from 'src/users/users.service';
 
@@ -21,9 +23,14 @@ const CLOCK_SKEW_SECONDS = 60;
 const MAX_LIFETIME_SECONDS = 3600;
 const PURGE_INTERVAL_MS = 10 * 60_000;
 
-/** What a callback answers: a status, and either a body or a redirect. */
+/**
+ * What a callback answers: a status, and either a body or a redirect. A redirecting login carries the
+ * cookies of the browser session it opened; a redirecting logout clears them (docs/sessions.md).
+ */
 export type CallbackOutcome =
-  { status: 200 | 201; body: CallbackLoginResponseDto } | { status: 204 } | { status: 302; location: string };
+  | { status: 200 | 201; body: CallbackLoginResponseDto }
+  | { status: 204 }
+  | { status: 302; location: string; session: SessionCookies | 'clear' };
 
 const FAILURES: Record<'malformed' | 'unknown_key' | 'invalid' | 'wrong_purpose', [CallbacksErrorCode, string]> = {
   malformed: [CallbacksErrorCode.Malformed, 'The data parameter is not a sealed callback value.'],
@@ -51,6 +58,7 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
     private readonly phoneNumbers: PhoneNumbers,
     private readonly audit: AuditService,
     private readonly metrics: CallbacksMetrics,
+    private readonly sessions: SessionsService,
     config: AppConfig,
   ) {
     this.cipher = new CallbackCipher(parseCipherKeys(config.CALLBACK_CIPHER_KEYS));
@@ -71,10 +79,14 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.purgeTimer);
   }
 
-  /** Login callback: the user record of that Kernel session, created if needed (201) or found (200). */
-  async login(data: string, caller: Caller): Promise<CallbackOutcome> {
+  /**
+   * Login callback: the user record of that Kernel session, created if needed (201) or found (200). When it
+   * redirects the browser, a browser session of that user opens in the same transaction.
+   */
+  async login(data: string, caller: Caller, userAgent?: string): Promise<CallbackOutcome> {
     const payload = this.open(data, CallbackPurpose.Login);
     const redirect = this.redirectTarget(payload);
+    const audience = this.sessionAudience(payload);
     const outcome = await this.repository.transaction(async (manager) => {
       await this.consume(payload, CallbackPurpose.Login, manager);
       const result = await this.users.getOrCreateForKernelSession(payload, manager);
@@ -88,11 +100,13 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
         },
         manager,
       );
-      return result;
+      const session =
+        redirect === undefined ? undefined : await this.sessions.open(result.user, audience, userAgent, manager);
+      return { ...result, session };
     });
     this.metrics.accepted(CallbackPurpose.Login);
-    if (redirect !== undefined) {
-      return { status: 302, location: redirect };
+    if (redirect !== undefined && outcome.session !== undefined) {
+      return { status: 302, location: redirect, session: outcome.session };
     }
     const { auraId, auraIdGlobal, userId, channel, expiresAt } = outcome.user;
     return { status: outcome.created ? 201 : 200, body: { auraId, auraIdGlobal, userId, channel, expiresAt } };
@@ -117,7 +131,7 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
       );
     });
     this.metrics.accepted(CallbackPurpose.Logout);
-    return redirect === undefined ? { status: 204 } : { status: 302, location: redirect };
+    return redirect === undefined ? { status: 204 } : { status: 302, location: redirect, session: 'clear' };
   }
 
   /** GDPR erasure: the consumed tokens that carried this (E.164) phone number, in the erasure's transaction. */
@@ -177,6 +191,22 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
       throw this.refuse(purpose, CallbacksErrorCode.Expired, 'The callback value has expired.');
     }
     return payload;
+  }
+
+  /** The audience of the session a redirecting login opens: the payload's, if allowed, else the default. */
+  private sessionAudience(payload: CallbackPayload): string {
+    if (payload.audience === undefined) {
+      return this.sessions.defaultAudience;
+    }
+    if (!this.sessions.isAudience(payload.audience)) {
+      throw this.refuse(
+        CallbackPurpose.Login,
+        CallbacksErrorCode.PayloadInvalid,
+        'The callback payload names an audience outside SESSION_AUDIENCES.',
+        { errors: [{ field: 'audience', message: 'audience is not one of SESSION_AUDIENCES' }] },
+      );
+    }
+    return payload.audience;
   }
 
   private redirectTarget(payload: CallbackPayload): string | undefined {

@@ -4,6 +4,7 @@ import { Access } from 'src/common/access/access.decorator';
 import { Tier } from 'src/common/access/tier';
 import { ClientConfigResponseDto } from 'src/client-settings/dto/client-settings.dto';
 import { ClientSettingsService } from 'src/client-settings/client-settings.service';
+import { AdmitsSession } from 'src/sessions/admits-session.decorator';
 
 /** Settings the channel clients read at GET /config. The service's own configuration is src/config/. */
 @ApiTags('Configuration')
@@ -13,6 +14,7 @@ export class ClientSettingsController {
 
   @Get()
   @Access(Tier.Public)
+  @AdmitsSession()
   @ApiOperation({ summary: 'Name of the Azure Storage subdomain.' })
   @ApiOkResponse({ type: ClientConfigResponseDto })
   getConfig(): ClientConfigResponseDto {

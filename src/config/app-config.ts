@@ -222,6 +222,64 @@ export class AppConfig {
   })
   CALLBACK_REDIRECT_ALLOWLIST?: string;
 
+  // --- browser sessions (docs/sessions.md) ---------------------------------------------
+
+  /** Audiences a session may be refreshed for, comma-separated; the first is the default of a new session. */
+  @Matches(/^\s*[a-z][a-z0-9_-]{0,31}\s*(,\s*[a-z][a-z0-9_-]{0,31}\s*)*$/, {
+    message: 'SESSION_AUDIENCES must be comma-separated names such as app,admin (lowercase, 1-32 characters)',
+  })
+  SESSION_AUDIENCES = 'app';
+
+  /** Lifetime of the access token (the `authara_access` cookie), in seconds. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  SESSION_ACCESS_TTL_SECONDS = 600;
+
+  /** A session not refreshed for this long ends (idle timeout), in seconds. */
+  @EnvInt()
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  SESSION_IDLE_TIMEOUT_SECONDS = 86_400;
+
+  /** A session ends this long after it was opened, however active (absolute lifetime), in seconds. */
+  @EnvInt()
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  SESSION_ABSOLUTE_LIFETIME_SECONDS = 2_592_000;
+
+  /** How long the refresh token just rotated away still mints an access token (two tabs refreshing at once), in seconds. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(120)
+  SESSION_REFRESH_GRACE_SECONDS = 10;
+
+  /** Mark the session cookies Secure. Default: on in production only (plain-http development and tests need it off). */
+  @IsOptional()
+  @EnvBoolean()
+  @IsBoolean()
+  SESSION_COOKIE_SECURE?: boolean;
+
+  /** How often each replica deletes ended sessions, in seconds; 0 turns the sweep off. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  SESSION_SWEEP_INTERVAL_SECONDS = 3600;
+
+  /** Origins whose pages may call the session API, /token, /token/wss and /config with credentials (CORS), comma-separated. Unset: CALLBACK_REDIRECT_ALLOWLIST. */
+  @IsOptional()
+  @IsString()
+  @Length(0, 4096)
+  @Matches(/^\s*https?:\/\/[^\s,/]+\s*(,\s*https?:\/\/[^\s,/]+\s*)*$/, {
+    message: 'CORS_ALLOWED_ORIGINS must be comma-separated origins such as https://web.example.com',
+  })
+  CORS_ALLOWED_ORIGINS?: string;
+
   // --- Direct Line -----------------------------------------------------------------
 
   /** (secret) Direct Line secret of the bot. Unset: the token endpoints answer 503. */
@@ -331,9 +389,32 @@ export class AppConfig {
     return this.DATABASE_URL === undefined;
   }
 
+  /** Audiences a session may carry; the first is the default. */
+  get sessionAudiences(): string[] {
+    return splitList(this.SESSION_AUDIENCES);
+  }
+
+  get sessionCookieSecure(): boolean {
+    return this.SESSION_COOKIE_SECURE ?? this.isProduction;
+  }
+
+  /** Origins admitted by CORS (credentials allowed): CORS_ALLOWED_ORIGINS, else the callback redirect allow-list. */
+  get corsAllowedOrigins(): string[] {
+    return splitList(this.CORS_ALLOWED_ORIGINS ?? this.CALLBACK_REDIRECT_ALLOWLIST ?? '').map(
+      (origin) => new URL(origin).origin,
+    );
+  }
+
   get runMigrationsAtStart(): boolean {
     return this.DATABASE_MIGRATIONS_RUN ?? this.isEmbeddedDatabase;
   }
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 export class ConfigError extends Error {
@@ -388,6 +469,9 @@ function productionProblems(config: AppConfig): string[] {
       'PUBLIC_BASE_URL: must be the external https:// URL of the service in production (the OpenID issuer)',
     );
   }
+  if (config.corsAllowedOrigins.some((origin) => !isTlsOrLoopback(origin))) {
+    problems.push('CORS_ALLOWED_ORIGINS: must be https:// origins in production (plain http only on a loopback host)');
+  }
   if (config.APIKEY_ENVIRONMENT === 'dev') {
     problems.push('APIKEY_ENVIRONMENT: the development tag "dev" is refused in production (e.g. pro, pre)');
   }
@@ -407,6 +491,9 @@ function consistencyProblems(config: AppConfig): string[] {
   const kids = config.CALLBACK_CIPHER_KEYS.split(',').map((pair) => pair.trim().split(':')[0]);
   if (new Set(kids).size !== kids.length) {
     problems.push('CALLBACK_CIPHER_KEYS: a key id appears twice');
+  }
+  if (config.SESSION_IDLE_TIMEOUT_SECONDS > config.SESSION_ABSOLUTE_LIFETIME_SECONDS) {
+    problems.push('SESSION_IDLE_TIMEOUT_SECONDS: must not be longer than SESSION_ABSOLUTE_LIFETIME_SECONDS');
   }
   // A token call still waiting on Direct Line at SIGTERM must end (by its deadline) before the drain does.
   if (config.DIRECTLINE_DEADLINE_MS >= config.SHUTDOWN_TIMEOUT_MS) {

@@ -7,6 +7,7 @@ import { TokenQueryDto } from 'src/directline/dto/token-query.dto';
 import { ConversationTokenResponseDto, TokenResponseDto } from 'src/directline/dto/token-response.dto';
 import { DirectLineErrorCode } from 'src/directline/directline.errors';
 import { DirectLineService } from 'src/directline/directline.service';
+import { AdmitsSession } from 'src/sessions/admits-session.decorator';
 
 /** The failures both routes may answer. */
 function ApiDirectLineProblems(): MethodDecorator & ClassDecorator {
@@ -34,6 +35,7 @@ export class DirectLineController {
 
   @Get()
   @Access(Tier.Public)
+  @AdmitsSession({ bindsUserId: true })
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'A Direct Line token to talk to the bot, and its expiration time.' })
   @ApiOkResponse({ type: TokenResponseDto, description: 'A Direct Line token.' })
@@ -44,6 +46,7 @@ export class DirectLineController {
 
   @Get('wss')
   @Access(Tier.Public)
+  @AdmitsSession({ bindsUserId: true })
   @Header('cache-control', 'no-store')
   @ApiOperation({
     summary:

@@ -78,6 +78,12 @@ export class UsersService {
     return toUserResponse(found.user);
   }
 
+  /** The record behind a browser session, valid or expired (docs/sessions.md); undefined once it is gone. */
+  async findForSession(auraId: string): Promise<{ user: UserResponseDto; expired: boolean } | undefined> {
+    const found = await this.users.findByAuraId(auraId);
+    return found === undefined ? undefined : { user: toUserResponse(found.user), expired: found.expired };
+  }
+
   /** Kernel channels with their own authentication: the valid user of that Kernel session, created if needed. */
   async getOrCreateUser(query: GetOrCreateUserQueryDto, caller: Caller): Promise<GetOrCreateOutcome> {
     const channel = this.channels.resolve(caller, query.channel);

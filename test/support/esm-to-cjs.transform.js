@@ -14,7 +14,11 @@ const COMPILER_OPTIONS = {
 };
 
 module.exports = {
-  process(sourceText, sourcePath) {
+  process(sourceText, sourcePath, options) {
+    // Loaded as an ES module (a dynamic `import()`, e.g. @fastify/cookie's of `cookie`): Jest runs it as one.
+    if (options?.supportsStaticESM) {
+      return { code: sourceText };
+    }
     const source = sourceText
       // CommonJS already has `require`: drop the ES-module way of making one.
       .replace(/^\s*const require = createRequire\(import\.meta\.url\);?\s*$/gm, '')
@@ -25,7 +29,12 @@ module.exports = {
     const { outputText } = ts.transpileModule(source, { compilerOptions: COMPILER_OPTIONS, fileName: sourcePath });
     return { code: outputText };
   },
-  getCacheKey(sourceText, sourcePath) {
-    return createHash('sha256').update('esm-to-cjs-v3').update(sourcePath).update(sourceText).digest('hex');
+  getCacheKey(sourceText, sourcePath, options) {
+    return createHash('sha256')
+      .update('esm-to-cjs-v4')
+      .update(options?.supportsStaticESM ? 'esm' : 'cjs')
+      .update(sourcePath)
+      .update(sourceText)
+      .digest('hex');
   },
 };

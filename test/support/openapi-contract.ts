@@ -110,14 +110,22 @@ export class OpenApiContract {
     if (route !== undefined && EXEMPT_ROUTES.some((pattern) => pattern.test(route))) {
       return [];
     }
+    // A CORS preflight is answered before routing and is no operation of the API.
+    if (response.method.toUpperCase() === 'OPTIONS' && response.statusCode === 204) {
+      return [];
+    }
     const method = response.method.toUpperCase() === 'HEAD' ? 'GET' : response.method.toUpperCase();
     const contentType = response.contentType?.split(';')[0].trim().toLowerCase();
     const hasBody = response.method.toUpperCase() !== 'HEAD' && response.body !== '';
     const errors: string[] = [];
-    if (response.statusCode >= 400 && contentType !== PROBLEM) {
+    const found = route === undefined ? undefined : this.operation(method, route);
+    // An error is problem+json, unless its operation documents another format for it (the session API).
+    const documentedFormat =
+      contentType !== undefined &&
+      found?.operation.responses[String(response.statusCode)]?.content?.[contentType] !== undefined;
+    if (response.statusCode >= 400 && contentType !== PROBLEM && !documentedFormat) {
       errors.push(`an error must be ${PROBLEM}, not ${contentType ?? 'no content type'}`);
     }
-    const found = route === undefined ? undefined : this.operation(method, route);
     if (found === undefined) {
       // No documented operation served it (unknown route, malformed URL): it can only be a problem.
       if (response.statusCode < 400) {

@@ -46,6 +46,12 @@ export class CallbackPayload {
   @MaxLength(2048)
   redirectUri?: string;
 
+  /** Audience of the browser session a redirecting login opens (one of SESSION_AUDIENCES); default: the first. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'audience must be 1-32 lowercase letters, digits, "-" or "_"' })
+  audience?: string;
+
   /** Issued at, Unix seconds. */
   @IsInt()
   @Min(MIN_EPOCH)

@@ -268,6 +268,12 @@ describe('helm chart: defaults (values.yaml plus the required secrets)', () => {
       DIRECTLINE_BASE_URL: 'https://directline.botframework.com',
       JWKS_MAX_AGE_SECONDS: '300',
       METRICS_ENABLED: 'true',
+      SESSION_AUDIENCES: 'app',
+      SESSION_ACCESS_TTL_SECONDS: '600',
+      SESSION_IDLE_TIMEOUT_SECONDS: '86400',
+      SESSION_ABSOLUTE_LIFETIME_SECONDS: '2592000',
+      SESSION_REFRESH_GRACE_SECONDS: '10',
+      SESSION_SWEEP_INTERVAL_SECONDS: '3600',
     });
     const secret = view<WithData>(find(r, 'Secret', 'aura-authentication-api')).data;
     expect(Object.keys(secret).sort()).toEqual(Object.keys(requiredSecrets.secrets).sort());

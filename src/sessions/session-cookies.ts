@@ -1,0 +1,57 @@
+import type { CookieSerializeOptions } from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** Authara's cookie names (docs/sessions.md "Cookies"). */
+export const ACCESS_COOKIE = 'authara_access';
+export const REFRESH_COOKIE = 'authara_refresh';
+export const CSRF_COOKIE = 'authara_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** The refresh cookie travels only to the session API, never to the rest of the site. */
+const REFRESH_PATH = '/auth';
+
+/** What a reply must set for a session: each cookie and how long it lives, in seconds. */
+export interface SessionCookies {
+  access?: { value: string; maxAgeSeconds: number };
+  refresh?: { value: string; maxAgeSeconds: number };
+  csrf?: { value: string; maxAgeSeconds: number };
+}
+
+/** Sets and clears the three cookies with Authara's attributes; `secure` follows SESSION_COOKIE_SECURE. */
+export class SessionCookieWriter {
+  constructor(private readonly secure: boolean) {}
+
+  set(reply: FastifyReply, cookies: SessionCookies): void {
+    if (cookies.access !== undefined) {
+      void reply.setCookie(ACCESS_COOKIE, cookies.access.value, this.options('/', true, cookies.access.maxAgeSeconds));
+    }
+    if (cookies.refresh !== undefined) {
+      void reply.setCookie(
+        REFRESH_COOKIE,
+        cookies.refresh.value,
+        this.options(REFRESH_PATH, true, cookies.refresh.maxAgeSeconds),
+      );
+    }
+    if (cookies.csrf !== undefined) {
+      void reply.setCookie(CSRF_COOKIE, cookies.csrf.value, this.options('/', false, cookies.csrf.maxAgeSeconds));
+    }
+    void reply.header('cache-control', 'no-store');
+  }
+
+  clear(reply: FastifyReply): void {
+    void reply.clearCookie(ACCESS_COOKIE, this.options('/', true));
+    void reply.clearCookie(REFRESH_COOKIE, this.options(REFRESH_PATH, true));
+    void reply.clearCookie(CSRF_COOKIE, this.options('/', false));
+    void reply.header('cache-control', 'no-store');
+  }
+
+  private options(path: string, httpOnly: boolean, maxAge?: number): CookieSerializeOptions {
+    return { path, httpOnly, secure: this.secure, sameSite: 'lax', ...(maxAge === undefined ? {} : { maxAge }) };
+  }
+}
+
+/** A cookie of the request, when it is there and not absurdly long. */
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  const value = request.cookies?.[name];
+  return typeof value === 'string' && value !== '' && value.length <= 4096 ? value : undefined;
+}

@@ -1,0 +1,65 @@
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import type { AlternativeCredential } from 'src/common/access/alternative-credential';
+import { SESSION_ADMITTED_METADATA, type SessionAdmission } from 'src/sessions/admits-session.decorator';
+import { AccessTokens, type SessionPrincipal } from 'src/sessions/access-tokens';
+import { ACCESS_COOKIE, readCookie } from 'src/sessions/session-cookies';
+import { SessionsError, SessionsErrorCode } from 'src/sessions/sessions.errors';
+
+export type RequestWithSession = FastifyRequest & { session?: SessionPrincipal };
+
+/**
+ * A browser session as the credential of the routes declared `@AdmitsSession()`: asked by the access
+ * guard before the API key. It admits a request that carries no API key and a valid `authara_access`
+ * cookie. The token is verified locally (signature, issuer, audience, expiry): a revoked session's token
+ * keeps working until it expires (SESSION_ACCESS_TTL_SECONDS at most).
+ */
+@Injectable()
+export class SessionCredential implements AlternativeCredential {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly accessTokens: AccessTokens,
+  ) {}
+
+  async admit(context: ExecutionContext): Promise<boolean> {
+    const admission = this.reflector.get<SessionAdmission | undefined>(SESSION_ADMITTED_METADATA, context.getHandler());
+    if (admission === undefined) {
+      return false;
+    }
+    const request = context.switchToHttp().getRequest<RequestWithSession>();
+    const { headers, query } = request;
+    const apiKeySent =
+      headers.authorization !== undefined ||
+      headers['x-api-key'] !== undefined ||
+      (query as Record<string, unknown> | undefined)?.apiKey !== undefined;
+    const token = readCookie(request, ACCESS_COOKIE);
+    if (apiKeySent || token === undefined) {
+      return false;
+    }
+    const principal = await this.accessTokens.verify(token);
+    if (principal === undefined) {
+      throw new SessionsError(
+        SessionsErrorCode.SessionInvalid,
+        'The session cookie is invalid or expired; refresh it.',
+      );
+    }
+    if (admission.bindsUserId) {
+      this.bindUserId(query as Record<string, unknown>, principal);
+    }
+    request.session = principal;
+    return true;
+  }
+
+  /** The Direct Line user of a session is its own auraId (`dl_<auraId>`), never another one. */
+  private bindUserId(query: Record<string, unknown>, principal: SessionPrincipal): void {
+    const requested = query.userId;
+    if (requested !== undefined && requested !== principal.auraId) {
+      throw new SessionsError(
+        SessionsErrorCode.SessionUserMismatch,
+        'A session may only ask for Direct Line tokens of its own auraId.',
+      );
+    }
+    query.userId = principal.auraId;
+  }
+}

@@ -1,0 +1,48 @@
+import { AppError } from 'src/common/errors/app-error';
+
+/**
+ * Codes of the session surface. The first five are Authara's (answered as `{ "error": { code, message } }`
+ * on /auth/api/v1); the `session_*` ones are answered as problem+json by the routes a session also admits.
+ */
+export enum SessionsErrorCode {
+  Unauthorized = 'unauthorized',
+  InvalidRequest = 'invalid_request',
+  CsrfInvalid = 'csrf_invalid',
+  RateLimited = 'rate_limited',
+  InternalError = 'internal_error',
+  /** An `authara_access` cookie that is not a valid access token of this service (problem+json routes). */
+  SessionInvalid = 'session_invalid',
+  /** A session asked for a Direct Line token of another user (problem+json routes). */
+  SessionUserMismatch = 'session_user_mismatch',
+}
+
+export class SessionsError extends AppError {
+  constructor(
+    override readonly code: SessionsErrorCode,
+    detail: string,
+    headers?: Record<string, string>,
+  ) {
+    super(code, detail, {}, headers);
+  }
+
+  get status(): number {
+    switch (this.code) {
+      case SessionsErrorCode.InvalidRequest:
+        return 400;
+      case SessionsErrorCode.Unauthorized:
+      case SessionsErrorCode.SessionInvalid:
+        return 401;
+      case SessionsErrorCode.CsrfInvalid:
+      case SessionsErrorCode.SessionUserMismatch:
+        return 403;
+      case SessionsErrorCode.RateLimited:
+        return 429;
+      case SessionsErrorCode.InternalError:
+        return 500;
+    }
+  }
+
+  static unauthorized(message = 'No valid session.'): SessionsError {
+    return new SessionsError(SessionsErrorCode.Unauthorized, message);
+  }
+}

@@ -1,0 +1,225 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AppConfig } from 'src/config/app-config';
+import { AccessTokens, type SessionPrincipal } from 'src/sessions/access-tokens';
+import type { CurrentUserResponseDto } from 'src/sessions/dto/session.dto';
+import {
+  newCsrfToken,
+  newRefreshToken,
+  newSessionId,
+  parseRefreshToken,
+  type RefreshToken,
+} from 'src/sessions/refresh-token';
+import type { SessionCookies } from 'src/sessions/session-cookies';
+import { SessionsError, SessionsErrorCode } from 'src/sessions/sessions.errors';
+import { SessionsMetrics } from 'src/sessions/sessions.metrics';
+import { type SessionRow, SessionsRepository } from 'src/sessions/sessions.repository';
+import type { UserResponseDto } from 'src/users/dto/user.response.dto';
+import { UsersService } from 'src/users/users.service';
+
+/** What a browser request brings to the session API: its cookies and headers. */
+export interface BrowserCredentials {
+  accessToken?: string;
+  refreshToken?: string;
+  csrfCookie?: string;
+  csrfHeader?: string;
+  userAgent?: string;
+}
+
+/** The user fields a session needs at opening: who, and what roles they hold. */
+export type SessionUser = Pick<UserResponseDto, 'auraId' | 'userType' | 'subscriptionType'>;
+
+const USER_AGENT_MAX = 512;
+const CSRF_MAX = 128;
+
+/** Roles of an Aura user in Authara's `roles` (docs/sessions.md "User mapping"). */
+export function rolesOf(user: SessionUser): string[] {
+  return [`aura:${user.userType}`, ...(user.subscriptionType === null ? [] : [`aura:${user.subscriptionType}`])];
+}
+
+/**
+ * Browser sessions (docs/sessions.md): opened by the login callback, an access JWT and a rotating refresh
+ * token in cookies, CSRF by double submit. A session never outlives its user record: the rows go with it.
+ */
+@Injectable()
+export class SessionsService {
+  private readonly audiences: string[];
+
+  constructor(
+    private readonly repository: SessionsRepository,
+    private readonly accessTokens: AccessTokens,
+    private readonly users: UsersService,
+    private readonly metrics: SessionsMetrics,
+    private readonly config: AppConfig,
+  ) {
+    this.audiences = config.sessionAudiences;
+  }
+
+  get defaultAudience(): string {
+    return this.audiences[0];
+  }
+
+  isAudience(audience: string): boolean {
+    return this.audiences.includes(audience);
+  }
+
+  /** A new session of the user (login callback), inside the caller's transaction: the cookies to set. */
+  async open(user: SessionUser, audience: string, userAgent: string | undefined, manager?: EntityManager) {
+    const refresh = newRefreshToken(newSessionId());
+    const row = await this.repository.insert(
+      {
+        id: refresh.sessionId,
+        auraId: user.auraId,
+        audience,
+        refreshHash: refresh.hash,
+        lifetimeSeconds: this.config.SESSION_ABSOLUTE_LIFETIME_SECONDS,
+        userAgent: userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+      },
+      manager,
+    );
+    const access = await this.accessTokens.sign({
+      auraId: user.auraId,
+      sessionId: row.id,
+      audience,
+      roles: rolesOf(user),
+    });
+    this.metrics.opened();
+    return this.cookies(row, access, refresh, newCsrfToken());
+  }
+
+  /** GET /user: the user of a valid access token whose session is still live. */
+  async currentUser(credentials: BrowserCredentials): Promise<CurrentUserResponseDto> {
+    const principal = await this.accessTokens.verify(credentials.accessToken);
+    if (
+      principal === undefined ||
+      !(await this.repository.isLive(principal.sessionId, principal.auraId, this.config.SESSION_IDLE_TIMEOUT_SECONDS))
+    ) {
+      throw SessionsError.unauthorized();
+    }
+    const found = await this.users.findForSession(principal.auraId);
+    if (found === undefined) {
+      throw SessionsError.unauthorized();
+    }
+    const { user, expired } = found;
+    const email = user.authenticationContext?.email;
+    return {
+      id: user.auraId,
+      email: typeof email === 'string' ? email : null,
+      username: user.auraId,
+      roles: rolesOf(user),
+      disabled: expired,
+      created_at: user.createdAt,
+    };
+  }
+
+  /**
+   * POST /sessions/refresh: CSRF, audience, then the refresh token — rotated if current; within the grace
+   * after its rotation only a new access token (the other tab's response carries the new refresh token);
+   * any other token of the session is reuse, and revokes it.
+   */
+  async refresh(credentials: BrowserCredentials, audience: unknown): Promise<SessionCookies> {
+    this.assertCsrf(credentials);
+    if (typeof audience !== 'string' || !this.isAudience(audience)) {
+      throw new SessionsError(
+        SessionsErrorCode.InvalidRequest,
+        `audience is required and must be one of: ${this.audiences.join(', ')}.`,
+      );
+    }
+    const presented = parseRefreshToken(credentials.refreshToken);
+    if (presented === undefined) {
+      this.metrics.refreshed('refused');
+      throw SessionsError.unauthorized('No valid refresh token.');
+    }
+    const idle = this.config.SESSION_IDLE_TIMEOUT_SECONDS;
+    const next = newRefreshToken(presented.sessionId);
+    const rotated = await this.repository.rotate(presented.sessionId, presented.hash, next.hash, idle);
+    const row =
+      rotated ??
+      (await this.repository.useWithinGrace(
+        presented.sessionId,
+        presented.hash,
+        this.config.SESSION_REFRESH_GRACE_SECONDS,
+        idle,
+      ));
+    if (row === undefined) {
+      const reused = await this.repository.revokeOnReuse(presented.sessionId, presented.hash);
+      this.metrics.refreshed(reused ? 'reuse_revoked' : 'refused');
+      throw SessionsError.unauthorized(reused ? 'Refresh token reuse: the session is revoked.' : 'No valid session.');
+    }
+    const found = await this.users.findForSession(row.aura_id);
+    if (found === undefined || found.expired) {
+      await this.repository.revoke(row.id);
+      this.metrics.refreshed('refused');
+      throw SessionsError.unauthorized('The user record of the session has expired.');
+    }
+    const access = await this.accessTokens.sign({
+      auraId: row.aura_id,
+      sessionId: row.id,
+      audience,
+      roles: rolesOf(found.user),
+    });
+    this.metrics.refreshed(rotated === undefined ? 'grace' : 'rotated');
+    return this.cookies(row, access, rotated === undefined ? undefined : next, credentials.csrfCookie);
+  }
+
+  /** POST /sessions/logout: CSRF, then the session of the refresh token (or of the access token) is revoked. */
+  async logout(credentials: BrowserCredentials): Promise<void> {
+    this.assertCsrf(credentials);
+    const presented = parseRefreshToken(credentials.refreshToken);
+    const revoked =
+      presented !== undefined && (await this.repository.revokeByRefreshHash(presented.sessionId, presented.hash));
+    if (!revoked) {
+      const principal = await this.accessTokens.verify(credentials.accessToken);
+      if (principal !== undefined) {
+        await this.repository.revoke(principal.sessionId);
+      }
+    }
+    this.metrics.loggedOut();
+  }
+
+  /** GET /csrf: the browser's CSRF token, or a new one. */
+  csrf(credentials: BrowserCredentials): { token: string; cookies: SessionCookies } {
+    const existing = credentials.csrfCookie;
+    const token = existing !== undefined && /^[A-Za-z0-9_-]{32,128}$/.test(existing) ? existing : newCsrfToken();
+    return { token, cookies: { csrf: { value: token, maxAgeSeconds: this.config.SESSION_ABSOLUTE_LIFETIME_SECONDS } } };
+  }
+
+  /** A valid access token's principal; for the routes a session admits besides an API key. */
+  verifyAccessToken(token: string | undefined): Promise<SessionPrincipal | undefined> {
+    return this.accessTokens.verify(token);
+  }
+
+  /** Revokes every session of a user (their rows also go with the record). */
+  revokeAllOfUser(auraId: string, manager?: EntityManager): Promise<number> {
+    return this.repository.revokeAllOfUser(auraId, manager);
+  }
+
+  /** Double submit: the header must equal the cookie, compared in constant time. */
+  private assertCsrf({ csrfCookie, csrfHeader }: BrowserCredentials): void {
+    const valid =
+      csrfCookie !== undefined &&
+      csrfHeader !== undefined &&
+      csrfHeader.length <= CSRF_MAX &&
+      csrfCookie.length === csrfHeader.length &&
+      timingSafeEqual(Buffer.from(csrfCookie), Buffer.from(csrfHeader));
+    if (!valid) {
+      this.metrics.csrfRefused();
+      throw new SessionsError(SessionsErrorCode.CsrfInvalid, 'The X-CSRF-Token header does not match the CSRF cookie.');
+    }
+  }
+
+  private cookies(
+    row: SessionRow,
+    access: string,
+    refresh: RefreshToken | undefined,
+    csrf: string | undefined,
+  ): SessionCookies {
+    const remaining = Math.max(1, Math.floor((new Date(row.expires_at).getTime() - Date.now()) / 1000));
+    return {
+      access: { value: access, maxAgeSeconds: Math.min(this.accessTokens.ttlSeconds, remaining) },
+      ...(refresh === undefined ? {} : { refresh: { value: refresh.value, maxAgeSeconds: remaining } }),
+      ...(csrf === undefined ? {} : { csrf: { value: csrf, maxAgeSeconds: remaining } }),
+    };
+  }
+}

@@ -1,0 +1,215 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { Tier } from 'src/common/access/tier';
+import { CallbackPurpose } from 'src/callbacks/callback-cipher';
+import { DirectLineStub } from '../support/directline-stub';
+import { createTestApp, type TestApp } from '../support/test-app';
+import { kernelSession, LOGIN, sealed } from './session-support';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
+const ACCESS_TTL_SECONDS = 3;
+
+/**
+ * The channel's page, served from another origin than the service. Its script is this project's own
+ * browser client, making the requests an Authara browser client makes: `credentials: 'include'`, the CSRF
+ * token read from the `authara_csrf` cookie into `X-CSRF-Token`, and on a 401 one refresh
+ * (`POST /auth/api/v1/sessions/refresh?audience=app`) and one retry.
+ */
+function channelPage(api: string): string {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>Aura web channel</title></head>
+<body><h1>Aura web channel</h1><pre id="log"></pre>
+<script>
+  const api = ${JSON.stringify(api)};
+  const log = (line) => { document.getElementById('log').textContent += line + '\\n'; };
+  const csrf = () => {
+    const entry = document.cookie.split(';').map((part) => part.trim()).find((part) => part.startsWith('authara_csrf='));
+    return entry === undefined ? null : decodeURIComponent(entry.slice('authara_csrf='.length));
+  };
+  const call = async (method, path, { withCsrf = false } = {}) => {
+    const headers = {};
+    const token = csrf();
+    if (withCsrf && token !== null) { headers['X-CSRF-Token'] = token; }
+    const response = await fetch(api + path, { method, headers, credentials: 'include' });
+    const text = await response.text();
+    log(method + ' ' + path + ' -> ' + response.status);
+    return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+  };
+  const refresh = async () => {
+    const token = csrf();
+    if (token === null) { return false; }
+    const response = await fetch(api + '/auth/api/v1/sessions/refresh?audience=app', {
+      method: 'POST', headers: { 'X-CSRF-Token': token }, credentials: 'include',
+    });
+    log('POST refresh -> ' + response.status);
+    return response.ok;
+  };
+  /** A request that needs the session: on 401, one refresh and one retry. */
+  const authenticated = async (method, path) => {
+    const first = await call(method, path);
+    if (first.status === 401 && (await refresh())) { return { ...(await call(method, path)), refreshed: true }; }
+    return { ...first, refreshed: false };
+  };
+  window.aura = {
+    cookieNames: () => document.cookie.split(';').map((part) => part.trim().split('=')[0]).filter((name) => name !== ''),
+    getCurrentUser: () => authenticated('GET', '/auth/api/v1/user'),
+    getToken: (query) => authenticated('GET', '/token' + (query ?? '')),
+    logout: () => call('POST', '/auth/api/v1/sessions/logout', { withCsrf: true }),
+    postWithoutCsrf: (path) => call('POST', path),
+  };
+</script></body></html>`;
+}
+
+describe('browser sessions in Chromium', () => {
+  let t: TestApp;
+  let stub: DirectLineStub;
+  let pageServer: Server;
+  let context: BrowserContext;
+  let userDataDir: string;
+  let api: string;
+  let channel: string;
+
+  const screenshot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      // Never a silent skip: CI installs it (.ci/run), a developer runs `apt-get install -y chromium`.
+      throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    stub = await DirectLineStub.start({ secret: 'directline-browser-secret' });
+    pageServer = createServer((request, response) => {
+      response.writeHead(request.url?.startsWith('/chat') ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(request.url?.startsWith('/chat') ? channelPage(api) : 'not found');
+    });
+    await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+    channel = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
+    t = await createTestApp({
+      CALLBACK_REDIRECT_ALLOWLIST: channel,
+      SESSION_ACCESS_TTL_SECONDS: String(ACCESS_TTL_SECONDS),
+      DIRECTLINE_SECRET: 'directline-browser-secret',
+      DIRECTLINE_BASE_URL: stub.url,
+      RATE_LIMIT_LIMIT: '1000000',
+    });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    api = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    userDataDir = mkdtempSync(join(tmpdir(), 'aura-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 900 },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (userDataDir !== undefined) {
+      rmSync(userDataDir, { recursive: true, force: true });
+    }
+    await t?.close();
+    await stub?.close();
+    await new Promise((resolve) => pageServer?.close(resolve));
+  });
+
+  it('should open a session through the login callback and live through it in the page', async () => {
+    const page = await context.newPage();
+    const kernel = kernelSession({ subscriptionType: 'prepaid' });
+    const data = sealed(t, CallbackPurpose.Login, { ...kernel, redirectUri: `${channel}/chat` });
+    await page.goto(`${api}${LOGIN}?data=${encodeURIComponent(data)}`);
+    expect(page.url()).toBe(`${channel}/chat`);
+    const [{ aura_id: auraId }] = await t.query<{ aura_id: string }>(
+      `SELECT aura_id FROM aura_users WHERE user_id = $1`,
+      [kernel.userId],
+    );
+
+    // Scripts see the CSRF cookie only; the browser holds all three.
+    expect(await page.evaluate('window.aura.cookieNames()')).toEqual(['authara_csrf']);
+    const held = (await context.cookies(api)).map((cookie) => [
+      cookie.name,
+      cookie.httpOnly,
+      cookie.path,
+      cookie.sameSite,
+    ]);
+    expect(held.sort()).toEqual([
+      ['authara_access', true, '/', 'Lax'],
+      ['authara_csrf', false, '/', 'Lax'],
+    ]);
+    expect((await context.cookies(`${api}/auth/api/v1/sessions/refresh`)).map((cookie) => cookie.name)).toContain(
+      'authara_refresh',
+    );
+
+    type Result = { status: number; body: Record<string, unknown> | null; refreshed?: boolean };
+    const run = (script: string) => page.evaluate<Result>(script);
+
+    const user = await run('window.aura.getCurrentUser()');
+    expect(user.status).toBe(200);
+    expect(user.body).toMatchObject({ id: auraId, roles: ['aura:authenticated', 'aura:prepaid'], email: null });
+
+    // The access token expires; the next call gets 401, refreshes with the CSRF header, and retries.
+    await page.waitForTimeout((ACCESS_TTL_SECONDS + 1) * 1000);
+    const afterExpiry = await run('window.aura.getCurrentUser()');
+    expect(afterExpiry).toMatchObject({ status: 200, refreshed: true });
+    expect(afterExpiry.body?.id).toBe(auraId);
+    const [row] = await t.query<{ previous_refresh_hash: string | null }>(
+      `SELECT previous_refresh_hash FROM sessions WHERE aura_id = $1`,
+      [auraId],
+    );
+    expect(row.previous_refresh_hash).not.toBeNull();
+
+    stub.reset();
+    const token = await run('window.aura.getToken()');
+    expect(token.status).toBe(200);
+    expect(token.body).toEqual({ token: expect.any(String), expires_in: expect.any(Number) });
+    expect((stub.calls[0].body as { user: { id: string } }).user.id).toBe(`dl_${auraId}`);
+    expect((await run(`window.aura.getToken('?userId=someone-else')`)).status).toBe(403);
+    await screenshot(page, 'sessions-channel-page');
+
+    // A cross-origin POST that does not send the CSRF header is refused.
+    const forged = await run(`window.aura.postWithoutCsrf('/auth/api/v1/sessions/logout')`);
+    expect(forged).toEqual({ status: 403, body: { error: { code: 'csrf_invalid', message: expect.any(String) } } });
+
+    const loggedOut = await run('window.aura.logout()');
+    expect(loggedOut.status).toBe(204);
+    expect(await context.cookies(api)).toEqual([]);
+    expect((await run('window.aura.getCurrentUser()')).status).toBe(401);
+    expect(
+      (await t.query<{ revoked: boolean }>(`SELECT revoked FROM sessions WHERE aura_id = $1`, [auraId]))[0].revoked,
+    ).toBe(true);
+    await page.close();
+  }, 90_000);
+
+  it('should let Swagger UI authorize with an API key and try out GET /config', async () => {
+    const key = await t.createKey(Tier.Public);
+    const page = await context.newPage();
+    await page.goto(`${api}/docs`);
+    await page.locator('button.authorize').first().click();
+    const scheme = page.locator('.auth-container').filter({ hasText: 'ApiKeyHeader' });
+    await scheme.locator('input').fill(key.key);
+    await scheme.locator('button.authorize').click();
+    await page.locator('.modal-ux button.close-modal').click();
+    const operation = page.locator('#operations-Configuration-getConfig');
+    await operation.locator('.opblock-summary').first().click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    await operation.getByRole('button', { name: 'Execute' }).click();
+    const status = operation.locator('.live-responses-table .response .response-col_status').first();
+    await status.waitFor();
+    expect((await status.textContent())?.trim()).toMatch(/^200/);
+    await screenshot(page, 'sessions-swagger-config');
+    await page.close();
+  }, 60_000);
+});
