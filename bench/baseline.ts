@@ -9,6 +9,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { Pool, type QueryResultRow } from 'pg';
 import { toUserResponse } from 'src/users/dto/user.response.dto';
 import { deriveAuraIdGlobal } from 'src/users/user-identifiers';
+import { PersonalDataCipher } from 'src/users/personal-data';
+import { DEVELOPMENT_SECRETS } from 'src/config/app-config';
 import { DELETE_BY_AURA_ID, FIND_BY_AURA_ID, GET_OR_CREATE_KERNEL_USER } from 'src/users/users.sql';
 import type { UserRow } from 'src/users/users.repository';
 
@@ -58,6 +60,8 @@ function database(): (statement: Statement, values: unknown[]) => Promise<QueryR
 }
 
 const query = database();
+// The id derivation the service does per get-or-create (an HMAC); the baseline seals nothing.
+const pseudonyms = new PersonalDataCipher(DEVELOPMENT_SECRETS);
 const jwks = env('BASELINE_JWKS');
 const app = Fastify();
 
@@ -79,7 +83,7 @@ app.get<{ Querystring: Record<string, string> }>('/users/aura-id', async (reques
   const { channel, userId, authorizationId } = request.query;
   const values = [
     randomBytes(24).toString('base64url'),
-    deriveAuraIdGlobal({ phoneNumber: null, userId }),
+    deriveAuraIdGlobal(pseudonyms, { phoneNumber: null, userId }),
     userId,
     channel,
     null,
@@ -87,6 +91,8 @@ app.get<{ Querystring: Record<string, string> }>('/users/aura-id', async (reques
     authorizationId,
     null,
     TTL_DAYS,
+    null,
+    [],
   ];
   const [row] = (await query(GET_OR_CREATE_KERNEL_USER, values)) as (UserRow & { created: boolean })[];
   return reply.status(row.created ? 201 : 200).send(toUserResponse(row));

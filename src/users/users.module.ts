@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ApiKeysModule } from 'src/api-keys/api-keys.module';
 import { ChannelAccess } from 'src/users/channel-access';
+import { PersonalDataCipher, personalDataCipherProvider } from 'src/users/personal-data';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UsersController } from 'src/users/users.controller';
 import { UsersMetrics, usersCreatedProvider, usersDeletedProvider } from 'src/users/users.metrics';
@@ -20,7 +21,8 @@ import { UsersSweeper } from 'src/users/users.sweeper';
     usersDeletedProvider,
     PhoneNumbers,
     ChannelAccess,
+    personalDataCipherProvider,
   ],
-  exports: [UsersService, PhoneNumbers],
+  exports: [UsersService, PhoneNumbers, PersonalDataCipher, UsersRepository],
 })
 export class UsersModule {}

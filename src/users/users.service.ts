@@ -12,6 +12,7 @@ import {
   toUserResponse,
   type UserResponseDto,
 } from 'src/users/dto/user.response.dto';
+import { PersonalDataCipher } from 'src/users/personal-data';
 import { invalidField, PhoneNumbers } from 'src/users/phone-numbers';
 import { deriveAuraIdGlobal, deriveIdentifiers, generateAuraId } from 'src/users/user-identifiers';
 import { type SubscriptionType, UserType } from 'src/users/user.entity';
@@ -60,6 +61,7 @@ export class UsersService {
     private readonly channels: ChannelAccess,
     private readonly audit: AuditService,
     private readonly metrics: UsersMetrics,
+    private readonly pii: PersonalDataCipher,
     config: AppConfig,
   ) {
     this.ttlDays = config.USER_TTL_DAYS;
@@ -83,7 +85,7 @@ export class UsersService {
     const channel = this.channels.resolve(caller, query.channel);
     const phoneNumber = this.optionalPhoneNumber(query.phoneNumber, 'phoneNumber');
     const expiresAt = this.optionalExpiry(query.expiresAt, 'expiresAt');
-    const auraIdGlobal = query.auraIdGlobal ?? deriveAuraIdGlobal({ phoneNumber, userId: query.userId });
+    const auraIdGlobal = query.auraIdGlobal ?? deriveAuraIdGlobal(this.pii, { phoneNumber, userId: query.userId });
     return this.untilSettled(() =>
       this.users.getOrCreateKernelUser(
         {
@@ -109,7 +111,7 @@ export class UsersService {
   ): Promise<GetOrCreateOutcome> {
     const channel = this.channels.resolve(caller, query.channel);
     const phoneNumber = this.optionalPhoneNumber(query.phoneNumber, 'phoneNumber');
-    const derived = deriveIdentifiers({ phoneNumber, channel, auraId });
+    const derived = deriveIdentifiers(this.pii, { phoneNumber, channel, auraId });
     const outcome = await this.untilSettled(() =>
       this.users.getOrCreateIdentifiableUser({ auraId, channel, phoneNumber, ...derived }, this.ttlDays),
     );
@@ -144,7 +146,7 @@ export class UsersService {
       outcome = await this.users.upsertAuthenticatedUser(
         {
           auraId,
-          auraIdGlobal: context.auraIdGlobal ?? deriveAuraIdGlobal({ phoneNumber, userId: context.userId }),
+          auraIdGlobal: context.auraIdGlobal ?? deriveAuraIdGlobal(this.pii, { phoneNumber, userId: context.userId }),
           kernelAuraIdGlobal: context.auraIdGlobal ?? null,
           userId: context.userId,
           channel,
@@ -206,7 +208,7 @@ export class UsersService {
   /** Kernel's login callback: the same get-or-create as `GET /users/aura-id`, inside the caller's transaction. */
   async getOrCreateForKernelSession(session: KernelSession, manager: EntityManager): Promise<GetOrCreateOutcome> {
     const phoneNumber = this.optionalPhoneNumber(session.phoneNumber, 'phoneNumber');
-    const auraIdGlobal = session.auraIdGlobal ?? deriveAuraIdGlobal({ phoneNumber, userId: session.userId });
+    const auraIdGlobal = session.auraIdGlobal ?? deriveAuraIdGlobal(this.pii, { phoneNumber, userId: session.userId });
     const attempt = () =>
       this.users.getOrCreateKernelUser(
         {

@@ -1,7 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
 import { Tier } from 'src/api-keys/tier';
-import { AURA_ID_GLOBAL_NAMESPACE, USER_ID_NAMESPACE } from 'src/users/user-identifiers';
+import { DEVELOPMENT_SECRETS } from 'src/config/app-config';
+import { PersonalDataCipher } from 'src/users/personal-data';
+
+/** The derived identifiers are keyed: computed here under the development key the tests run with. */
+const pii = new PersonalDataCipher(DEVELOPMENT_SECRETS);
 import { UsersRepository } from 'src/users/users.repository';
 import { UsersSweeper } from 'src/users/users.sweeper';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
@@ -55,7 +58,7 @@ describe('users', () => {
         phoneNumber: '+34600000100',
         subscriptionType: null,
         authenticationContext: null,
-        auraIdGlobal: uuidv5('tel:+34600000100', AURA_ID_GLOBAL_NAMESPACE),
+        auraIdGlobal: pii.pseudonym('aura-id-global', 'tel:+34600000100'),
       });
       expect(user.auraId).toMatch(/^[A-Za-z0-9_-]{32}$/);
 
@@ -180,8 +183,8 @@ describe('users', () => {
       });
       expect([whatsapp.statusCode, other.statusCode]).toEqual([201, 201]);
       const expected = {
-        userId: uuidv5('tel:+34600000200', USER_ID_NAMESPACE),
-        auraIdGlobal: uuidv5('tel:+34600000200', AURA_ID_GLOBAL_NAMESPACE),
+        userId: pii.pseudonym('user-id', 'tel:+34600000200'),
+        auraIdGlobal: pii.pseudonym('aura-id-global', 'tel:+34600000200'),
         userType: 'identifiable',
         phoneNumber: '+34600000200',
         authorizationId: null,
@@ -197,8 +200,8 @@ describe('users', () => {
       expect(created.json()).toMatchObject({
         channel: 'whatsapp-es',
         phoneNumber: null,
-        userId: uuidv5('aura:whatsapp-es:wa-201', USER_ID_NAMESPACE),
-        auraIdGlobal: uuidv5('aura:whatsapp-es:wa-201', AURA_ID_GLOBAL_NAMESPACE),
+        userId: pii.pseudonym('user-id', 'aura:whatsapp-es:wa-201'),
+        auraIdGlobal: pii.pseudonym('aura-id-global', 'aura:whatsapp-es:wa-201'),
       });
       const again = await t.request({ method: 'GET', url: '/users/aura-id/wa-201', headers: whatsappBot });
       expect(again.statusCode).toBe(200);
@@ -260,7 +263,7 @@ describe('users', () => {
       expect(response.statusCode).toBe(201);
       expect(response.json()).toMatchObject({
         userType: 'authenticated',
-        auraIdGlobal: uuidv5('kernel:u-300', AURA_ID_GLOBAL_NAMESPACE),
+        auraIdGlobal: pii.pseudonym('aura-id-global', 'kernel:u-300'),
         authenticationContext: { userId: 'u-300', authorizationId: 'a-300' },
       });
       const [row] = await t.query<{ ok: boolean }>(
