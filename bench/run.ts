@@ -396,7 +396,10 @@ async function main(): Promise<void> {
   const servers: Partial<Record<Target, Server>> = {};
   try {
     console.log(`Seeding ${USERS} users (+${deletable} to delete) and API keys…`);
-    const piiKeys = { PII_KEYS: `bench:${randomBytes(32).toString('base64url')}`, PII_INDEX_KEY: randomBytes(32).toString('base64url') };
+    const piiKeys = {
+      PII_KEYS: `bench:${randomBytes(32).toString('base64url')}`,
+      PII_INDEX_KEY: randomBytes(32).toString('base64url'),
+    };
     await seed(db, deletable, new PersonalDataCipher(piiKeys));
     const keys = await createKeys(db);
     await db.seeded();

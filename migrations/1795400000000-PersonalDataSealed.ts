@@ -40,10 +40,10 @@ export class PersonalDataSealed1795400000000 implements MigrationInterface {
       `ALTER TABLE "aura_users" ADD "phone_mentions" character varying(64) array NOT NULL DEFAULT '{}'`,
     );
     await convert(queryRunner, (row, tools) => seal(row, tools));
+    await queryRunner.query(`CREATE INDEX "idx_aura_users_phone_number_index" ON "aura_users" ("phone_number_index")`);
     await queryRunner.query(
-      `CREATE INDEX "idx_aura_users_phone_number_index" ON "aura_users" ("phone_number_index")`,
+      `CREATE INDEX "idx_aura_users_phone_mentions" ON "aura_users" USING gin ("phone_mentions")`,
     );
-    await queryRunner.query(`CREATE INDEX "idx_aura_users_phone_mentions" ON "aura_users" USING gin ("phone_mentions")`);
     await queryRunner.query(
       `ALTER TABLE "aura_users" ADD CONSTRAINT "chk_aura_users_authentication_context_size" CHECK (octet_length("authentication_context") <= 11264)`,
     );

@@ -15,14 +15,24 @@ const DEFAULT_BATCH = 500;
  * serving meanwhile. Stop it at any time: a new run finds only what is left. Prints progress; exits 1 on a
  * value no key of the ring opens (naming its column and key id). docs/pii.md.
  */
-export async function runPiiCommand(config: AppConfig, action: string | undefined, options: CommandOptions): Promise<number> {
+export async function runPiiCommand(
+  config: AppConfig,
+  action: string | undefined,
+  options: CommandOptions,
+): Promise<number> {
   if (action !== 'reencrypt') {
     console.error('pii needs: reencrypt [--batch-size N] [--pause-ms N]');
     return 2;
   }
   const batchSize = Number(options['batch-size'] ?? DEFAULT_BATCH);
   const pauseMs = Number(options['pause-ms'] ?? 0);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000 || !Number.isInteger(pauseMs) || pauseMs < 0) {
+  if (
+    !Number.isInteger(batchSize) ||
+    batchSize < 1 ||
+    batchSize > 10_000 ||
+    !Number.isInteger(pauseMs) ||
+    pauseMs < 0
+  ) {
     console.error('--batch-size must be 1-10000 and --pause-ms a whole number of milliseconds');
     return 2;
   }
@@ -46,7 +56,11 @@ export async function runPiiCommand(config: AppConfig, action: string | undefine
       }
     }
     const left = await users.countStaleSealed();
-    console.log(left === 0 ? `Done: every value is sealed under "${pii.currentKid}".` : `${left} record(s) still to do: run again.`);
+    console.log(
+      left === 0
+        ? `Done: every value is sealed under "${pii.currentKid}".`
+        : `${left} record(s) still to do: run again.`,
+    );
     return left === 0 ? 0 : 1;
   } catch (error) {
     if (error instanceof PersonalDataError) {

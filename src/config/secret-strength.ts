@@ -5,7 +5,9 @@
  */
 
 /** The README's callback test-vector key: bytes 00 01 … 1f. Published, so refused wherever a key is. */
-const PUBLISHED_KEYS: ReadonlySet<string> = new Set([Buffer.from(Array.from({ length: 32 }, (_, i) => i)).toString('hex')]);
+const PUBLISHED_KEYS: ReadonlySet<string> = new Set([
+  Buffer.from(Array.from({ length: 32 }, (_, i) => i)).toString('hex'),
+]);
 
 /** Weakness of random key bytes (an AES or HMAC key given in base64). */
 export function weakKeyBytes(key: Buffer): string | undefined {

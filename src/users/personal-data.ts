@@ -71,9 +71,13 @@ export class PersonalDataCipher {
 
   seal(column: SealedColumn, plaintext: string): string {
     const { iv, ciphertext, tag } = aesGcmSeal(this.sealingKey, plaintext, aad(column, this.sealingKid));
-    return [VERSION, this.sealingKid, iv.toString('base64url'), ciphertext.toString('base64url'), tag.toString('base64url')].join(
-      '.',
-    );
+    return [
+      VERSION,
+      this.sealingKid,
+      iv.toString('base64url'),
+      ciphertext.toString('base64url'),
+      tag.toString('base64url'),
+    ].join('.');
   }
 
   sealNullable(column: SealedColumn, plaintext: string | null): string | null {
@@ -91,7 +95,11 @@ export class PersonalDataCipher {
     if (key === undefined) {
       throw new PersonalDataError(column, 'unknown_key', kid);
     }
-    const parts = { iv: Buffer.from(iv, 'base64url'), ciphertext: Buffer.from(ciphertext, 'base64url'), tag: Buffer.from(tag, 'base64url') };
+    const parts = {
+      iv: Buffer.from(iv, 'base64url'),
+      ciphertext: Buffer.from(ciphertext, 'base64url'),
+      tag: Buffer.from(tag, 'base64url'),
+    };
     const plaintext = aesGcmOpen(key, parts, aad(column, kid));
     if (plaintext === undefined) {
       throw new PersonalDataError(column, 'invalid', kid);

@@ -32,7 +32,9 @@ describe('user identifiers', () => {
     const tv = deriveIdentifiers(keys, { phoneNumber: '+34600000000', channel: 'living-tv', auraId: 'b' });
     expect(tv).toEqual(whatsapp);
     expect(whatsapp.userId).not.toBe(whatsapp.auraIdGlobal);
-    expect(deriveAuraIdGlobal(keys, { phoneNumber: '+34600000000', userId: 'kernel-user' })).toBe(whatsapp.auraIdGlobal);
+    expect(deriveAuraIdGlobal(keys, { phoneNumber: '+34600000000', userId: 'kernel-user' })).toBe(
+      whatsapp.auraIdGlobal,
+    );
   });
 
   it('should derive keyed ids: UUID-shaped, not the unkeyed UUIDv5 of the number, different under another key', () => {
@@ -40,9 +42,9 @@ describe('user identifiers', () => {
     expect(ids.auraIdGlobal).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     // The former unkeyed derivation, which anyone could recompute from a list of numbers.
     expect(ids.auraIdGlobal).not.toBe(uuidv5('tel:+34600000000', '9694524f-22c8-4597-bc01-e10fbf595fac'));
-    expect(deriveIdentifiers(otherKey, { phoneNumber: '+34600000000', channel: 'whatsapp-es', auraId: 'a' })).not.toEqual(
-      ids,
-    );
+    expect(
+      deriveIdentifiers(otherKey, { phoneNumber: '+34600000000', channel: 'whatsapp-es', auraId: 'a' }),
+    ).not.toEqual(ids);
   });
 
   it('should derive ids from channel and auraId without a phone number, distinct per channel', () => {

@@ -41,7 +41,10 @@ export function deriveIdentifiers(
  * auraIdGlobal of an authenticated user when Kernel sent none: from the phone number when known (the same
  * value the person had as an identifiable user), otherwise from the Kernel user id.
  */
-export function deriveAuraIdGlobal(pseudonyms: Pseudonyms, source: { phoneNumber?: string | null; userId: string }): string {
+export function deriveAuraIdGlobal(
+  pseudonyms: Pseudonyms,
+  source: { phoneNumber?: string | null; userId: string },
+): string {
   const name =
     source.phoneNumber === undefined || source.phoneNumber === null
       ? `kernel:${source.userId}`

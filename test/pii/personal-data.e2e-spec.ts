@@ -108,7 +108,9 @@ const INDEX = key();
     expect(read.statusCode).toBe(200);
     expect(read.json().phoneNumber).toBe(PHONES[0]);
     expect(read.json().authenticationContext.extra).toEqual({ note: CONTEXT_MARKERS[1], msisdn: PHONES[4].slice(1) });
-    expect((await t.request({ method: 'GET', url: '/users/wa-pii-2', headers: bot })).json().phoneNumber).toBe(PHONES[1]);
+    expect((await t.request({ method: 'GET', url: '/users/wa-pii-2', headers: bot })).json().phoneNumber).toBe(
+      PHONES[1],
+    );
 
     const stored = await t.query<{ phone_number: string; authentication_context: string | null }>(
       'SELECT phone_number, authentication_context FROM aura_users WHERE phone_number IS NOT NULL',
@@ -159,10 +161,9 @@ const INDEX = key();
 
     // A sealed phone number copied into the context column does not authenticate there.
     const ring = new PersonalDataCipher({ PII_KEYS: `new:${NEW}`, PII_INDEX_KEY: INDEX });
-    await t.query(
-      `UPDATE aura_users SET phone_number = NULL, authentication_context = $1 WHERE aura_id = 'wa-gone'`,
-      [ring.seal(SealedColumn.PhoneNumber, '{"phone":"+34612000199"}')],
-    );
+    await t.query(`UPDATE aura_users SET phone_number = NULL, authentication_context = $1 WHERE aura_id = 'wa-gone'`, [
+      ring.seal(SealedColumn.PhoneNumber, '{"phone":"+34612000199"}'),
+    ]);
     const moved = await t.request({ method: 'GET', url: '/users/wa-gone', headers: bot });
     expect(moved.statusCode).toBe(500);
     expect(moved.body).not.toContain('34612000199');
@@ -204,7 +205,9 @@ const INDEX = key();
     );
     expect(kids).toEqual([{ kid: 'new' }]);
     const newOnly = new PersonalDataCipher({ PII_KEYS: `new:${NEW}`, PII_INDEX_KEY: INDEX });
-    const [row] = await t.query<{ phone_number: string }>(`SELECT phone_number FROM aura_users WHERE aura_id = 'old-3'`);
+    const [row] = await t.query<{ phone_number: string }>(
+      `SELECT phone_number FROM aura_users WHERE aura_id = 'old-3'`,
+    );
     expect(newOnly.open(SealedColumn.PhoneNumber, row.phone_number)).toBe('+34612000303');
   });
 });
@@ -244,7 +247,9 @@ const INDEX = key();
         user_id: 'u-mig',
         phone_mentions: [pii.phoneIndex('+34612000402')],
       });
-      expect(JSON.parse(pii.open(SealedColumn.AuthenticationContext, rows[1].authentication_context as string))).toEqual({
+      expect(
+        JSON.parse(pii.open(SealedColumn.AuthenticationContext, rows[1].authentication_context as string)),
+      ).toEqual({
         loa: 2,
         contact: { phone: '612000402' },
       });
