@@ -7,7 +7,6 @@ import {
   IsDefined,
   IsInt,
   IsObject,
-  IsOptional,
   IsString,
   Length,
   Matches,
@@ -25,6 +24,7 @@ import {
   IsTimestamp,
   TOKEN_PATTERN,
 } from 'src/users/dto/user-fields';
+import { IsOmittable } from 'src/common/http/validation';
 
 /** Other members Kernel puts in the context are kept, up to this size serialised. */
 export const ADDITIONAL_CONTEXT_MAX_BYTES = 4096;
@@ -33,7 +33,7 @@ const MAX_LIST_ITEMS = 64;
 /** An optional list of scope or purpose names: printable ASCII tokens, bounded in number and length. */
 function IsTokenList(): PropertyDecorator {
   return applyDecorators(
-    IsOptional(),
+    IsOmittable(),
     IsArray(),
     ArrayMaxSize(MAX_LIST_ITEMS),
     IsString({ each: true }),
@@ -61,7 +61,7 @@ export class AuthenticationContextDto {
     example: '3f1d9c2a-7b4e-5a61-9c0d-2e8f4b6a1c35',
     maxLength: 128,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsIdentifier(128)
   auraIdGlobal?: string;
 
@@ -69,7 +69,7 @@ export class AuthenticationContextDto {
     description: 'Phone number the user logged in with; stored in E.164.',
     example: '+34600000000',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsPhoneNumberText()
   phoneNumber?: string;
 
@@ -78,12 +78,12 @@ export class AuthenticationContextDto {
     enum: SubscriptionType,
     example: SubscriptionType.Postpaid,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsSubscriptionType()
   subscriptionType?: SubscriptionType;
 
   @ApiPropertyOptional({ description: 'Level of assurance of the login (0-4).', example: 2, minimum: 0, maximum: 4 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(4)
@@ -112,7 +112,7 @@ export class AuthenticationContextDto {
       'End of validity of the session (ISO 8601); the record expires then. The configured TTL applies when absent.',
     example: '2026-12-31T23:59:59Z',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsTimestamp()
   expiresAt?: string;
 
@@ -153,7 +153,7 @@ export class CreateAuthenticatedUserDto {
     description: "Channel of the user; defaults to the API key's bound channel (required when the key has none).",
     example: 'whatsapp-es',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsChannel()
   channel?: string;
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
 import { SubscriptionType } from 'src/users/user.entity';
 import { IsChannel, IsIdentifier, IsPhoneNumberText, IsSubscriptionType, IsTimestamp } from 'src/users/dto/user-fields';
+import { IsOmittable } from 'src/common/http/validation';
 
 const CHANNEL_DESCRIPTION =
   "Channel of the user; defaults to the API key's bound channel (required when the key has none).";
@@ -9,7 +9,7 @@ const CHANNEL_DESCRIPTION =
 /** `GET /users/aura-id`: the Kernel data that identifies an authenticated user of a channel. */
 export class GetOrCreateUserQueryDto {
   @ApiPropertyOptional({ description: CHANNEL_DESCRIPTION, example: 'webchat' })
-  @IsOptional()
+  @IsOmittable()
   @IsChannel()
   channel?: string;
 
@@ -30,7 +30,7 @@ export class GetOrCreateUserQueryDto {
     example: '3f1d9c2a-7b4e-5a61-9c0d-2e8f4b6a1c35',
     maxLength: 128,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsIdentifier(128)
   auraIdGlobal?: string;
 
@@ -38,12 +38,12 @@ export class GetOrCreateUserQueryDto {
     description: 'Phone number, E.164 or national in the default region; stored in E.164.',
     example: '+34600000000',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsPhoneNumberText()
   phoneNumber?: string;
 
   @ApiPropertyOptional({ description: 'Subscription type.', enum: SubscriptionType, example: SubscriptionType.Prepaid })
-  @IsOptional()
+  @IsOmittable()
   @IsSubscriptionType()
   subscriptionType?: SubscriptionType;
 
@@ -51,7 +51,7 @@ export class GetOrCreateUserQueryDto {
     description: 'End of validity of the Kernel session (ISO 8601); the configured TTL applies when absent.',
     example: '2026-12-31T23:59:59Z',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsTimestamp()
   expiresAt?: string;
 }
@@ -59,7 +59,7 @@ export class GetOrCreateUserQueryDto {
 /** `GET /users/aura-id/{auraId}`: the channel of an externally authenticated (WhatsApp) user. */
 export class IdentifiableUserQueryDto {
   @ApiPropertyOptional({ description: CHANNEL_DESCRIPTION, example: 'whatsapp-es' })
-  @IsOptional()
+  @IsOmittable()
   @IsChannel()
   channel?: string;
 
@@ -68,7 +68,7 @@ export class IdentifiableUserQueryDto {
       'Phone number of the user, when the channel knows it: the same person then gets the same userId and auraIdGlobal in every channel.',
     example: '+34600000000',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsPhoneNumberText()
   phoneNumber?: string;
 }
@@ -76,7 +76,7 @@ export class IdentifiableUserQueryDto {
 /** A channel selector, for lookups. */
 export class ChannelQueryDto {
   @ApiPropertyOptional({ description: CHANNEL_DESCRIPTION, example: 'webchat' })
-  @IsOptional()
+  @IsOmittable()
   @IsChannel()
   channel?: string;
 }
