@@ -15,6 +15,7 @@ export const PHONE_NUMBER_PARAM = 'phone_number';
 interface Erased {
   users: number;
   channels: string[];
+  phoneIndex: string;
 }
 
 @Injectable()
@@ -44,7 +45,7 @@ export class AdminService {
           subject: phoneNumber,
           recordCount: result.users,
           requestId: caller.requestId,
-          details: { channels: result.channels },
+          details: { channels: result.channels, phoneIndex: result.phoneIndex },
         },
         manager,
       );
@@ -67,6 +68,6 @@ export class AdminService {
     // The number as a WhatsApp id writes it (digits, no +), and the erased auraIds: audit rows of logouts and
     // callbacks hashed those.
     await this.audit.unlinkSubjects([phoneNumber, phoneNumber.slice(1), ...users.auraIds], manager);
-    return { users: users.count, channels: users.channels };
+    return { users: users.count, channels: users.channels, phoneIndex: users.phoneIndex };
   }
 }

@@ -107,6 +107,8 @@ export interface DeletionAudit {
 }
 
 export interface ErasedUsers {
+  /** The blind index the erasure matched (kept in its audit row, to redo it on a restored backup). */
+  phoneIndex: string;
   count: number;
   auraIds: string[];
   channels: string[];
@@ -279,10 +281,10 @@ export class UsersRepository {
    * caller's transaction. Returns the auraIds erased, so that data keyed by auraId can be erased with them.
    */
   async eraseByPhoneNumber(phoneNumber: string, manager: EntityManager): Promise<ErasedUsers> {
-    const rows: { aura_id: string; channel: string }[] = await manager.query(ERASE_BY_PHONE_NUMBER, [
-      this.pii.phoneIndex(phoneNumber),
-    ]);
+    const phoneIndex = this.pii.phoneIndex(phoneNumber);
+    const rows: { aura_id: string; channel: string }[] = await manager.query(ERASE_BY_PHONE_NUMBER, [phoneIndex]);
     return {
+      phoneIndex,
       count: rows.length,
       auraIds: rows.map((row) => row.aura_id),
       channels: [...new Set(rows.map((row) => row.channel))].sort(),

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Tier } from 'src/api-keys/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
+import { PersonalDataCipher } from 'src/users/personal-data';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 /** DELETE /admin/users/phone-numbers/{phone_number}: GDPR erasure of a person in every channel. */
@@ -78,7 +79,10 @@ describe('GDPR erasure by phone number', () => {
         subject_hash: createHmac('sha256', t.config.AUDIT_HMAC_SECRET).update(E164).digest('hex'),
         record_count: 3,
         request_id: response.headers['x-request-id'],
-        details: { channels: ['living-tv', 'webchat', 'whatsapp-es'] },
+        details: {
+          channels: ['living-tv', 'webchat', 'whatsapp-es'],
+          phoneIndex: new PersonalDataCipher(t.config).phoneIndex(E164),
+        },
       },
     ]);
   });
