@@ -10,7 +10,6 @@ import { Pool, type QueryResultRow } from 'pg';
 import { toUserResponse } from 'src/users/dto/user.response.dto';
 import { deriveAuraIdGlobal } from 'src/users/user-identifiers';
 import { PersonalDataCipher } from 'src/users/personal-data';
-import { DEVELOPMENT_SECRETS } from 'src/config/app-config';
 import { DELETE_BY_AURA_ID, FIND_BY_AURA_ID, GET_OR_CREATE_KERNEL_USER } from 'src/users/users.sql';
 import type { UserRow } from 'src/users/users.repository';
 
@@ -61,7 +60,10 @@ function database(): (statement: Statement, values: unknown[]) => Promise<QueryR
 
 const query = database();
 // The id derivation the service does per get-or-create (an HMAC); the baseline seals nothing.
-const pseudonyms = new PersonalDataCipher(DEVELOPMENT_SECRETS);
+const pseudonyms = new PersonalDataCipher({
+  PII_KEYS: `baseline:${randomBytes(32).toString('base64url')}`,
+  PII_INDEX_KEY: randomBytes(32).toString('base64url'),
+});
 const jwks = env('BASELINE_JWKS');
 const app = Fastify();
 

@@ -82,11 +82,11 @@ async function convert(queryRunner: QueryRunner, change: (row: Row, tools: Tools
   let tools: Tools | undefined;
   let after = '';
   for (;;) {
-    const rows: Row[] = await queryRunner.query(
+    const rows = (await queryRunner.query(
       `SELECT aura_id, aura_id_global, user_id, channel, phone_number, authentication_context FROM aura_users
        WHERE aura_id > $1 ORDER BY aura_id LIMIT ${BATCH}`,
       [after],
-    );
+    )) as Row[];
     if (rows.length === 0) {
       return;
     }

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { AppConfig } from 'src/config/app-config';
+import type { AppConfig } from 'src/config/app-config';
 import { aesGcmOpen, aesGcmSeal, decodeKey, parseKeyRing } from 'src/common/crypto/aes-gcm';
 
 /**
@@ -133,9 +133,3 @@ export class PersonalDataCipher {
 export function kidOf(sealed: string): string | undefined {
   return STRUCTURE.exec(sealed)?.[1];
 }
-
-export const personalDataCipherProvider = {
-  provide: PersonalDataCipher,
-  useFactory: (config: AppConfig) => new PersonalDataCipher(config),
-  inject: [AppConfig],
-};

@@ -1,13 +1,21 @@
 import { Module } from '@nestjs/common';
 import { ApiKeysModule } from 'src/api-keys/api-keys.module';
 import { ChannelAccess } from 'src/users/channel-access';
-import { PersonalDataCipher, personalDataCipherProvider } from 'src/users/personal-data';
+import { AppConfig } from 'src/config/app-config';
+import { PersonalDataCipher } from 'src/users/personal-data';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UsersController } from 'src/users/users.controller';
 import { UsersMetrics, usersCreatedProvider, usersDeletedProvider } from 'src/users/users.metrics';
 import { UsersRepository } from 'src/users/users.repository';
 import { UsersService } from 'src/users/users.service';
 import { UsersSweeper } from 'src/users/users.sweeper';
+
+/** The sealing keys come from the configuration (the CLI and migrations build their own cipher). */
+const personalDataCipherProvider = {
+  provide: PersonalDataCipher,
+  useFactory: (config: AppConfig) => new PersonalDataCipher(config),
+  inject: [AppConfig],
+};
 
 @Module({
   imports: [ApiKeysModule],
