@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ApiKeysModule } from 'src/api-keys/api-keys.module';
+import { AccessModule } from 'src/common/access/access.module';
 import { ChannelAccess } from 'src/users/channel-access';
 import { AppConfig } from 'src/config/app-config';
 import { PersonalDataCipher } from 'src/users/personal-data';
@@ -18,7 +18,7 @@ const personalDataCipherProvider = {
 };
 
 @Module({
-  imports: [ApiKeysModule],
+  imports: [AccessModule],
   controllers: [UsersController],
   providers: [
     UsersRepository,
