@@ -141,7 +141,9 @@ describe(`get-or-create, callback login and erasure racing on one person (${ON_P
     const erased = outcomes
       .filter((o) => o.kind === 'erasure')
       .reduce((sum, o) => sum + o.response.json<{ deleted: number }>().deleted, 0);
-    const remaining = await count(`SELECT count(*)::int AS count FROM aura_users WHERE phone_number_index = $1`, [phoneIndex()]);
+    const remaining = await count(`SELECT count(*)::int AS count FROM aura_users WHERE phone_number_index = $1`, [
+      phoneIndex(),
+    ]);
     expect({ created: created.length, erasedPlusRemaining: erased + remaining }).toEqual({
       created: created.length,
       erasedPlusRemaining: created.length,
@@ -194,7 +196,9 @@ describe(`get-or-create, callback login and erasure racing on one person (${ON_P
     // A last erasure, alone, removes exactly what the race left: no erasure was lost on the way.
     const last = await t.request(requestOf('erasure', 0));
     expect(last.json()).toEqual({ deleted: remaining });
-    expect(await count(`SELECT count(*)::int AS count FROM aura_users WHERE phone_number_index = $1`, [phoneIndex()])).toBe(0);
+    expect(
+      await count(`SELECT count(*)::int AS count FROM aura_users WHERE phone_number_index = $1`, [phoneIndex()]),
+    ).toBe(0);
 
     console.log(
       `race on one person (${ON_POSTGRES ? 'PostgreSQL' : 'PGlite'}): ${outcomes.length} concurrent requests in ${ROUNDS} round(s) → ` +
