@@ -9,6 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Pool, type QueryResultRow } from 'pg';
 import { toUserResponse } from 'src/users/dto/user.response.dto';
 import { deriveAuraIdGlobal } from 'src/users/user-identifiers';
+import { PersonalDataCipher } from 'src/users/personal-data';
 import { DELETE_BY_AURA_ID_AND_AUDIT, FIND_BY_AURA_ID, GET_OR_CREATE_KERNEL_USER } from 'src/users/users.sql';
 import type { UserRow } from 'src/users/users.repository';
 
@@ -58,6 +59,11 @@ function database(): (statement: Statement, values: unknown[]) => Promise<QueryR
 }
 
 const query = database();
+// The id derivation the service does per get-or-create (an HMAC); the baseline seals nothing.
+const pseudonyms = new PersonalDataCipher({
+  PII_KEYS: `baseline:${randomBytes(32).toString('base64url')}`,
+  PII_INDEX_KEY: randomBytes(32).toString('base64url'),
+});
 const jwks = env('BASELINE_JWKS');
 const app = Fastify();
 
@@ -79,7 +85,7 @@ app.get<{ Querystring: Record<string, string> }>('/users/aura-id', async (reques
   const { channel, userId, authorizationId } = request.query;
   const values = [
     randomBytes(24).toString('base64url'),
-    deriveAuraIdGlobal({ phoneNumber: null, userId }),
+    deriveAuraIdGlobal(pseudonyms, { phoneNumber: null, userId }),
     userId,
     channel,
     null,
@@ -87,6 +93,8 @@ app.get<{ Querystring: Record<string, string> }>('/users/aura-id', async (reques
     authorizationId,
     null,
     TTL_DAYS,
+    null,
+    [],
   ];
   const [row] = (await query(GET_OR_CREATE_KERNEL_USER, values)) as (UserRow & { created: boolean })[];
   return reply.status(row.created ? 201 : 200).send(toUserResponse(row));

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { generateApiKey, hashApiKey } from 'src/api-keys/api-key-format';
+import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
 import { pacedLoad, type PacedLoadOptions, type LoadResult } from './paced-load';
 import { CLI_ENTRY, SERVICE_ENTRY } from 'src/build-paths';
 
@@ -128,23 +129,30 @@ async function embeddedDatabase(): Promise<BenchDatabase> {
 }
 
 /** 100,000 realistic users across channels (half Kernel-authenticated, half WhatsApp identifiable), and users to delete. */
-async function seed(db: BenchDatabase, deletable: number): Promise<void> {
+async function seed(db: BenchDatabase, deletable: number, pii: PersonalDataCipher): Promise<void> {
   const half = Math.floor(USERS / 2);
+  // Personal data sealed as the service seals it (one sealed context for all: opening costs the same).
   await db.query(
     `INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, subscription_type, authorization_id,
        authentication_context, expires_at)
      SELECT 'bench-k-' || n, md5('global-' || n)::uuid::text, 'bench-user-' || n, (ARRAY['web','app','tv'])[1 + n % 3],
        'authenticated', (ARRAY['postpaid','prepaid','hybrid','control'])[1 + n % 4], 'bench-authz-' || n,
-       '{"loa":2,"scopes":["profile"],"purposes":["chat"]}'::jsonb, now() + interval '30 days'
+       $2, now() + interval '30 days'
      FROM generate_series(1, $1::int) n`,
-    [half],
+    [half, pii.seal(SealedColumn.AuthenticationContext, '{"loa":2,"scopes":["profile"],"purposes":["chat"]}')],
   );
+  const phones = Array.from({ length: USERS - half }, (_, i) => `+3460${String(i + 1).padStart(7, '0')}`);
   await db.query(
-    `INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, phone_number, expires_at)
+    `INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, phone_number, phone_number_index,
+       expires_at)
      SELECT 'bench-wa-' || n, md5('wa-global-' || n)::uuid::text, md5('wa-user-' || n)::uuid::text, 'whatsapp',
-       'identifiable', '+3460' || lpad(n::text, 7, '0'), now() + interval '30 days'
-     FROM generate_series(1, $1::int) n`,
-    [USERS - half],
+       'identifiable', sealed[n], hashed[n], now() + interval '30 days'
+     FROM generate_series(1, $1::int) n, (SELECT $2::text[] AS sealed, $3::text[] AS hashed) v`,
+    [
+      USERS - half,
+      phones.map((phone) => pii.seal(SealedColumn.PhoneNumber, phone)),
+      phones.map((phone) => pii.phoneIndex(phone)),
+    ],
   );
   await db.query(
     `INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, expires_at)
@@ -389,7 +397,11 @@ async function main(): Promise<void> {
   const servers: Partial<Record<Target, Server>> = {};
   try {
     console.log(`Seeding ${USERS} users (+${deletable} to delete) and API keys…`);
-    await seed(db, deletable);
+    const piiKeys = {
+      PII_KEYS: `bench:${randomBytes(32).toString('base64url')}`,
+      PII_INDEX_KEY: randomBytes(32).toString('base64url'),
+    };
+    await seed(db, deletable, new PersonalDataCipher(piiKeys));
     const keys = await createKeys(db);
     await db.seeded();
 
@@ -412,6 +424,7 @@ async function main(): Promise<void> {
         RATE_LIMIT_LIMIT: '10000000',
         AUDIT_HMAC_SECRET: auditSecret,
         CALLBACK_CIPHER_KEYS: `bench:${randomBytes(32).toString('base64url')}`,
+        ...piiKeys,
         OPENID_SIGNING_KEYS: signingKeys,
         PUBLIC_BASE_URL: 'https://aura-auth.bench.example',
       },

@@ -7,7 +7,7 @@ import type { DestinationStream } from 'pino';
 import { AppModule } from 'src/app.module';
 import { useBoundedJsonParser } from 'src/common/http/json-body';
 import { sendProblem } from 'src/common/http/problem.filter';
-import { securityHeaders } from 'src/common/http/security-headers';
+import { isDocsPage, securityHeaders } from 'src/common/http/security-headers';
 import { createLogger, NestPinoLogger } from 'src/common/logging/logger';
 import { RequestLogger } from 'src/common/logging/request-logger';
 import { HttpMetrics } from 'src/common/metrics/http-metrics';
@@ -15,7 +15,12 @@ import { AppConfig, loadConfig } from 'src/config/app-config';
 import { setupSwagger } from 'src/swagger';
 import { sessionCors } from 'src/sessions/session-cors';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * A caller's request id is kept only when it is a UUID or a ULID: ids of those shapes are generated, never
+ * typed, so they do not carry a phone number (or other personal data) into logs and audit rows. Anything
+ * else gets a new id.
+ */
+const REQUEST_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-7][0-9a-hjkmnp-tv-z]{25})$/i;
 
 export interface CreateAppOptions {
   config?: AppConfig;
@@ -68,7 +73,7 @@ export function configureApp(app: NestFastifyApplication): void {
   fastify.removeContentTypeParser('text/plain');
   useBoundedJsonParser(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(headers).header('x-request-id', request.id);
+    void reply.headers(isDocsPage(request.url) ? headers.docs : headers.api).header('x-request-id', request.id);
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {

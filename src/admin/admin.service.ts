@@ -15,6 +15,7 @@ export const PHONE_NUMBER_PARAM = 'phone_number';
 interface Erased {
   users: number;
   channels: string[];
+  phoneIndex: string;
 }
 
 @Injectable()
@@ -44,7 +45,7 @@ export class AdminService {
           subject: phoneNumber,
           recordCount: result.users,
           requestId: caller.requestId,
-          details: { channels: result.channels },
+          details: { channels: result.channels, phoneIndex: result.phoneIndex },
         },
         manager,
       );
@@ -55,14 +56,18 @@ export class AdminService {
   }
 
   /**
-   * The one place that knows every store of personal data tied to a phone number: user records and the
-   * consumed callback tokens that carried the number. A new store of such data (device links) is erased
+   * The one place that knows every store of personal data tied to a phone number: user records (holding
+   * it in any writing: docs/gdpr.md), the consumed callback tokens that carried it, and the audit rows whose
+   * hashed subject was the number or an erased auraId. A new store of such data (device links) is erased
    * here, with the same manager, so that the erasure stays one transaction. Data keyed by auraId can use
    * `users.auraIds`.
    */
   private async eraseEverything(phoneNumber: string, manager: EntityManager): Promise<Erased> {
     const users = await this.users.eraseByPhoneNumber(phoneNumber, manager);
     await this.callbacks.eraseByPhoneNumber(phoneNumber, manager);
-    return { users: users.count, channels: users.channels };
+    // The number as a WhatsApp id writes it (digits, no +), and the erased auraIds: audit rows of logouts and
+    // callbacks hashed those.
+    await this.audit.unlinkSubjects([phoneNumber, phoneNumber.slice(1), ...users.auraIds], manager);
+    return { users: users.count, channels: users.channels, phoneIndex: users.phoneIndex };
   }
 }

@@ -36,6 +36,19 @@ export class AuditService {
     return createHmac('sha256', this.config.AUDIT_HMAC_SECRET).update(value).digest('hex');
   }
 
+  /**
+   * GDPR erasure: audit rows about these identifiers (phone number, auraIds) lose the keyed hash that tied
+   * them to the person, inside the erasure's transaction; the rows themselves (what happened, when) stay.
+   * Erasure rows keep theirs: docs/gdpr.md.
+   */
+  unlinkSubjects(subjects: string[], manager: EntityManager): Promise<number> {
+    return this.events.unlinkSubjects(
+      subjects.map((subject) => this.hashIdentifier(subject)),
+      [AuditAction.UsersErasedByPhoneNumber],
+      manager,
+    );
+  }
+
   /** Records an event; pass the transaction's manager so the audit row commits or rolls back with the change. */
   async record(record: AuditRecord, manager?: EntityManager): Promise<void> {
     await this.events.insert(

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { aesGcmOpen, aesGcmSeal, parseKeyRing, type RingKey } from 'src/common/crypto/aes-gcm';
 
 /**
  * The sealed callback parameter, version 1:
@@ -18,9 +19,6 @@ export enum CallbackPurpose {
 export const CALLBACK_PURPOSES = [CallbackPurpose.Login, CallbackPurpose.Logout] as const;
 
 const VERSION = 'v1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-const KEY_BYTES = 32;
 /** Longer than any legitimate payload; bounds the work an attacker can ask for. */
 export const MAX_SEALED_LENGTH = 4096;
 const STRUCTURE = /^v1\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{1,4000})\.([A-Za-z0-9_-]{22})$/;
@@ -29,21 +27,11 @@ export type OpenResult =
   | { ok: true; purpose: CallbackPurpose; plaintext: string }
   | { ok: false; reason: 'malformed' | 'unknown_key' | 'invalid' | 'wrong_purpose' };
 
-export interface CipherKey {
-  kid: string;
-  key: Buffer;
-}
+export type CipherKey = RingKey;
 
 /** Parses CALLBACK_CIPHER_KEYS (`kid:base64key,…`); the first key seals, every key opens. */
 export function parseCipherKeys(text: string): CipherKey[] {
-  return text.split(',').map((pair) => {
-    const [kid, encoded] = pair.trim().split(':');
-    const key = Buffer.from(encoded, encoded.includes('+') || encoded.includes('/') ? 'base64' : 'base64url');
-    if (key.length !== KEY_BYTES) {
-      throw new Error(`CALLBACK_CIPHER_KEYS: key "${kid}" must be ${KEY_BYTES} bytes`);
-    }
-    return { kid, key };
-  });
+  return parseKeyRing('CALLBACK_CIPHER_KEYS', text);
 }
 
 function aad(purpose: CallbackPurpose, kid: string): Buffer {
@@ -61,10 +49,8 @@ export class CallbackCipher {
 
   seal(purpose: CallbackPurpose, plaintext: string): string {
     const { kid, key } = this.sealing;
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES }).setAAD(aad(purpose, kid));
-    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, kid, iv, ciphertext, cipher.getAuthTag()]
+    const { iv, ciphertext, tag } = aesGcmSeal(key, plaintext, aad(purpose, kid));
+    return [VERSION, kid, iv, ciphertext, tag]
       .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
       .join('.');
   }
@@ -103,16 +89,7 @@ function decrypt(
   purpose: CallbackPurpose,
   [iv, ciphertext, tag]: Buffer[],
 ): string | undefined {
-  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
-    return undefined;
-  }
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES }).setAAD(aad(purpose, kid));
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
-  } catch {
-    return undefined;
-  }
+  return aesGcmOpen(key, { iv, ciphertext, tag }, aad(purpose, kid))?.toString('utf8');
 }
 
 /** Seals a payload as Kernel would, filling in iat, exp (now + ttl) and jti when absent (CLI and tests). */

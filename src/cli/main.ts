@@ -5,6 +5,7 @@ import { runCallbackCommand } from 'src/cli/callback.command';
 import { runMigrationsCommand } from 'src/cli/migrations.command';
 import { runOpenApiCommand } from 'src/cli/openapi.command';
 import { runOpenIdCommand } from 'src/cli/openid.command';
+import { runPiiCommand } from 'src/cli/pii.command';
 import { loadConfig } from 'src/config/app-config';
 
 const USAGE = `Usage: node dist/cli/main.js <command> [options]   (or: npm run cli -- <command> [options])
@@ -17,6 +18,8 @@ const USAGE = `Usage: node dist/cli/main.js <command> [options]   (or: npm run c
   callback open <value>                                  (operators only: prints the payload)
   migrations run | revert | show
   openapi [--out <file>] [--check]
+  pii reencrypt [--batch-size <n>] [--pause-ms <ms>]
+      re-seals phone numbers and authentication contexts under the first key of PII_KEYS (resumable)
   openid generate-key [--alg ES256] [--state published|active|retired] [--kid <kid>]
       prints a new private signing key as an OPENID_SIGNING_KEYS entry (default state: published)
 
@@ -41,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
       purpose: { type: 'string' },
       data: { type: 'string' },
       'ttl-seconds': { type: 'string' },
+      'batch-size': { type: 'string' },
+      'pause-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -58,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return runMigrationsCommand(loadConfig(), action);
     case 'openapi':
       return runOpenApiCommand(values);
+    case 'pii':
+      return runPiiCommand(loadConfig(), action, values);
     case 'openid':
       return runOpenIdCommand(action, values);
     default:

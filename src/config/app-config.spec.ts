@@ -1,10 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigError, DEVELOPMENT_SECRETS, loadConfig, NodeEnv } from 'src/config/app-config';
+
+const randomKey = () => randomBytes(32).toString('base64url');
 
 const PRODUCTION = {
   NODE_ENV: 'production',
   DATABASE_URL: 'postgres://aura@db:5432/aura',
-  AUDIT_HMAC_SECRET: 'a'.repeat(48),
-  CALLBACK_CIPHER_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64url')}`,
+  AUDIT_HMAC_SECRET: randomBytes(36).toString('base64'),
+  CALLBACK_CIPHER_KEYS: `k1:${randomKey()}`,
+  PII_KEYS: `p1:${randomKey()}`,
+  PII_INDEX_KEY: randomKey(),
   OPENID_SIGNING_KEYS: '[]',
   PUBLIC_BASE_URL: 'https://aura-auth.example.com',
   APIKEY_ENVIRONMENT: 'pro',
@@ -127,6 +132,66 @@ describe('loadConfig', () => {
     ],
   ])('should refuse a development value of %s in production', (name, env) => {
     expect(() => loadConfig({ ...PRODUCTION, ...env })).toThrow(name);
+  });
+
+  /** The README's callback test vector (bytes 00…1f), and keys anyone could guess. */
+  const TEST_VECTOR = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+  const WEAK_KEYS: [string, Buffer][] = [
+    ['the README test-vector key', TEST_VECTOR],
+    ['an all-zero key', Buffer.alloc(32)],
+    ['one byte repeated', Buffer.alloc(32, 0xa5)],
+    ['a short pattern repeated', Buffer.from('deadbeef'.repeat(8), 'hex')],
+    ['an ASCII word', Buffer.from('correct horse battery staple!!!!', 'utf8')],
+    ['a counting sequence', Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 3 + 40) % 256))],
+  ];
+
+  describe.each([
+    ['CALLBACK_CIPHER_KEYS', (key: Buffer) => `k1:${key.toString('base64')}`],
+    ['PII_KEYS', (key: Buffer) => `p2:${randomKey()},p1:${key.toString('base64url')}`],
+    ['PII_INDEX_KEY', (key: Buffer) => key.toString('base64')],
+  ])('%s in production', (name, written) => {
+    it.each(WEAK_KEYS)('should refuse %s, naming the variable and never the value', (_, key) => {
+      const value = written(key);
+      let error: unknown;
+      try {
+        loadConfig({ ...PRODUCTION, [name]: value });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toContain(`${name}: `);
+      expect(message).not.toContain(key.toString('base64'));
+      expect(message).not.toContain(key.toString('base64url'));
+      // Outside production the same value is accepted (tests and development use such keys).
+      expect(() => loadConfig({ [name]: value })).not.toThrow();
+    });
+  });
+
+  it.each([
+    ['one character repeated', 'a'.repeat(48)],
+    ['a word repeated', 'changeme'.repeat(6)],
+    ['words', 'this-is-the-audit-secret-of-production'],
+    ['a short pattern repeated', 'ab12'.repeat(12)],
+  ])('should refuse an AUDIT_HMAC_SECRET that is %s in production, never echoing it', (_, value) => {
+    expect(() => loadConfig({ ...PRODUCTION, AUDIT_HMAC_SECRET: value })).toThrow(
+      'AUDIT_HMAC_SECRET: refused in production',
+    );
+    try {
+      loadConfig({ ...PRODUCTION, AUDIT_HMAC_SECRET: value });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(value.slice(0, 8));
+    }
+  });
+
+  it('should accept random secrets in production, written as openssl rand prints them', () => {
+    expect(() =>
+      loadConfig({
+        ...PRODUCTION,
+        AUDIT_HMAC_SECRET: randomBytes(32).toString('hex'),
+        PII_INDEX_KEY: randomBytes(32).toString('base64'),
+      }),
+    ).not.toThrow();
   });
 
   it('should refuse a callback key id listed twice, and redirect origins that are not origins', () => {

@@ -13,6 +13,7 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
+import { weakKeyBytes, weakTextSecret } from 'src/config/secret-strength';
 
 export enum NodeEnv {
   Development = 'development',
@@ -24,7 +25,12 @@ export enum NodeEnv {
 export const DEVELOPMENT_SECRETS = {
   AUDIT_HMAC_SECRET: 'development-only-audit-hmac-secret-change-me',
   CALLBACK_CIPHER_KEYS: 'dev:ZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjay1rZXkhISE',
+  PII_KEYS: `dev:${Buffer.from('development-only-pii-sealing-key', 'utf8').toString('base64url')}`,
+  PII_INDEX_KEY: Buffer.from('development-only-pii-index-key!!', 'utf8').toString('base64url'),
 } as const;
+
+/** `kid:base64key` pairs, comma-separated, each key 32 bytes in base64 or base64url. */
+const KEY_RING = /^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_=-]{43,44}(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_=-]{43,44})*$/;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -205,10 +211,18 @@ export class AppConfig {
   @Length(32, 512)
   AUDIT_HMAC_SECRET: string = DEVELOPMENT_SECRETS.AUDIT_HMAC_SECRET;
 
+  /** (secret) Keys sealing phone numbers and authentication contexts at rest: `kid:base64key` pairs, comma-separated, 32-byte AES keys; the first one seals, every one opens (docs/pii.md). */
+  @Matches(KEY_RING, { message: 'PII_KEYS must be comma-separated kid:base64key pairs with 32-byte keys' })
+  PII_KEYS: string = DEVELOPMENT_SECRETS.PII_KEYS;
+
+  /** (secret) 32-byte key (base64) of the blind index of phone numbers and of the pseudonymous identifiers (auraIdGlobal); never rotated (docs/pii.md). */
+  @Matches(/^[A-Za-z0-9+/_=-]{43,44}$/, { message: 'PII_INDEX_KEY must be a 32-byte key in base64' })
+  PII_INDEX_KEY: string = DEVELOPMENT_SECRETS.PII_INDEX_KEY;
+
   // --- Kernel callbacks ----------------------------------------------------------
 
   /** (secret) `kid:base64key` pairs, comma-separated, 32-byte AES keys; the first one seals. */
-  @Matches(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_=-]{43,44}(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_=-]{43,44})*$/, {
+  @Matches(KEY_RING, {
     message: 'CALLBACK_CIPHER_KEYS must be comma-separated kid:base64key pairs with 32-byte keys',
   })
   CALLBACK_CIPHER_KEYS: string = DEVELOPMENT_SECRETS.CALLBACK_CIPHER_KEYS;
@@ -477,20 +491,56 @@ function productionProblems(config: AppConfig): string[] {
   }
   if (config.AUDIT_HMAC_SECRET === DEVELOPMENT_SECRETS.AUDIT_HMAC_SECRET) {
     problems.push('AUDIT_HMAC_SECRET: must be set in production (the development default is refused)');
+  } else {
+    const weakness = weakTextSecret(config.AUDIT_HMAC_SECRET);
+    if (weakness !== undefined) {
+      problems.push(`AUDIT_HMAC_SECRET: refused in production, the value ${weakness}`);
+    }
   }
-  const developmentKey = cipherKeyMaterial(DEVELOPMENT_SECRETS.CALLBACK_CIPHER_KEYS)[0];
-  if (cipherKeyMaterial(config.CALLBACK_CIPHER_KEYS).includes(developmentKey)) {
-    problems.push('CALLBACK_CIPHER_KEYS: must be set in production (the development key is refused, under any key id)');
-  }
+  problems.push(
+    ...keyRingProblems('CALLBACK_CIPHER_KEYS', config.CALLBACK_CIPHER_KEYS, DEVELOPMENT_SECRETS.CALLBACK_CIPHER_KEYS),
+    ...keyRingProblems('PII_KEYS', config.PII_KEYS, DEVELOPMENT_SECRETS.PII_KEYS),
+    ...keyRingProblems('PII_INDEX_KEY', `index:${config.PII_INDEX_KEY}`, `dev:${DEVELOPMENT_SECRETS.PII_INDEX_KEY}`),
+  );
+  return problems;
+}
+
+/** The development key (under any kid), published and low-entropy keys of a key ring; named by kid only. */
+function keyRingProblems(variable: string, keys: string, developmentKeys: string): string[] {
+  const developmentKey = cipherKeyMaterial(developmentKeys)[0];
+  const problems: string[] = [];
+  const kids = keys.split(',').map((pair) => pair.trim().split(':')[0]);
+  cipherKeyMaterial(keys).forEach((material, i) => {
+    const which = variable.endsWith('KEYS') ? `key "${kids[i]}"` : 'the key';
+    if (material === developmentKey) {
+      problems.push(`${variable}: must be set in production (the development key is refused, under any key id)`);
+      return;
+    }
+    const weakness = weakKeyBytes(Buffer.from(material, 'hex'));
+    if (weakness !== undefined) {
+      problems.push(`${variable}: refused in production, ${which} ${weakness}`);
+    }
+  });
   return problems;
 }
 
 /** Problems of any environment that one variable's own rules cannot see. */
 function consistencyProblems(config: AppConfig): string[] {
   const problems: string[] = [];
-  const kids = config.CALLBACK_CIPHER_KEYS.split(',').map((pair) => pair.trim().split(':')[0]);
-  if (new Set(kids).size !== kids.length) {
-    problems.push('CALLBACK_CIPHER_KEYS: a key id appears twice');
+  for (const [variable, ring] of [
+    ['CALLBACK_CIPHER_KEYS', config.CALLBACK_CIPHER_KEYS],
+    ['PII_KEYS', config.PII_KEYS],
+  ] as const) {
+    const kids = ring.split(',').map((pair) => pair.trim().split(':')[0]);
+    if (new Set(kids).size !== kids.length) {
+      problems.push(`${variable}: a key id appears twice`);
+    }
+    if (cipherKeyMaterial(ring).some((material) => material.length !== 64)) {
+      problems.push(`${variable}: every key must be 32 bytes`);
+    }
+  }
+  if (cipherKeyMaterial(`index:${config.PII_INDEX_KEY}`)[0].length !== 64) {
+    problems.push('PII_INDEX_KEY: must be 32 bytes');
   }
   if (config.SESSION_IDLE_TIMEOUT_SECONDS > config.SESSION_ABSOLUTE_LIFETIME_SECONDS) {
     problems.push('SESSION_IDLE_TIMEOUT_SECONDS: must not be longer than SESSION_ABSOLUTE_LIFETIME_SECONDS');
@@ -505,7 +555,7 @@ function consistencyProblems(config: AppConfig): string[] {
   return problems;
 }
 
-/** The key material of CALLBACK_CIPHER_KEYS, normalised (base64 or base64url) for comparison. */
+/** The key material of a key ring, normalised (base64 or base64url) for comparison. */
 function cipherKeyMaterial(keys: string): string[] {
   return keys.split(',').map((pair) => {
     const encoded = pair.trim().split(':')[1] ?? '';

@@ -46,20 +46,22 @@ describe('ChannelAccess', () => {
     expect(() => access.resolve(caller('web'), 'whatsapp')).toThrow(
       expect.objectContaining({ code: 'api_key_channel_forbidden', status: 403 }),
     );
-    expect(() => access.assertCanAccess(caller('web'), 'whatsapp')).toThrow(
-      expect.objectContaining({ code: 'api_key_channel_forbidden' }),
-    );
-    expect(failures.reasons).toEqual(['channel_forbidden', 'channel_forbidden']);
+    expect(failures.reasons).toEqual(['channel_forbidden']);
+  });
+
+  it("should hide another channel's record from a bound key (counted), and from no one else", () => {
+    expect(access.hides(caller('web'), 'whatsapp')).toBe(true);
+    expect(access.hides(caller('web'), 'web')).toBe(false);
+    expect(access.hides(caller(null), 'whatsapp')).toBe(false);
+    expect(failures.reasons).toEqual(['channel_forbidden']);
   });
 
   it('should let an unbound key reach every channel, and only an unbound key erase across channels', () => {
-    expect(() => access.assertCanAccess(caller(null), 'whatsapp')).not.toThrow();
     expect(() => access.assertUnbound(caller(null))).not.toThrow();
     expect(() => access.assertUnbound(caller('web'))).toThrow(expect.objectContaining({ status: 403 }));
   });
 
-  it('should tell an unbound key of a conflict, and a bound key only that it is forbidden', () => {
-    expect(access.conflict(caller(null)).code).toBe('user_channel_conflict');
-    expect(access.conflict(caller('web')).code).toBe('api_key_channel_forbidden');
+  it('should name a conflict with another channel (for unbound keys, which may know of it)', () => {
+    expect(access.conflict().code).toBe('user_channel_conflict');
   });
 });

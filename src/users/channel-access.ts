@@ -32,12 +32,17 @@ export class ChannelAccess {
     return caller.key?.channel ?? null;
   }
 
-  /** Refuses a bound key access to a record of another channel. */
-  assertCanAccess(caller: Caller, recordChannel: string): void {
+  /**
+   * Whether a record of `recordChannel` must look absent to this caller: a key bound to another channel may
+   * not even learn that it exists (docs/users.md). Counted as a channel_forbidden failure all the same.
+   */
+  hides(caller: Caller, recordChannel: string): boolean {
     const bound = this.boundChannel(caller);
-    if (bound !== null && bound !== recordChannel) {
-      throw this.forbidden();
+    if (bound === null || bound === recordChannel) {
+      return false;
     }
+    this.failures.record('channel_forbidden');
+    return true;
   }
 
   /** Refuses a bound key an action that spans every channel (GDPR erasure). */
@@ -47,11 +52,9 @@ export class ChannelAccess {
     }
   }
 
-  /** The auraId is taken in another channel: a bound key may not learn more than "forbidden". */
-  conflict(caller: Caller): UsersError | ApiKeyError {
-    return this.boundChannel(caller) === null
-      ? new UsersError(UsersErrorCode.ChannelConflict, 'That auraId belongs to a user of another channel.')
-      : this.forbidden();
+  /** The auraId is taken in another channel (asked with a key bound to no channel, which may know it). */
+  conflict(): UsersError {
+    return new UsersError(UsersErrorCode.ChannelConflict, 'That auraId belongs to a user of another channel.');
   }
 
   private forbidden(): ApiKeyError {

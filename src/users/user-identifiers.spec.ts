@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { v5 as uuidv5 } from 'uuid';
 import {
   AURA_ID_PATTERN,
   deriveAuraIdGlobal,
@@ -6,6 +7,14 @@ import {
   generateAuraId,
   RESERVED_AURA_IDS,
 } from 'src/users/user-identifiers';
+import { PersonalDataCipher } from 'src/users/personal-data';
+import { DEVELOPMENT_SECRETS } from 'src/config/app-config';
+
+const keys = new PersonalDataCipher(DEVELOPMENT_SECRETS);
+const otherKey = new PersonalDataCipher({
+  PII_KEYS: DEVELOPMENT_SECRETS.PII_KEYS,
+  PII_INDEX_KEY: Buffer.alloc(32, 7).toString('base64'),
+});
 
 describe('user identifiers', () => {
   it('should generate distinct, URL-safe auraIds of 32 characters', () => {
@@ -19,19 +28,31 @@ describe('user identifiers', () => {
   });
 
   it('should derive the same ids from the same phone number in any channel', () => {
-    const whatsapp = deriveIdentifiers({ phoneNumber: '+34600000000', channel: 'whatsapp-es', auraId: 'a' });
-    const tv = deriveIdentifiers({ phoneNumber: '+34600000000', channel: 'living-tv', auraId: 'b' });
+    const whatsapp = deriveIdentifiers(keys, { phoneNumber: '+34600000000', channel: 'whatsapp-es', auraId: 'a' });
+    const tv = deriveIdentifiers(keys, { phoneNumber: '+34600000000', channel: 'living-tv', auraId: 'b' });
     expect(tv).toEqual(whatsapp);
     expect(whatsapp.userId).not.toBe(whatsapp.auraIdGlobal);
-    expect(deriveAuraIdGlobal({ phoneNumber: '+34600000000', userId: 'kernel-user' })).toBe(whatsapp.auraIdGlobal);
+    expect(deriveAuraIdGlobal(keys, { phoneNumber: '+34600000000', userId: 'kernel-user' })).toBe(
+      whatsapp.auraIdGlobal,
+    );
+  });
+
+  it('should derive keyed ids: UUID-shaped, not the unkeyed UUIDv5 of the number, different under another key', () => {
+    const ids = deriveIdentifiers(keys, { phoneNumber: '+34600000000', channel: 'whatsapp-es', auraId: 'a' });
+    expect(ids.auraIdGlobal).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // The former unkeyed derivation, which anyone could recompute from a list of numbers.
+    expect(ids.auraIdGlobal).not.toBe(uuidv5('tel:+34600000000', '9694524f-22c8-4597-bc01-e10fbf595fac'));
+    expect(
+      deriveIdentifiers(otherKey, { phoneNumber: '+34600000000', channel: 'whatsapp-es', auraId: 'a' }),
+    ).not.toEqual(ids);
   });
 
   it('should derive ids from channel and auraId without a phone number, distinct per channel', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[a-z0-9-]{1,20}$/), fc.stringMatching(/^[a-z0-9-]{1,20}$/), (channel, auraId) => {
-        const once = deriveIdentifiers({ channel, auraId });
-        const again = deriveIdentifiers({ channel, auraId, phoneNumber: null });
-        const elsewhere = deriveIdentifiers({ channel: `${channel}-x`, auraId });
+        const once = deriveIdentifiers(keys, { channel, auraId });
+        const again = deriveIdentifiers(keys, { channel, auraId, phoneNumber: null });
+        const elsewhere = deriveIdentifiers(keys, { channel: `${channel}-x`, auraId });
         return (
           once.userId === again.userId && once.auraIdGlobal === again.auraIdGlobal && elsewhere.userId !== once.userId
         );

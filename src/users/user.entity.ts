@@ -14,8 +14,10 @@ export enum SubscriptionType {
   Control = 'control',
 }
 
-/** Largest stored authentication context, serialised, in bytes. */
+/** Largest authentication context, serialised, in bytes (checked before sealing). */
 export const AUTHENTICATION_CONTEXT_MAX_BYTES = 8192;
+/** Largest sealed authentication context: the largest context, base64url, with the sealing's framing. */
+export const SEALED_CONTEXT_MAX_LENGTH = 11_264;
 
 /**
  * An Aura user of one channel. A person may hold several records (one per channel, and a new
@@ -23,7 +25,10 @@ export const AUTHENTICATION_CONTEXT_MAX_BYTES = 8192;
  *
  * Lookups and their indexes: by auraId (primary key); get-or-create by channel + Kernel user and
  * authorization (unique, the ON CONFLICT target); last auraId of an auraIdGlobal in a channel;
- * every record of a phone number (GDPR erasure); expired records (sweep).
+ * every record of a phone number (GDPR erasure: blind indexes); expired records (sweep).
+ *
+ * The phone number and the authentication context are sealed (AES-256-GCM, PII_KEYS): the columns hold
+ * `v1.<kid>.…` text that only the repository opens (docs/pii.md).
  */
 @Entity('aura_users')
 @Unique('uq_aura_users_channel_user_authorization', ['channel', 'userId', 'authorizationId'])
@@ -35,7 +40,7 @@ export const AUTHENTICATION_CONTEXT_MAX_BYTES = 8192;
 )
 @Check(
   'chk_aura_users_authentication_context_size',
-  `octet_length("authentication_context"::text) <= ${AUTHENTICATION_CONTEXT_MAX_BYTES}`,
+  `octet_length("authentication_context") <= ${SEALED_CONTEXT_MAX_LENGTH}`,
 )
 export class AuraUser {
   /** Opaque, URL-safe; random (CSPRNG) unless the channel supplies it (WhatsApp). */
@@ -59,18 +64,31 @@ export class AuraUser {
   @Column({ name: 'subscription_type', type: 'varchar', length: 16, nullable: true })
   subscriptionType: SubscriptionType | null;
 
-  /** E.164. */
-  @Index('idx_aura_users_phone_number')
-  @Column({ name: 'phone_number', type: 'varchar', length: 16, nullable: true })
+  /** E.164, sealed. */
+  @Column({ name: 'phone_number', type: 'varchar', length: 128, nullable: true })
   phoneNumber: string | null;
+
+  /** Blind index of the phone number: HMAC-SHA-256 (PII_INDEX_KEY) of its E.164, hex. */
+  @Index('idx_aura_users_phone_number_index')
+  @Column({ name: 'phone_number_index', type: 'varchar', length: 64, nullable: true })
+  phoneNumberIndex: string | null;
+
+  /**
+   * Blind indexes of the phone numbers written elsewhere in the record (Kernel userId, auraId, context
+   * members), so that an erasure reaches them. GIN-indexed (created by the migration: TypeORM cannot
+   * declare a GIN index).
+   */
+  @Index('idx_aura_users_phone_mentions', { synchronize: false })
+  @Column({ name: 'phone_mentions', type: 'varchar', length: 64, array: true, default: () => "'{}'" })
+  phoneMentions: string[];
 
   /** Kernel authorization (session) id; null for identifiable users. */
   @Column({ name: 'authorization_id', type: 'varchar', length: 256, nullable: true })
   authorizationId: string | null;
 
-  /** Kernel's authentication context (LoA, scopes, purposes, expiry and whatever else Kernel sent). */
-  @Column({ name: 'authentication_context', type: 'jsonb', nullable: true })
-  authenticationContext: Record<string, unknown> | null;
+  /** Kernel's authentication context (LoA, scopes, purposes, expiry and whatever else Kernel sent): JSON, sealed. */
+  @Column({ name: 'authentication_context', type: 'text', nullable: true })
+  authenticationContext: string | null;
 
   /** Device the user signed in from (TV sign-in). */
   @Column({ name: 'device_id', type: 'varchar', length: 128, nullable: true })

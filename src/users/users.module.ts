@@ -1,12 +1,21 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from 'src/common/access/access.module';
 import { ChannelAccess } from 'src/users/channel-access';
+import { AppConfig } from 'src/config/app-config';
+import { PersonalDataCipher } from 'src/users/personal-data';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UsersController } from 'src/users/users.controller';
 import { UsersMetrics, usersCreatedProvider, usersDeletedProvider } from 'src/users/users.metrics';
 import { UsersRepository } from 'src/users/users.repository';
 import { UsersService } from 'src/users/users.service';
 import { UsersSweeper } from 'src/users/users.sweeper';
+
+/** The sealing keys come from the configuration (the CLI and migrations build their own cipher). */
+const personalDataCipherProvider = {
+  provide: PersonalDataCipher,
+  useFactory: (config: AppConfig) => new PersonalDataCipher(config),
+  inject: [AppConfig],
+};
 
 @Module({
   imports: [AccessModule],
@@ -20,7 +29,8 @@ import { UsersSweeper } from 'src/users/users.sweeper';
     usersDeletedProvider,
     PhoneNumbers,
     ChannelAccess,
+    personalDataCipherProvider,
   ],
-  exports: [UsersService, PhoneNumbers],
+  exports: [UsersService, PhoneNumbers, PersonalDataCipher, UsersRepository],
 })
 export class UsersModule {}

@@ -4,6 +4,8 @@ import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from 'src/config/app-config';
+import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
+import { PhoneNumbers } from 'src/users/phone-numbers';
 import { type SubscriptionType, UserType } from 'src/users/user.entity';
 import {
   FIND_BY_AURA_ID,
@@ -17,6 +19,9 @@ import {
   LAST_VALID_AURA_ID,
   ERASE_BY_PHONE_NUMBER,
   DELETE_EXPIRED_BATCH,
+  STALE_SEALED_BATCH,
+  COUNT_STALE_SEALED,
+  RESEAL,
   type Statement,
 } from 'src/users/users.sql';
 
@@ -34,6 +39,22 @@ export interface UserRow {
   created_at: Date;
   updated_at: Date;
   expires_at: Date;
+}
+
+/** A row as stored: the personal data still sealed. */
+type StoredUserRow = Omit<UserRow, 'phone_number' | 'authentication_context'> & {
+  phone_number: string | null;
+  authentication_context: string | null;
+};
+
+/** One pass of `pii reencrypt`. */
+export interface ResealBatch {
+  /** Records seen with a value under an older key. */
+  found: number;
+  /** Of those, re-sealed (the others changed meanwhile, so already carry the current key). */
+  resealed: number;
+  /** The keyset cursor to resume after; null when the table has been walked to its end. */
+  last: string | null;
 }
 
 export interface UserLookup {
@@ -86,6 +107,8 @@ export interface DeletionAudit {
 }
 
 export interface ErasedUsers {
+  /** The blind index the erasure matched (kept in its audit row, to redo it on a restored backup). */
+  phoneIndex: string;
   count: number;
   auraIds: string[];
   channels: string[];
@@ -105,7 +128,7 @@ export class AuthorizationAlreadyLinkedError extends Error {}
 
 export class AuraIdTakenError extends Error {}
 
-type Flagged = UserRow & { created: boolean; expired: boolean };
+type Flagged = StoredUserRow & { created: boolean; expired: boolean };
 
 /**
  * Every query on `aura_users`. Each request is served by one SQL statement returning only the columns
@@ -119,13 +142,15 @@ export class UsersRepository {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     config: AppConfig,
+    private readonly pii: PersonalDataCipher,
+    private readonly phoneNumbers: PhoneNumbers,
   ) {
     this.pool = config.isEmbeddedDatabase ? undefined : ((dataSource.driver as PostgresDriver).master as Pool);
   }
 
   async findByAuraId(auraId: string): Promise<UserLookup | undefined> {
-    const [row] = await this.run<UserRow & { expired: boolean }>(FIND_BY_AURA_ID, [auraId]);
-    return row === undefined ? undefined : { user: row, expired: row.expired };
+    const [row] = await this.run<StoredUserRow & { expired: boolean }>(FIND_BY_AURA_ID, [auraId]);
+    return row === undefined ? undefined : { user: this.unseal(row), expired: row.expired };
   }
 
   /** Undefined when a concurrent insert or replacement of the same user was not yet visible: run it again. */
@@ -140,18 +165,20 @@ export class UsersRepository {
       user.userId,
       user.channel,
       user.subscriptionType,
-      user.phoneNumber,
+      this.pii.sealNullable(SealedColumn.PhoneNumber, user.phoneNumber),
       user.authorizationId,
       user.expiresAt,
       ttlDays,
+      this.phoneIndex(user.phoneNumber),
+      this.mentions(user.phoneNumber, [user.userId]),
     ];
     try {
       const [row] = await this.run<Flagged>(GET_OR_CREATE_KERNEL_USER, parameters, manager);
       if (row?.expired !== true) {
-        return row === undefined ? undefined : { user: row, created: row.created };
+        return row === undefined ? undefined : { user: this.unseal(row), created: row.created };
       }
-      const [replaced] = await this.run<UserRow>(REPLACE_EXPIRED_KERNEL_USER, parameters, manager);
-      return replaced === undefined ? undefined : { user: replaced, created: true };
+      const [replaced] = await this.run<StoredUserRow>(REPLACE_EXPIRED_KERNEL_USER, parameters, manager);
+      return replaced === undefined ? undefined : { user: this.unseal(replaced), created: true };
     } catch (error) {
       // The session key conflicts are handled in SQL: a unique violation left is the auraId itself.
       if (isUniqueViolation(error)) {
@@ -166,13 +193,22 @@ export class UsersRepository {
    * A record of another channel is returned as it is. Undefined: a concurrent change was not yet visible.
    */
   async getOrCreateIdentifiableUser(user: NewIdentifiableUser, ttlDays: number): Promise<UpsertedUser | undefined> {
-    const parameters = [user.auraId, user.auraIdGlobal, user.userId, user.channel, user.phoneNumber, ttlDays];
+    const parameters = [
+      user.auraId,
+      user.auraIdGlobal,
+      user.userId,
+      user.channel,
+      this.pii.sealNullable(SealedColumn.PhoneNumber, user.phoneNumber),
+      ttlDays,
+      this.phoneIndex(user.phoneNumber),
+      this.mentions(user.phoneNumber, [user.auraId]),
+    ];
     const [row] = await this.run<Flagged>(GET_OR_CREATE_IDENTIFIABLE_USER, parameters);
     if (row === undefined || !row.expired || row.channel !== user.channel) {
-      return row === undefined ? undefined : { user: row, created: row.created };
+      return row === undefined ? undefined : { user: this.unseal(row), created: row.created };
     }
-    const [replaced] = await this.run<UserRow>(REPLACE_EXPIRED_IDENTIFIABLE_USER, parameters);
-    return replaced === undefined ? undefined : { user: replaced, created: true };
+    const [replaced] = await this.run<StoredUserRow>(REPLACE_EXPIRED_IDENTIFIABLE_USER, parameters);
+    return replaced === undefined ? undefined : { user: this.unseal(replaced), created: true };
   }
 
   /**
@@ -181,20 +217,22 @@ export class UsersRepository {
    */
   async upsertAuthenticatedUser(user: AuthenticatedUserFields, ttlDays: number): Promise<UpsertedUser | undefined> {
     try {
-      const [row] = await this.run<UserRow & { created: boolean }>(UPSERT_AUTHENTICATED_USER, [
+      const [row] = await this.run<StoredUserRow & { created: boolean }>(UPSERT_AUTHENTICATED_USER, [
         user.auraId,
         user.auraIdGlobal,
         user.userId,
         user.channel,
         user.subscriptionType,
-        user.phoneNumber,
+        this.pii.sealNullable(SealedColumn.PhoneNumber, user.phoneNumber),
         user.authorizationId,
-        JSON.stringify(user.authenticationContext),
+        this.pii.seal(SealedColumn.AuthenticationContext, JSON.stringify(user.authenticationContext)),
         user.expiresAt,
         ttlDays,
         user.kernelAuraIdGlobal,
+        this.phoneIndex(user.phoneNumber),
+        this.mentions(user.phoneNumber, [user.auraId, user.userId, user.authenticationContext]),
       ]);
-      return row === undefined ? undefined : { user: row, created: row.created };
+      return row === undefined ? undefined : { user: this.unseal(row), created: row.created };
     } catch (error) {
       if (isUniqueViolation(error, AUTHORIZATION_CONSTRAINT)) {
         throw new AuthorizationAlreadyLinkedError();
@@ -238,8 +276,10 @@ export class UsersRepository {
    * caller's transaction. Returns the auraIds erased, so that data keyed by auraId can be erased with them.
    */
   async eraseByPhoneNumber(phoneNumber: string, manager: EntityManager): Promise<ErasedUsers> {
-    const rows: { aura_id: string; channel: string }[] = await manager.query(ERASE_BY_PHONE_NUMBER, [phoneNumber]);
+    const phoneIndex = this.pii.phoneIndex(phoneNumber);
+    const rows: { aura_id: string; channel: string }[] = await manager.query(ERASE_BY_PHONE_NUMBER, [phoneIndex]);
     return {
+      phoneIndex,
       count: rows.length,
       auraIds: rows.map((row) => row.aura_id),
       channels: [...new Set(rows.map((row) => row.channel))].sort(),
@@ -250,6 +290,58 @@ export class UsersRepository {
   async deleteExpiredBatch(retentionDays: number, batchSize: number): Promise<number> {
     const rows: { count: number }[] = await this.dataSource.query(DELETE_EXPIRED_BATCH, [retentionDays, batchSize]);
     return rows[0]?.count ?? 0;
+  }
+
+  /** Records with a value sealed under another key than the current one. */
+  async countStaleSealed(): Promise<number> {
+    const rows: { count: number }[] = await this.dataSource.query(COUNT_STALE_SEALED, [this.pii.currentKid]);
+    return rows[0]?.count ?? 0;
+  }
+
+  /**
+   * Re-seals under the current key up to `batchSize` records after `after` (keyset order). Each record is
+   * one compare-and-set update: a value rewritten by a request meanwhile is left as the request wrote it.
+   * A value that cannot be opened (its key left the ring) stops the run with PersonalDataError.
+   */
+  async resealBatch(after: string, batchSize: number): Promise<ResealBatch> {
+    const rows: Pick<StoredUserRow, 'aura_id' | 'phone_number' | 'authentication_context'>[] =
+      await this.dataSource.query(STALE_SEALED_BATCH, [this.pii.currentKid, after, batchSize]);
+    let resealed = 0;
+    for (const row of rows) {
+      const phone = this.pii.openNullable(SealedColumn.PhoneNumber, row.phone_number);
+      const context = this.pii.openNullable(SealedColumn.AuthenticationContext, row.authentication_context);
+      const updated: { count: number }[] = await this.dataSource.query(RESEAL, [
+        row.aura_id,
+        row.phone_number,
+        row.authentication_context,
+        this.pii.sealNullable(SealedColumn.PhoneNumber, phone),
+        this.pii.sealNullable(SealedColumn.AuthenticationContext, context),
+      ]);
+      resealed += updated[0]?.count ?? 0;
+    }
+    return { found: rows.length, resealed, last: rows.length < batchSize ? null : rows[rows.length - 1].aura_id };
+  }
+
+  /** The stored row with its personal data opened; a value that cannot be opened throws (fails closed). */
+  private unseal<T extends StoredUserRow>(row: T): Omit<T, 'authentication_context'> & UserRow {
+    const context = this.pii.openNullable(SealedColumn.AuthenticationContext, row.authentication_context);
+    return {
+      ...row,
+      phone_number: this.pii.openNullable(SealedColumn.PhoneNumber, row.phone_number),
+      authentication_context: context === null ? null : (JSON.parse(context) as Record<string, unknown>),
+    };
+  }
+
+  private phoneIndex(phoneNumber: string | null): string | null {
+    return phoneNumber === null ? null : this.pii.phoneIndex(phoneNumber);
+  }
+
+  /** Blind indexes of the phone numbers written in these values, other than the record's own number. */
+  private mentions(phoneNumber: string | null, values: unknown[]): string[] {
+    return this.phoneNumbers
+      .findAll(values)
+      .filter((number) => number !== phoneNumber)
+      .map((number) => this.pii.phoneIndex(number));
   }
 
   /** Within a transaction (`manager`), on its connection; otherwise as a prepared statement on the pool. */

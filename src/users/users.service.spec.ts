@@ -3,7 +3,8 @@ import { AuditService } from 'src/audit/audit.service';
 import { AuthFailures } from 'src/common/access/auth-failures';
 import type { Caller } from 'src/common/access/caller';
 import { Tier } from 'src/common/access/tier';
-import { AppConfig, loadConfig } from 'src/config/app-config';
+import { AppConfig, DEVELOPMENT_SECRETS, loadConfig } from 'src/config/app-config';
+import { PersonalDataCipher } from 'src/users/personal-data';
 import { ChannelAccess } from 'src/users/channel-access';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UserType } from 'src/users/user.entity';
@@ -86,6 +87,7 @@ describe('UsersService', () => {
         ChannelAccess,
         PhoneNumbers,
         { provide: AppConfig, useValue: loadConfig({ NODE_ENV: 'test', DATA_DIR: 'memory://' }) },
+        { provide: PersonalDataCipher, useValue: new PersonalDataCipher(DEVELOPMENT_SECRETS) },
         { provide: UsersRepository, useValue: repository },
         { provide: UsersMetrics, useValue: metrics },
         { provide: AuthFailures, useValue: { record: () => undefined } },
@@ -108,11 +110,9 @@ describe('UsersService', () => {
       await expect(service.getUser('aura-1', caller(null))).rejects.toMatchObject({ code: 'user_expired' });
     });
 
-    it('should refuse a key bound to another channel before saying whether the record expired', async () => {
+    it('should answer a key bound to another channel as if the record did not exist, expired or not', async () => {
       repository.lookup = { user: row({ channel: 'whatsapp' }), expired: true };
-      await expect(service.getUser('aura-1', caller('web'))).rejects.toMatchObject({
-        code: 'api_key_channel_forbidden',
-      });
+      await expect(service.getUser('aura-1', caller('web'))).rejects.toMatchObject({ code: 'user_not_found' });
     });
 
     it('should return the valid user', async () => {
@@ -163,9 +163,9 @@ describe('UsersService', () => {
       expect(metrics.deleted).toEqual(['logout']);
     });
 
-    it("should refuse a bound key another channel's record, which stays", async () => {
+    it("should answer a bound key as for an absent record when it is another channel's, which stays", async () => {
       repository.deletion = { channel: 'whatsapp', userType: UserType.Identifiable, deleted: false };
-      await expect(service.deleteUser('aura-1', caller('web'))).rejects.toMatchObject({ status: 403 });
+      await expect(service.deleteUser('aura-1', caller('web'))).resolves.toBeUndefined();
       expect(metrics.deleted).toEqual([]);
     });
 

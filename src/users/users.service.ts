@@ -12,6 +12,7 @@ import {
   toUserResponse,
   type UserResponseDto,
 } from 'src/users/dto/user.response.dto';
+import { PersonalDataCipher } from 'src/users/personal-data';
 import { invalidField, PhoneNumbers } from 'src/users/phone-numbers';
 import { deriveAuraIdGlobal, deriveIdentifiers, generateAuraId } from 'src/users/user-identifiers';
 import { type SubscriptionType, UserType } from 'src/users/user.entity';
@@ -60,6 +61,7 @@ export class UsersService {
     private readonly channels: ChannelAccess,
     private readonly audit: AuditService,
     private readonly metrics: UsersMetrics,
+    private readonly pii: PersonalDataCipher,
     config: AppConfig,
   ) {
     this.ttlDays = config.USER_TTL_DAYS;
@@ -68,10 +70,9 @@ export class UsersService {
   /** A user that exists and is still valid; an anonymous user (no record) and an expired one are 404s. */
   async getUser(auraId: string, caller: Caller): Promise<UserResponseDto> {
     const found = await this.users.findByAuraId(auraId);
-    if (found === undefined) {
+    if (found === undefined || this.channels.hides(caller, found.user.channel)) {
       throw UsersError.notFound();
     }
-    this.channels.assertCanAccess(caller, found.user.channel);
     if (found.expired) {
       throw UsersError.expired();
     }
@@ -89,7 +90,7 @@ export class UsersService {
     const channel = this.channels.resolve(caller, query.channel);
     const phoneNumber = this.optionalPhoneNumber(query.phoneNumber, 'phoneNumber');
     const expiresAt = this.optionalExpiry(query.expiresAt, 'expiresAt');
-    const auraIdGlobal = query.auraIdGlobal ?? deriveAuraIdGlobal({ phoneNumber, userId: query.userId });
+    const auraIdGlobal = query.auraIdGlobal ?? deriveAuraIdGlobal(this.pii, { phoneNumber, userId: query.userId });
     return this.untilSettled(() =>
       this.users.getOrCreateKernelUser(
         {
@@ -115,12 +116,14 @@ export class UsersService {
   ): Promise<GetOrCreateOutcome> {
     const channel = this.channels.resolve(caller, query.channel);
     const phoneNumber = this.optionalPhoneNumber(query.phoneNumber, 'phoneNumber');
-    const derived = deriveIdentifiers({ phoneNumber, channel, auraId });
-    const outcome = await this.untilSettled(() =>
-      this.users.getOrCreateIdentifiableUser({ auraId, channel, phoneNumber, ...derived }, this.ttlDays),
-    );
+    const derived = deriveIdentifiers(this.pii, { phoneNumber, channel, auraId });
+    const fields = { auraId, channel, phoneNumber, ...derived };
+    const outcome = await this.untilSettled(() => this.users.getOrCreateIdentifiableUser(fields, this.ttlDays));
     if (outcome.user.channel !== channel) {
-      throw this.channels.conflict(caller);
+      if (this.channels.hides(caller, outcome.user.channel)) {
+        return { created: true, user: this.unsaved({ ...fields, userType: UserType.Identifiable }) };
+      }
+      throw this.channels.conflict();
     }
     return outcome;
   }
@@ -146,22 +149,20 @@ export class UsersService {
       );
     }
     let outcome: UpsertedUser | undefined;
+    const fields = {
+      auraId,
+      auraIdGlobal: context.auraIdGlobal ?? deriveAuraIdGlobal(this.pii, { phoneNumber, userId: context.userId }),
+      kernelAuraIdGlobal: context.auraIdGlobal ?? null,
+      userId: context.userId,
+      channel,
+      phoneNumber,
+      authorizationId: context.authorizationId,
+      subscriptionType: context.subscriptionType ?? null,
+      authenticationContext: storedContext,
+      expiresAt,
+    };
     try {
-      outcome = await this.users.upsertAuthenticatedUser(
-        {
-          auraId,
-          auraIdGlobal: context.auraIdGlobal ?? deriveAuraIdGlobal({ phoneNumber, userId: context.userId }),
-          kernelAuraIdGlobal: context.auraIdGlobal ?? null,
-          userId: context.userId,
-          channel,
-          phoneNumber,
-          authorizationId: context.authorizationId,
-          subscriptionType: context.subscriptionType ?? null,
-          authenticationContext: storedContext,
-          expiresAt,
-        },
-        this.ttlDays,
-      );
+      outcome = await this.users.upsertAuthenticatedUser(fields, this.ttlDays);
     } catch (error) {
       if (error instanceof AuthorizationAlreadyLinkedError) {
         throw new UsersError(
@@ -172,7 +173,11 @@ export class UsersService {
       throw error;
     }
     if (outcome === undefined) {
-      throw this.channels.conflict(caller);
+      const existing = await this.users.findByAuraId(auraId);
+      if (existing !== undefined && this.channels.hides(caller, existing.user.channel)) {
+        return this.unsaved({ ...fields, userType: UserType.Authenticated });
+      }
+      throw this.channels.conflict();
     }
     if (outcome.created) {
       this.metrics.userCreated(channel, UserType.Authenticated);
@@ -191,7 +196,8 @@ export class UsersService {
     if (outcome.deleted) {
       this.metrics.usersDeleted('logout');
     } else if (outcome.channel !== null) {
-      this.channels.assertCanAccess(caller, outcome.channel);
+      // Another channel's record stays, and the answer is the one for a record that does not exist.
+      this.channels.hides(caller, outcome.channel);
     }
   }
 
@@ -212,7 +218,7 @@ export class UsersService {
   /** Kernel's login callback: the same get-or-create as `GET /users/aura-id`, inside the caller's transaction. */
   async getOrCreateForKernelSession(session: KernelSession, manager: EntityManager): Promise<GetOrCreateOutcome> {
     const phoneNumber = this.optionalPhoneNumber(session.phoneNumber, 'phoneNumber');
-    const auraIdGlobal = session.auraIdGlobal ?? deriveAuraIdGlobal({ phoneNumber, userId: session.userId });
+    const auraIdGlobal = session.auraIdGlobal ?? deriveAuraIdGlobal(this.pii, { phoneNumber, userId: session.userId });
     const attempt = () =>
       this.users.getOrCreateKernelUser(
         {
@@ -265,6 +271,40 @@ export class UsersService {
     }
     const existing = await this.users.findByAuraId(auraId);
     return existing?.user.channel ?? this.channels.resolve(caller, requested);
+  }
+
+  /**
+   * The answer of a creation, for a key bound to a channel that asked for an auraId another channel holds:
+   * what it would get if the auraId were free, without anything written, so that it learns nothing of the
+   * other channel's user.
+   */
+  private unsaved(user: {
+    auraId: string;
+    auraIdGlobal: string;
+    userId: string;
+    channel: string;
+    userType: UserType;
+    phoneNumber: string | null;
+    subscriptionType?: SubscriptionType | null;
+    authorizationId?: string;
+    authenticationContext?: Record<string, unknown>;
+    expiresAt?: Date | null;
+  }): UserResponseDto {
+    const now = new Date();
+    return toUserResponse({
+      aura_id: user.auraId,
+      aura_id_global: user.auraIdGlobal,
+      user_id: user.userId,
+      channel: user.channel,
+      user_type: user.userType,
+      subscription_type: user.subscriptionType ?? null,
+      phone_number: user.phoneNumber,
+      authorization_id: user.authorizationId ?? null,
+      authentication_context: user.authenticationContext ?? null,
+      created_at: now,
+      updated_at: now,
+      expires_at: user.expiresAt ?? new Date(now.getTime() + this.ttlDays * DAY_MS),
+    });
   }
 
   private async untilSettled(attempt: () => Promise<UpsertedUser | undefined>): Promise<GetOrCreateOutcome> {

@@ -6,6 +6,13 @@ import { UserType } from 'src/users/user.entity';
  */
 
 /*
+ * `phone_number` and `authentication_context` hold sealed values (docs/pii.md): they are written and read
+ * as opaque text, and found only through `phone_number_index` (the blind index of the number) and
+ * `phone_mentions` (blind indexes of phone numbers written elsewhere in the record: the Kernel userId, a
+ * WhatsApp auraId, members of the context), both computed by the repository.
+ */
+
+/*
  * Statements that change rows and return them are wrapped as `WITH … SELECT`: TypeORM answers a bare
  * UPDATE or DELETE with [rows, count] instead of the rows.
  */
@@ -43,8 +50,8 @@ export const GET_OR_CREATE_KERNEL_USER: Statement = {
   text: `
 WITH inserted AS (
   INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, subscription_type,
-    phone_number, authorization_id, expires_at)
-  VALUES ($1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, ${EXPIRY('$8', '$9')})
+    phone_number, authorization_id, expires_at, phone_number_index, phone_mentions)
+  VALUES ($1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, ${EXPIRY('$8', '$9')}, $10, $11::varchar[])
   ON CONFLICT (channel, user_id, authorization_id) DO NOTHING
   RETURNING ${COLUMNS}
 )
@@ -60,8 +67,8 @@ export const REPLACE_EXPIRED_KERNEL_USER: Statement = {
   text: `
 WITH replaced AS (
   UPDATE aura_users SET aura_id = $1, aura_id_global = $2, user_type = '${UserType.Authenticated}',
-    subscription_type = $5, phone_number = $6, authentication_context = NULL, device_id = NULL,
-    created_at = now(), updated_at = now(), expires_at = ${EXPIRY('$8', '$9')}
+    subscription_type = $5, phone_number = $6, phone_number_index = $10, phone_mentions = $11::varchar[],
+    authentication_context = NULL, device_id = NULL, created_at = now(), updated_at = now(), expires_at = ${EXPIRY('$8', '$9')}
   WHERE channel = $4 AND user_id = $3 AND authorization_id = $7 AND expires_at <= now()
   RETURNING ${COLUMNS}
 )
@@ -73,8 +80,9 @@ export const GET_OR_CREATE_IDENTIFIABLE_USER: Statement = {
   name: 'users_get_or_create_identifiable_user',
   text: `
 WITH inserted AS (
-  INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, phone_number, expires_at)
-  VALUES ($1, $2, $3, $4, '${UserType.Identifiable}', $5, ${EXPIRY('NULL', '$6')})
+  INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, phone_number, expires_at,
+    phone_number_index, phone_mentions)
+  VALUES ($1, $2, $3, $4, '${UserType.Identifiable}', $5, ${EXPIRY('NULL', '$6')}, $7, $8::varchar[])
   ON CONFLICT (aura_id) DO NOTHING
   RETURNING ${COLUMNS}
 )
@@ -90,8 +98,8 @@ export const REPLACE_EXPIRED_IDENTIFIABLE_USER: Statement = {
   text: `
 WITH replaced AS (
   UPDATE aura_users SET aura_id_global = $2, user_id = $3, user_type = '${UserType.Identifiable}',
-    subscription_type = NULL, phone_number = $5, authorization_id = NULL, authentication_context = NULL,
-    device_id = NULL, created_at = now(), updated_at = now(), expires_at = ${EXPIRY('NULL', '$6')}
+    subscription_type = NULL, phone_number = $5, phone_number_index = $7, phone_mentions = $8::varchar[],
+    authorization_id = NULL, authentication_context = NULL, device_id = NULL, created_at = now(), updated_at = now(), expires_at = ${EXPIRY('NULL', '$6')}
   WHERE aura_id = $1 AND channel = $4 AND expires_at <= now()
   RETURNING ${COLUMNS}
 )
@@ -107,14 +115,16 @@ export const UPSERT_AUTHENTICATED_USER: Statement = {
   name: 'users_upsert_authenticated_user',
   text: `
 INSERT INTO aura_users AS u (aura_id, aura_id_global, user_id, channel, user_type, subscription_type,
-  phone_number, authorization_id, authentication_context, expires_at)
-VALUES ($1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, $8::jsonb, ${EXPIRY('$9', '$10')})
+  phone_number, authorization_id, authentication_context, expires_at, phone_number_index, phone_mentions)
+VALUES ($1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, $8, ${EXPIRY('$9', '$10')}, $12, $13::varchar[])
 ON CONFLICT (aura_id) DO UPDATE SET
   aura_id_global = COALESCE($11::varchar,
     CASE WHEN EXCLUDED.phone_number IS NULL AND u.phone_number IS NOT NULL THEN u.aura_id_global END,
     EXCLUDED.aura_id_global),
   user_id = EXCLUDED.user_id, user_type = EXCLUDED.user_type, subscription_type = EXCLUDED.subscription_type,
-  phone_number = COALESCE(EXCLUDED.phone_number, u.phone_number), authorization_id = EXCLUDED.authorization_id,
+  phone_number = COALESCE(EXCLUDED.phone_number, u.phone_number),
+  phone_number_index = CASE WHEN EXCLUDED.phone_number IS NULL THEN u.phone_number_index ELSE EXCLUDED.phone_number_index END,
+  phone_mentions = EXCLUDED.phone_mentions, authorization_id = EXCLUDED.authorization_id,
   authentication_context = EXCLUDED.authentication_context,
   created_at = CASE WHEN u.expires_at <= now() THEN now() ELSE u.created_at END,
   updated_at = now(), expires_at = EXCLUDED.expires_at
@@ -161,9 +171,39 @@ ORDER BY created_at DESC, aura_id DESC
 LIMIT 1`,
 };
 
+/** Every record holding the number (`$1`, its blind index): in the phone column or anywhere else. */
 export const ERASE_BY_PHONE_NUMBER = `
-WITH erased AS (DELETE FROM aura_users WHERE phone_number = $1 RETURNING aura_id, channel)
+WITH erased AS (
+  DELETE FROM aura_users WHERE phone_number_index = $1 OR phone_mentions @> ARRAY[$1]::varchar[]
+  RETURNING aura_id, channel
+)
 SELECT aura_id, channel FROM erased`;
+
+/**
+ * One batch of `pii reencrypt`: records with a value sealed under another key than `$1`, after the auraId
+ * `$2` (keyset order, so a run can stop and resume anywhere).
+ */
+export const STALE_SEALED_BATCH = `
+SELECT aura_id, phone_number, authentication_context FROM aura_users
+WHERE aura_id > $2 AND (split_part(phone_number, '.', 2) <> $1 OR split_part(authentication_context, '.', 2) <> $1)
+ORDER BY aura_id
+LIMIT $3`;
+
+export const COUNT_STALE_SEALED = `
+SELECT count(*)::int AS count FROM aura_users
+WHERE split_part(phone_number, '.', 2) <> $1 OR split_part(authentication_context, '.', 2) <> $1`;
+
+/**
+ * Re-seals one record's values, unless they changed since they were read (a request wrote newer values,
+ * already sealed under the current key): compare-and-set, safe while the service serves traffic.
+ */
+export const RESEAL = `
+WITH updated AS (
+  UPDATE aura_users SET phone_number = $4, authentication_context = $5
+  WHERE aura_id = $1 AND phone_number IS NOT DISTINCT FROM $2 AND authentication_context IS NOT DISTINCT FROM $3
+  RETURNING 1
+)
+SELECT count(*)::int AS count FROM updated`;
 
 /**
  * One batch of the sweep. SKIP LOCKED lets several replicas sweep at once without waiting on

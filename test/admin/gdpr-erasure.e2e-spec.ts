@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Tier } from 'src/common/access/tier';
+import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
+import { PersonalDataCipher } from 'src/users/personal-data';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 /** DELETE /admin/users/phone-numbers/{phone_number}: GDPR erasure of a person in every channel. */
@@ -63,10 +65,9 @@ describe('GDPR erasure by phone number', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ deleted: 3 });
 
-    const left = await t.query<{ aura_id: string; phone_number: string }>(
-      'SELECT aura_id, phone_number FROM aura_users',
-    );
-    expect(left).toEqual([{ aura_id: 'wa-other', phone_number: '+34600111222' }]);
+    expect(await t.query('SELECT aura_id FROM aura_users')).toEqual([{ aura_id: 'wa-other' }]);
+    const other = await t.request({ method: 'GET', url: '/users/wa-other', headers: bot });
+    expect(other.json().phoneNumber).toBe('+34600111222');
 
     const audit = await t.query<Record<string, unknown>>(
       `SELECT actor_key_id, subject_hash, record_count, request_id, details FROM audit_events
@@ -78,7 +79,10 @@ describe('GDPR erasure by phone number', () => {
         subject_hash: createHmac('sha256', t.config.AUDIT_HMAC_SECRET).update(E164).digest('hex'),
         record_count: 3,
         request_id: response.headers['x-request-id'],
-        details: { channels: ['living-tv', 'webchat', 'whatsapp-es'] },
+        details: {
+          channels: ['living-tv', 'webchat', 'whatsapp-es'],
+          phoneIndex: new PersonalDataCipher(t.config).phoneIndex(E164),
+        },
       },
     ]);
   });
@@ -99,6 +103,73 @@ describe('GDPR erasure by phone number', () => {
     const metrics = await t.request({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/^gdpr_erasures_total 4$/m);
     expect(metrics.body).toMatch(/^gdpr_erased_users_total 3$/m);
+  });
+
+  it('should erase every record holding the number in any writing, and unlink every audit row of it', async () => {
+    const NUMBER = '+34611222333';
+    const hash = (value: string) => createHmac('sha256', t.config.AUDIT_HMAC_SECRET).update(value).digest('hex');
+    const cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
+    const created = [
+      // The context carries it (msisdn, contact.phone), not the phone column.
+      await t.request({
+        method: 'POST',
+        url: '/users/ctx-holder',
+        headers: bot,
+        payload: {
+          channel: 'webchat',
+          authenticationContext: {
+            userId: 'u-ctx',
+            authorizationId: 'a-ctx',
+            msisdn: '34611222333',
+            contact: { phone: '611 22 23 33' },
+          },
+        },
+      }),
+      // The Kernel userId is the number.
+      await t.request({
+        method: 'GET',
+        url: '/users/aura-id?channel=webchat&userId=34611222333&authorizationId=a-kernel',
+        headers: { authorization: `APIKEY ${kernel.key}` },
+      }),
+      // The WhatsApp auraId is the number.
+      await t.request({ method: 'GET', url: '/users/aura-id/34611222333?channel=whatsapp', headers: bot }),
+      // A login callback carrying it (its audit row hashes the number).
+      await t.request({
+        method: 'GET',
+        url: `/users/auraid/integrated?data=${encodeURIComponent(
+          sealPayload(cipher, CallbackPurpose.Login, {
+            channel: 'web',
+            userId: 'u-callback',
+            authorizationId: 'a-callback',
+            phoneNumber: NUMBER,
+          }),
+        )}`,
+      }),
+    ];
+    expect(created.map((response) => response.statusCode)).toEqual([201, 201, 201, 201]);
+    // A logout of a record whose auraId is the number leaves an audit row hashing it.
+    await t.request({ method: 'GET', url: '/users/aura-id/34611222333?channel=whatsapp-es', headers: bot });
+    expect((await t.request({ method: 'DELETE', url: '/users/34611222333', headers: bot })).statusCode).toBe(204);
+    await t.request({ method: 'GET', url: '/users/aura-id/34611222333?channel=whatsapp', headers: bot });
+    const linked = () =>
+      t.query<{ action: string }>(
+        `SELECT action FROM audit_events WHERE subject_hash = ANY($1) AND action <> 'users.erased_by_phone_number'
+         UNION ALL SELECT 'consumed' FROM consumed_callback_tokens WHERE subject_hash = ANY($1)`,
+        [[hash(NUMBER), hash('34611222333'), hash('ctx-holder')]],
+      );
+    expect((await linked()).map((row) => row.action).sort()).toEqual(['callback.login', 'consumed', 'user.deleted']);
+
+    const response = await erase(NUMBER);
+    expect(response.json()).toEqual({ deleted: 4 });
+    expect(await t.query('SELECT aura_id FROM aura_users ORDER BY aura_id')).toEqual([{ aura_id: 'wa-other' }]);
+    expect(await linked()).toEqual([]);
+    expect((await t.request({ method: 'GET', url: '/users/34611222333', headers: bot })).statusCode).toBe(404);
+    // The erasure's own row stays, with only the keyed hash of the number.
+    const erasures = await t.query(
+      `SELECT record_count FROM audit_events WHERE action = 'users.erased_by_phone_number' AND subject_hash = $1`,
+      [hash(NUMBER)],
+    );
+    expect(erasures).toEqual([{ record_count: 4 }]);
   });
 
   it('should refuse keys other than Kernel with 403 and erase nothing', async () => {

@@ -23,13 +23,15 @@ const VICTIM = {
 
 /**
  * How to aim each route at the victim's records. `object`: the route acts on user records, so a key bound
- * to another channel must be refused (403 api_key_channel_forbidden) and write nothing; `every channel`: it
+ * to another channel must be refused (403 api_key_channel_forbidden) and write nothing — or, where the
+ * request names no channel but only the victim's auraId, get the answer it would get if the record did not
+ * exist (`asIfAbsent`), still writing nothing, so that it cannot learn the record exists; `every channel`: it
  * acts on all channels at once, so any bound key is refused; `none`: no user record is involved and the
  * binding does not matter. A key with no channel must name one (`channel=web`); a bound key relies on its own.
  */
 const SCENARIOS: Record<
   string,
-  { scope: 'object' | 'every channel' | 'none'; request: (binding: Binding) => InjectOptions }
+  { scope: 'object' | 'every channel' | 'none'; asIfAbsent?: number; request: (binding: Binding) => InjectOptions }
 > = {
   'GET /users/aura-id': {
     scope: 'object',
@@ -44,6 +46,7 @@ const SCENARIOS: Record<
   },
   'GET /users/aura-id/:auraId': {
     scope: 'object',
+    asIfAbsent: 201,
     request: (binding) => ({
       method: 'GET',
       url: `/users/aura-id/${VICTIM.auraId}${binding === 'unbound' ? '?channel=web' : ''}`,
@@ -51,6 +54,7 @@ const SCENARIOS: Record<
   },
   'POST /users/:auraId': {
     scope: 'object',
+    asIfAbsent: 201,
     request: (binding) => ({
       method: 'POST',
       url: `/users/${VICTIM.auraId}`,
@@ -60,8 +64,16 @@ const SCENARIOS: Record<
       },
     }),
   },
-  'GET /users/:auraId': { scope: 'object', request: () => ({ method: 'GET', url: `/users/${VICTIM.auraId}` }) },
-  'DELETE /users/:auraId': { scope: 'object', request: () => ({ method: 'DELETE', url: `/users/${VICTIM.auraId}` }) },
+  'GET /users/:auraId': {
+    scope: 'object',
+    asIfAbsent: 404,
+    request: () => ({ method: 'GET', url: `/users/${VICTIM.auraId}` }),
+  },
+  'DELETE /users/:auraId': {
+    scope: 'object',
+    asIfAbsent: 204,
+    request: () => ({ method: 'DELETE', url: `/users/${VICTIM.auraId}` }),
+  },
   'DELETE /admin/users/phone-numbers/:phone_number': {
     scope: 'every channel',
     request: () => ({ method: 'DELETE', url: `/admin/users/phone-numbers/${encodeURIComponent(VICTIM.phoneNumber)}` }),
@@ -138,12 +150,25 @@ describe('channel-bound keys on every route (object-level authorisation)', () =>
             ...request,
             headers: tier === Tier.Kernel ? { authorization: `APIKEY ${key}` } : apiKeyHeader(key),
           });
+          const hidden = refused && scenario.asIfAbsent !== undefined;
           const outcome =
             response.statusCode === 401 || response.statusCode === 403
               ? `${response.statusCode} ${response.json().code}`
-              : 'passes';
+              : hidden
+                ? `${response.statusCode} as if absent`
+                : 'passes';
           verdicts.push(`${name} [${tier}, ${binding}] → ${outcome}`);
-          expected.push(`${name} [${tier}, ${binding}] → ${refused ? '403 api_key_channel_forbidden' : 'passes'}`);
+          expected.push(
+            `${name} [${tier}, ${binding}] → ${
+              hidden ? `${scenario.asIfAbsent} as if absent` : refused ? '403 api_key_channel_forbidden' : 'passes'
+            }`,
+          );
+          if (hidden && response.statusCode === 404) {
+            expect(response.json().code).toBe('user_not_found');
+          }
+          if (hidden && response.statusCode === 201) {
+            expect(response.json()).toMatchObject({ auraId: VICTIM.auraId, channel: CHANNEL_OF[binding] });
+          }
           if (before !== undefined) {
             expect({ case: `${name} [${tier}, ${binding}]`, database: await databaseFingerprint(t) }).toEqual({
               case: `${name} [${tier}, ${binding}]`,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Tier } from 'src/common/access/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
+import { PersonalDataCipher } from 'src/users/personal-data';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 const LOGIN = '/users/auraid/integrated';
@@ -46,12 +47,20 @@ describe('Kernel callbacks (ciphered data parameter)', () => {
       expiresAt: expect.any(String),
     });
     const stored = await t.query(
-      `SELECT user_type, phone_number, authorization_id FROM aura_users WHERE aura_id = $1`,
+      `SELECT user_type, phone_number_index, authorization_id FROM aura_users WHERE aura_id = $1`,
       [auraId],
     );
     expect(stored).toEqual([
-      { user_type: 'authenticated', phone_number: '+34612345678', authorization_id: kernel.authorizationId },
+      {
+        user_type: 'authenticated',
+        phone_number_index: new PersonalDataCipher(t.config).phoneIndex('+34612345678'),
+        authorization_id: kernel.authorizationId,
+      },
     ]);
+    const reader = apiKeyHeader((await t.createKey(Tier.Internal)).key);
+    expect((await t.request({ method: 'GET', url: `/users/${auraId}`, headers: reader })).json().phoneNumber).toBe(
+      '+34612345678',
+    );
 
     const again = await call(LOGIN, seal(CallbackPurpose.Login, kernel));
     expect(again.statusCode).toBe(200);
@@ -105,6 +114,17 @@ describe('Kernel callbacks (ciphered data parameter)', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json().code).toBe('callback_payload_invalid');
   });
+
+  it.each(['auraId', 'auraIdGlobal', 'phoneNumber', 'subscriptionType', 'redirectUri'])(
+    'should refuse %s sent as null before consuming the token or writing anything',
+    async (member) => {
+      const before = await userRows();
+      const response = await call(LOGIN, seal(CallbackPurpose.Login, { ...newSession(), [member]: null }));
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'callback_payload_invalid', errors: [{ field: member }] });
+      expect(await userRows()).toEqual(before);
+    },
+  );
 
   it('should log out the record named by auraId even when the session ids differ', async () => {
     const kernel = newSession();

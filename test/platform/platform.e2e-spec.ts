@@ -50,18 +50,19 @@ describe('platform endpoints', () => {
   });
 
   it('should answer an unknown route with a problem document', async () => {
-    const response = await t.request({ method: 'GET', url: '/no/such/route', headers: { 'x-request-id': 'req-123' } });
+    const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    const response = await t.request({ method: 'GET', url: '/no/such/route', headers: { 'x-request-id': id } });
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(response.headers['x-request-id']).toBe('req-123');
+    expect(response.headers['x-request-id']).toBe(id);
     expect(response.json()).toEqual({
       type: 'urn:aura-authentication-api:problem:route_not_found',
       title: 'Not Found',
       status: 404,
       detail: 'No such route.',
-      instance: 'urn:aura-authentication-api:request:req-123',
+      instance: `urn:aura-authentication-api:request:${id}`,
       code: 'route_not_found',
-      requestId: 'req-123',
+      requestId: id,
     });
   });
 
@@ -69,17 +70,27 @@ describe('platform endpoints', () => {
     ['a malformed percent-encoding in the path', '/users/%zz', 400, 'bad_request'],
     ['an over-long path segment', `/users/${'a'.repeat(600)}`, 414, 'uri_too_long'],
   ])('should answer %s, refused by the router itself, with a problem document', async (_case, url, status, code) => {
-    const response = await t.request({ method: 'GET', url, headers: { 'x-request-id': 'req-router' } });
+    const id = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+    const response = await t.request({ method: 'GET', url, headers: { 'x-request-id': id } });
     expect(response.statusCode).toBe(status);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(response.json()).toMatchObject({ status, code, requestId: 'req-router' });
+    expect(response.json()).toMatchObject({ status, code, requestId: id });
     expect(response.body).not.toContain('aaaa');
   });
 
-  it('should replace an unusable incoming request id with a generated one', async () => {
-    const response = await t.request({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\u0001' } });
-    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-  });
+  it.each(['bad id\u0001', '34600000002', '+34600000002', 'req-600000002', 'trace:34600000002', 'a'.repeat(26)])(
+    'should replace an incoming request id that is not a UUID or ULID (%j) with a generated one, logged and audited',
+    async (incoming) => {
+      const response = await t.request({ method: 'GET', url: '/config', headers: { 'x-request-id': incoming } });
+      const id = response.headers['x-request-id'] as string;
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(response.json().requestId).toBe(id);
+      const digits = incoming.replace(/\D/g, '');
+      if (digits.length > 0) {
+        expect(t.logs.text).not.toContain(digits);
+      }
+    },
+  );
 
   it('should serve the OpenAPI document and Swagger UI', async () => {
     const json = await t.request({ method: 'GET', url: '/docs-json' });
@@ -88,6 +99,25 @@ describe('platform endpoints', () => {
     const ui = await t.request({ method: 'GET', url: '/docs' });
     expect(ui.statusCode).toBe(200);
     expect(ui.body).toContain('swagger');
+  });
+
+  it('should allow inline scripts only on the Swagger UI pages, and let no cache keep personal data', async () => {
+    const bot = apiKeyHeader((await t.createKey(Tier.Internal)).key);
+    const created = await t.request({
+      method: 'GET',
+      url: '/users/aura-id/wa-cache?channel=whatsapp-es&phoneNumber=%2B34600000321',
+      headers: bot,
+    });
+    const read = await t.request({ method: 'GET', url: '/users/wa-cache', headers: bot });
+    for (const response of [created, read]) {
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(response.headers['content-security-policy']).not.toContain("'unsafe-inline'");
+      expect(response.headers['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+    }
+    const docs = await t.request({ method: 'GET', url: '/docs' });
+    expect(docs.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
+    const jwks = await t.request({ method: 'GET', url: '/openid/jwk' });
+    expect(jwks.headers['cache-control']).toMatch(/^public, max-age=\d+$/);
   });
 
   it('should send security headers', async () => {

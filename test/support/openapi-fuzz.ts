@@ -197,6 +197,8 @@ function field(document: OpenApiDocument, schema: Schema | undefined, depth: num
     { weight: 2, arbitrary: hostileString },
     { weight: 1, arbitrary: anyString },
     { weight: 1, arbitrary: anyJson },
+    // null is neither a value nor an absence: optional members sent as null once answered 500.
+    { weight: 1, arbitrary: fc.constant(null) },
   );
 }
 
@@ -314,9 +316,18 @@ const headerString = fc.oneof(
   fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).map((code) => String.fromCharCode(code)), maxLength: 60 }),
 );
 
+/** Caller-chosen request ids, some of which could carry a phone number into logs and audit rows. */
+const requestIds = fc.oneof(
+  fc.constantFrom('34600000002', '+34600000002', '600000002', '0034600000002', 'req-34600000002'),
+  fc.uuid(),
+  fc.stringMatching(/^[0-9]{6,15}$/),
+  headerString,
+);
+
 function extraHeaders(): fc.Arbitrary<Record<string, string>> {
   return fc.oneof(
     { weight: 6, arbitrary: fc.constant({}) },
+    { weight: 1, arbitrary: requestIds.map((id) => ({ 'x-request-id': id })) },
     {
       weight: 4,
       arbitrary: fc

@@ -223,6 +223,20 @@ describe('users: bad input', () => {
       ],
     ])('should refuse %s', (_case, request, field) => expectRefused({ ...request, headers: bot }, field));
 
+    // `null` is neither a value nor an absence: each optional member sent as null is a 400 naming it.
+    const nulls: [string, ReturnType<typeof post>][] = [
+      ['channel', post({ channel: null, authenticationContext: context }, 'wa-null-channel')],
+      ...['auraIdGlobal', 'phoneNumber', 'subscriptionType', 'loa', 'scopes', 'purposes', 'expiresAt'].map(
+        (member): [string, ReturnType<typeof post>] => [
+          `authenticationContext.${member}`,
+          post({ channel: 'webchat', authenticationContext: { ...context, [member]: null } }, 'wa-null-member'),
+        ],
+      ),
+    ];
+    it.each(nulls)('should refuse %s sent as null with 400, writing nothing', (field, request) =>
+      expectRefused({ ...request, headers: bot }, field),
+    );
+
     it('should refuse malformed JSON with 400 malformed_json', async () => {
       const response = await t.request({
         method: 'POST',

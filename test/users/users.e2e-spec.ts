@@ -1,7 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
 import { Tier } from 'src/common/access/tier';
-import { AURA_ID_GLOBAL_NAMESPACE, USER_ID_NAMESPACE } from 'src/users/user-identifiers';
+import { DEVELOPMENT_SECRETS } from 'src/config/app-config';
+import { PersonalDataCipher } from 'src/users/personal-data';
+
+/** The derived identifiers are keyed: computed here under the development key the tests run with. */
+const pii = new PersonalDataCipher(DEVELOPMENT_SECRETS);
 import { UsersRepository } from 'src/users/users.repository';
 import { UsersSweeper } from 'src/users/users.sweeper';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
@@ -55,7 +58,7 @@ describe('users', () => {
         phoneNumber: '+34600000100',
         subscriptionType: null,
         authenticationContext: null,
-        auraIdGlobal: uuidv5('tel:+34600000100', AURA_ID_GLOBAL_NAMESPACE),
+        auraIdGlobal: pii.pseudonym('aura-id-global', 'tel:+34600000100'),
       });
       expect(user.auraId).toMatch(/^[A-Za-z0-9_-]{32}$/);
 
@@ -180,8 +183,8 @@ describe('users', () => {
       });
       expect([whatsapp.statusCode, other.statusCode]).toEqual([201, 201]);
       const expected = {
-        userId: uuidv5('tel:+34600000200', USER_ID_NAMESPACE),
-        auraIdGlobal: uuidv5('tel:+34600000200', AURA_ID_GLOBAL_NAMESPACE),
+        userId: pii.pseudonym('user-id', 'tel:+34600000200'),
+        auraIdGlobal: pii.pseudonym('aura-id-global', 'tel:+34600000200'),
         userType: 'identifiable',
         phoneNumber: '+34600000200',
         authorizationId: null,
@@ -197,15 +200,15 @@ describe('users', () => {
       expect(created.json()).toMatchObject({
         channel: 'whatsapp-es',
         phoneNumber: null,
-        userId: uuidv5('aura:whatsapp-es:wa-201', USER_ID_NAMESPACE),
-        auraIdGlobal: uuidv5('aura:whatsapp-es:wa-201', AURA_ID_GLOBAL_NAMESPACE),
+        userId: pii.pseudonym('user-id', 'aura:whatsapp-es:wa-201'),
+        auraIdGlobal: pii.pseudonym('aura-id-global', 'aura:whatsapp-es:wa-201'),
       });
       const again = await t.request({ method: 'GET', url: '/users/aura-id/wa-201', headers: whatsappBot });
       expect(again.statusCode).toBe(200);
       expect(again.json()).toEqual(created.json());
     });
 
-    it('should answer 409 when the auraId belongs to another channel, and 403 to a key bound elsewhere', async () => {
+    it('should answer 409 when the auraId belongs to another channel, and to a key bound elsewhere as if it were free', async () => {
       await t.request({ method: 'GET', url: '/users/aura-id/shared-202?channel=webchat', headers: bot });
       const unbound = await t.request({
         method: 'GET',
@@ -215,8 +218,12 @@ describe('users', () => {
       expect(unbound.statusCode).toBe(409);
       expect(unbound.json().code).toBe('user_channel_conflict');
       const bound = await t.request({ method: 'GET', url: '/users/aura-id/shared-202', headers: whatsappBot });
-      expect(bound.statusCode).toBe(403);
-      expect(bound.json().code).toBe('api_key_channel_forbidden');
+      const free = await t.request({ method: 'GET', url: '/users/aura-id/free-202', headers: whatsappBot });
+      expect([bound.statusCode, free.statusCode]).toEqual([201, 201]);
+      const shape = (body: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(body).map(([name, value]) => [name, typeof value]));
+      expect(shape(bound.json())).toEqual(shape(free.json()));
+      expect(bound.json()).toMatchObject({ auraId: 'shared-202', channel: 'whatsapp-es', userType: 'identifiable' });
       expect(await t.query('SELECT channel FROM aura_users WHERE aura_id = $1', ['shared-202'])).toEqual([
         { channel: 'webchat' },
       ]);
@@ -260,7 +267,7 @@ describe('users', () => {
       expect(response.statusCode).toBe(201);
       expect(response.json()).toMatchObject({
         userType: 'authenticated',
-        auraIdGlobal: uuidv5('kernel:u-300', AURA_ID_GLOBAL_NAMESPACE),
+        auraIdGlobal: pii.pseudonym('aura-id-global', 'kernel:u-300'),
         authenticationContext: { userId: 'u-300', authorizationId: 'a-300' },
       });
       const [row] = await t.query<{ ok: boolean }>(
@@ -270,7 +277,7 @@ describe('users', () => {
       expect(row.ok).toBe(true);
     });
 
-    it('should leave a record of another channel untouched: 409, or 403 for a key bound elsewhere', async () => {
+    it('should leave a record of another channel untouched: 409, or as if absent for a key bound elsewhere', async () => {
       await login('web-301', 'webchat', { userId: 'u-301', authorizationId: 'a-301' });
       const unbound = await login('web-301', 'whatsapp-es', { userId: 'u-x', authorizationId: 'a-x' });
       expect(unbound.statusCode).toBe(409);
@@ -281,10 +288,10 @@ describe('users', () => {
         headers: whatsappBot,
         payload: { authenticationContext: { userId: 'u-x', authorizationId: 'a-x' } },
       });
-      expect(bound.statusCode).toBe(403);
-      expect(bound.json().code).toBe('api_key_channel_forbidden');
-      expect(await t.query('SELECT user_id FROM aura_users WHERE aura_id = $1', ['web-301'])).toEqual([
-        { user_id: 'u-301' },
+      expect(bound.statusCode).toBe(201);
+      expect(bound.json()).toMatchObject({ auraId: 'web-301', channel: 'whatsapp-es', userId: 'u-x' });
+      expect(await t.query('SELECT user_id, channel FROM aura_users WHERE aura_id = $1', ['web-301'])).toEqual([
+        { user_id: 'u-301', channel: 'webchat' },
       ]);
     });
 
@@ -313,11 +320,12 @@ describe('users', () => {
       expect(response.json().code).toBe('user_expired');
     });
 
-    it('should refuse a key bound to another channel with 403', async () => {
+    it('should answer a key bound to another channel 404, as for an auraId that does not exist', async () => {
       await login('web-401', 'webchat', { userId: 'u-401', authorizationId: 'a-401' });
       const response = await t.request({ method: 'GET', url: '/users/web-401', headers: whatsappBot });
-      expect(response.statusCode).toBe(403);
-      expect(response.json().code).toBe('api_key_channel_forbidden');
+      const absent = await t.request({ method: 'GET', url: '/users/web-401-absent', headers: whatsappBot });
+      expect([response.statusCode, response.json().code]).toEqual([404, 'user_not_found']);
+      expect(response.json().detail).toBe(absent.json().detail);
       expect((await t.request({ method: 'GET', url: '/users/web-401', headers: bot })).statusCode).toBe(200);
     });
 
@@ -352,12 +360,13 @@ describe('users', () => {
       expect(metrics.body).toMatch(/aura_users_deleted_total\{reason="logout"\} [1-9]/);
     });
 
-    it('should refuse a key bound to another channel with 403 and keep the record', async () => {
+    it('should answer a key bound to another channel 204, as for an absent auraId, and keep the record', async () => {
       await login('web-501', 'webchat', { userId: 'u-501', authorizationId: 'a-501' });
+      const audits = await t.query('SELECT id FROM audit_events');
       const response = await t.request({ method: 'DELETE', url: '/users/web-501', headers: whatsappBot });
-      expect(response.statusCode).toBe(403);
-      expect(response.json().code).toBe('api_key_channel_forbidden');
+      expect(response.statusCode).toBe(204);
       expect(await count('aura_id = $1', ['web-501'])).toBe(1);
+      expect(await t.query('SELECT id FROM audit_events')).toEqual(audits);
     });
 
     it('should let a bound key delete a user of its own channel', async () => {

@@ -1,7 +1,8 @@
-import { IsInt, IsNotIn, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsNotIn, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsChannel, IsIdentifier, IsPhoneNumberText, IsSubscriptionType } from 'src/users/dto/user-fields';
 import type { SubscriptionType } from 'src/users/user.entity';
 import { AURA_ID_PATTERN, RESERVED_AURA_IDS } from 'src/users/user-identifiers';
+import { IsOmittable } from 'src/common/http/validation';
 
 /** Unix seconds in a sane range (2020 … 2100). */
 const MIN_EPOCH = 1_577_836_800;
@@ -13,7 +14,7 @@ const MAX_EPOCH = 4_102_444_800;
  */
 export class CallbackPayload {
   /** The auraId to use for a new record (login); generated when absent. */
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Matches(AURA_ID_PATTERN, { message: 'auraId must be 1-128 URL-safe characters' })
   @IsNotIn([...RESERVED_AURA_IDS], { message: 'auraId must not be a path segment of another route' })
@@ -28,26 +29,26 @@ export class CallbackPayload {
   @IsIdentifier(256)
   authorizationId: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsIdentifier(128)
   auraIdGlobal?: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsPhoneNumberText()
   phoneNumber?: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsSubscriptionType()
   subscriptionType?: SubscriptionType;
 
   /** Where to send the browser afterwards; its origin must be on CALLBACK_REDIRECT_ALLOWLIST. */
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(2048)
   redirectUri?: string;
 
   /** Audience of the browser session a redirecting login opens (one of SESSION_AUDIENCES); default: the first. */
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'audience must be 1-32 lowercase letters, digits, "-" or "_"' })
   audience?: string;

@@ -1,4 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { CommonError, CommonErrorCode, FieldError } from 'src/common/errors/common.errors';
 
 const MAX_FIELD_NAME = 64;
@@ -26,3 +27,10 @@ export function createValidationPipe(): ValidationPipe {
     },
   });
 }
+
+/**
+ * An optional member that may be left out, but not sent as `null`: class-validator's IsOptional() skips
+ * validation of null too, which let `{"channel": null}` reach the database. With this, null is validated
+ * like any other value, and refused by the member's own rules.
+ */
+export const IsOmittable = () => ValidateIf((_object: object, value: unknown) => value !== undefined);

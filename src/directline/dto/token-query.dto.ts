@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { IsString, Matches } from 'class-validator';
+import { IsOmittable } from 'src/common/http/validation';
 
 /** Characters and length of a user id passed on to Direct Line (it becomes `dl_<userId>`). */
 export const USER_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -13,7 +14,7 @@ export class TokenQueryDto {
     pattern: USER_ID_PATTERN.source,
     maxLength: 128,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Matches(USER_ID_PATTERN, { message: 'userId must be 1-128 letters, digits or . _ : @ -' })
   userId?: string;

@@ -7,7 +7,6 @@ import {
   IsDefined,
   IsInt,
   IsObject,
-  IsOptional,
   IsString,
   Length,
   Matches,
@@ -18,6 +17,7 @@ import {
 import { KernelUserFieldsDto } from 'src/users/dto/kernel-user-fields.dto';
 import { IsBoundedJson, TOKEN_PATTERN } from 'src/users/dto/user-fields';
 import { ChannelQueryDto } from 'src/users/dto/user-queries.dto';
+import { IsOmittable } from 'src/common/http/validation';
 
 /** Other members Kernel puts in the context are kept, up to this size serialised. */
 export const ADDITIONAL_CONTEXT_MAX_BYTES = 4096;
@@ -26,7 +26,7 @@ const MAX_LIST_ITEMS = 64;
 /** An optional list of scope or purpose names: printable ASCII tokens, bounded in number and length. */
 function IsTokenList(): PropertyDecorator {
   return applyDecorators(
-    IsOptional(),
+    IsOmittable(),
     IsArray(),
     ArrayMaxSize(MAX_LIST_ITEMS),
     IsString({ each: true }),
@@ -38,7 +38,7 @@ function IsTokenList(): PropertyDecorator {
 /** The result of Kernel's `validateCode` (OTP login): who the user is and what the session allows. */
 export class AuthenticationContextDto extends KernelUserFieldsDto {
   @ApiPropertyOptional({ description: 'Level of assurance of the login (0-4).', example: 2, minimum: 0, maximum: 4 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(4)

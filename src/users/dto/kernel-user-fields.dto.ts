@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
 import { SubscriptionType } from 'src/users/user.entity';
 import { IsIdentifier, IsPhoneNumberText, IsSubscriptionType, IsTimestamp } from 'src/users/dto/user-fields';
+import { IsOmittable } from 'src/common/http/validation';
 
 /**
  * What Kernel tells about the user of a session, declared once: the get-or-create query
@@ -25,7 +25,7 @@ export class KernelUserFieldsDto {
     example: '3f1d9c2a-7b4e-5a61-9c0d-2e8f4b6a1c35',
     maxLength: 128,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsIdentifier(128)
   auraIdGlobal?: string;
 
@@ -33,12 +33,12 @@ export class KernelUserFieldsDto {
     description: 'Phone number, E.164 or national in the default region; stored in E.164.',
     example: '+34600000000',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsPhoneNumberText()
   phoneNumber?: string;
 
   @ApiPropertyOptional({ description: 'Subscription type.', enum: SubscriptionType, example: SubscriptionType.Prepaid })
-  @IsOptional()
+  @IsOmittable()
   @IsSubscriptionType()
   subscriptionType?: SubscriptionType;
 
@@ -47,7 +47,7 @@ export class KernelUserFieldsDto {
       'End of validity of the Kernel session (ISO 8601); the record expires then. The configured TTL applies when absent.',
     example: '2026-12-31T23:59:59Z',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsTimestamp()
   expiresAt?: string;
 }

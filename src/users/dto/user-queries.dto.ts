@@ -1,7 +1,7 @@
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
 import { KernelUserFieldsDto } from 'src/users/dto/kernel-user-fields.dto';
 import { IsChannel, IsPhoneNumberText } from 'src/users/dto/user-fields';
+import { IsOmittable } from 'src/common/http/validation';
 
 const CHANNEL_DESCRIPTION =
   "Channel of the user; defaults to the API key's bound channel (required when the key has none).";
@@ -9,7 +9,7 @@ const CHANNEL_DESCRIPTION =
 /** `GET /users/aura-id/{auraId}`: the channel of an externally authenticated (WhatsApp) user. */
 export class IdentifiableUserQueryDto {
   @ApiPropertyOptional({ description: CHANNEL_DESCRIPTION, example: 'whatsapp-es' })
-  @IsOptional()
+  @IsOmittable()
   @IsChannel()
   channel?: string;
 
@@ -18,7 +18,7 @@ export class IdentifiableUserQueryDto {
       'Phone number of the user, when the channel knows it: the same person then gets the same userId and auraIdGlobal in every channel.',
     example: '+34600000000',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsPhoneNumberText()
   phoneNumber?: string;
 }
@@ -26,7 +26,7 @@ export class IdentifiableUserQueryDto {
 /** A channel selector, for lookups. */
 export class ChannelQueryDto {
   @ApiPropertyOptional({ description: CHANNEL_DESCRIPTION, example: 'webchat' })
-  @IsOptional()
+  @IsOmittable()
   @IsChannel()
   channel?: string;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * Test support for the Helm chart: renders it with helm-render (Go
  * text/template + Sprig, as Helm does; see helm/test/renderer/main.go) and
@@ -66,6 +67,8 @@ export const requiredSecrets = {
     CALLBACK_CIPHER_KEYS: 'k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
     OPENID_SIGNING_KEYS: '[{"kid":"sig-1","alg":"RS256","pem":"-----BEGIN PRIVATE KEY-----..."}]',
     AUDIT_HMAC_SECRET: 'an-audit-hmac-secret-of-enough-length',
+    PII_KEYS: `p1:${randomBytes(32).toString('base64url')}`,
+    PII_INDEX_KEY: randomBytes(32).toString('base64url'),
   },
 };
 
