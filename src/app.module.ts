@@ -8,6 +8,7 @@ import { MetricsModule } from 'src/common/metrics/metrics.module';
 import { AppConfig } from 'src/config/app-config';
 import { ConfigModule } from 'src/config/config.module';
 import { DatabaseModule } from 'src/database/database.module';
+import { GvpModule } from 'src/gvp/gvp.module';
 import { HealthModule } from 'src/health/health.module';
 import { OpenIdModule } from 'src/openid/openid.module';
 import { TokenModule } from 'src/token/token.module';
@@ -31,6 +32,7 @@ export class AppModule {
         AdminModule,
         TokenModule,
         OpenIdModule,
+        GvpModule,
       ],
     };
   }

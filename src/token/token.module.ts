@@ -7,5 +7,6 @@ import { TokenService } from 'src/token/token.service';
 @Module({
   controllers: [TokenController],
   providers: [...directLineMetricProviders, DirectLineMetrics, DirectLineClient, TokenService],
+  exports: [TokenService],
 })
 export class TokenModule {}

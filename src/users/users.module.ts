@@ -21,6 +21,6 @@ import { UsersSweeper } from 'src/users/users.sweeper';
     PhoneNumbers,
     ChannelAccess,
   ],
-  exports: [UsersService, PhoneNumbers],
+  exports: [UsersService, UsersRepository, PhoneNumbers],
 })
 export class UsersModule {}

@@ -17,6 +17,7 @@ import {
   LAST_VALID_AURA_ID,
   ERASE_BY_PHONE_NUMBER,
   DELETE_EXPIRED_BATCH,
+  CREATE_DEVICE_USER,
   type Statement,
 } from 'src/users/users.sql';
 
@@ -69,6 +70,17 @@ export interface AuthenticatedUserFields extends NewKernelUser {
 }
 
 export type NewIdentifiableUser = NewUserFields;
+
+/** An authenticated user signed in from a GVP device, and the device's link to it. */
+export interface NewDeviceUser extends NewUserFields {
+  authorizationId: string | null;
+  subscriptionType: SubscriptionType | null;
+  deviceId: string;
+  /** Keyed hash of the subscriber the device signed in as. */
+  subscriberHash: string;
+  /** auraId the device's current link points at and that may be replaced (expired, another subscriber); null: none. */
+  replacing: string | null;
+}
 
 export interface DeletedUser {
   /** Channel of the record found, if any (it may be left in place when it belongs to another channel). */
@@ -255,6 +267,28 @@ export class UsersRepository {
   async deleteExpiredBatch(retentionDays: number, batchSize: number): Promise<number> {
     const rows: { count: number }[] = await this.dataSource.query(DELETE_EXPIRED_BATCH, [retentionDays, batchSize]);
     return rows[0]?.count ?? 0;
+  }
+
+  /**
+   * Creates the user and links the device to it, atomically (one statement). Undefined when a concurrent
+   * sign-in of the same device linked it first: read the link again.
+   */
+  async createDeviceUser(user: NewDeviceUser, ttlDays: number): Promise<UserRow | undefined> {
+    const [row] = await this.run<UserRow>(CREATE_DEVICE_USER, [
+      user.auraId,
+      user.auraIdGlobal,
+      user.userId,
+      user.channel,
+      user.subscriptionType,
+      user.phoneNumber,
+      user.authorizationId,
+      null,
+      ttlDays,
+      user.deviceId,
+      user.subscriberHash,
+      user.replacing,
+    ]);
+    return row;
   }
 
   /** Within a transaction (`manager`), on its connection; otherwise as a prepared statement on the pool. */
