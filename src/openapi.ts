@@ -111,8 +111,14 @@ function addProblem(operation: Operation, status: number, description: string, c
   const documented = problemResponse(status, description, [code]);
   const existing = operation.responses[String(status)];
   const media = existing?.content?.[PROBLEM_CONTENT_TYPE];
-  if (existing === undefined || media === undefined) {
+  if (existing === undefined) {
     operation.responses[String(status)] = documented;
+    return;
+  }
+  if (media === undefined) {
+    // The route documents another body for that status (GVP's envelope): the problem goes beside it.
+    existing.content = { ...existing.content, ...documented.content };
+    existing.description += ` Also \`${code}\` (problem+json): ${description}`;
     return;
   }
   if (media.examples?.[code] !== undefined) {

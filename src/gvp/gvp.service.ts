@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Caller } from 'src/api-keys/caller';
+import { toProblem } from 'src/common/errors/problem';
 import { AppConfig } from 'src/config/app-config';
 import { DeviceSignIn, type SignedIn } from 'src/gvp/device-sign-in';
 import { DeviceTokenVerifier } from 'src/gvp/device-token.verifier';
@@ -81,6 +82,11 @@ export class GvpService {
       outcome = signedIn.outcome;
       return response;
     } catch (error) {
+      if (!(error instanceof GvpError) && toProblem(error, caller.requestId).unexpected === undefined) {
+        // A failure of the platform with its own problem (the database is down): answered as on every route.
+        statusCode = GvpStatusCode.InternalError;
+        throw error;
+      }
       const failure = error instanceof GvpError ? error : unexpected(error, this.logger);
       outcome = failure.outcome;
       statusCode = failure.code;

@@ -114,10 +114,16 @@ export class OpenApiContract {
     const contentType = response.contentType?.split(';')[0].trim().toLowerCase();
     const hasBody = response.method.toUpperCase() !== 'HEAD' && response.body !== '';
     const errors: string[] = [];
-    if (response.statusCode >= 400 && contentType !== PROBLEM) {
+    const found = route === undefined ? undefined : this.operation(method, route);
+    // Errors are problem+json, unless the operation documents another body for that status (GVP's envelope).
+    const documentedTypes = Object.keys(found?.operation.responses[String(response.statusCode)]?.content ?? {});
+    if (
+      response.statusCode >= 400 &&
+      contentType !== PROBLEM &&
+      (contentType === undefined || !documentedTypes.includes(contentType))
+    ) {
       errors.push(`an error must be ${PROBLEM}, not ${contentType ?? 'no content type'}`);
     }
-    const found = route === undefined ? undefined : this.operation(method, route);
     if (found === undefined) {
       // No documented operation served it (unknown route, malformed URL): it can only be a problem.
       if (response.statusCode < 400) {
