@@ -94,6 +94,7 @@ export class GvpService {
     } finally {
       this.metrics.signIn(route, outcome);
       const entry = {
+        requestId: caller.requestId,
         route,
         outcome,
         statusCode,
