@@ -318,7 +318,9 @@ export class AppConfig {
   GVP_AUDIENCE?: string;
 
   /** Claim of the device token holding the DeviceId. */
-  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'GVP_DEVICE_CLAIM must be a claim name (1-64 letters, digits, _ . : -)' })
+  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, {
+    message: 'GVP_DEVICE_CLAIM must be a claim name (1-64 letters, digits, _ . : -)',
+  })
   GVP_DEVICE_CLAIM = 'deviceId';
 
   /** Clock skew tolerated on the device token's exp/nbf/iat, in seconds (at most 60). */

@@ -69,7 +69,8 @@ export function ApiGvpErrors(codes: GvpErrorCode[]): MethodDecorator {
     const description = statusCodes.map((code) => `${code} ${GVP_STATUS_MESSAGES[code]}: ${WHEN[code]}.`).join(' ');
     return ApiResponse({
       status,
-      description: guard === undefined ? description : `${description} API key refused: problem+json. ${guard.description}`,
+      description:
+        guard === undefined ? description : `${description} API key refused: problem+json. ${guard.description}`,
       content: { ...envelopeContent(statusCodes), ...(guard?.content ?? {}) },
     });
   });

@@ -56,11 +56,7 @@ export class GvpController {
   }
 
   @Get('aura-token')
-  @ApiGvpErrors([
-    ...SIGN_IN_ERRORS,
-    GvpStatusCode.ConversationNotConfigured,
-    GvpStatusCode.ConversationNotAvailable,
-  ])
+  @ApiGvpErrors([...SIGN_IN_ERRORS, GvpStatusCode.ConversationNotConfigured, GvpStatusCode.ConversationNotAvailable])
   @Access(Tier.Public)
   @Header('cache-control', 'no-store')
   @ApiHeader(TOKEN_HEADER_DOC)

@@ -41,9 +41,9 @@ export class GvpService {
   async getAuraToken(credentials: GvpCredentials, caller: Caller): Promise<GvpAuraTokenResponseDto> {
     return this.observed('aura_token', caller, async () => {
       const signedIn = await this.signIn(credentials, caller);
-      const conversation = await this.tokens
-        .getWebSocketToken({ userId: signedIn.auraId })
-        .catch((error: unknown) => Promise.reject(conversationError(error)));
+      const conversation = await this.tokens.getWebSocketToken({ userId: signedIn.auraId }).catch((error: unknown) => {
+        throw conversationError(error);
+      });
       return {
         signedIn,
         response: gvpOk({
@@ -133,7 +133,13 @@ function kernelError(error: unknown): unknown {
         retryAfter,
       );
     case KernelErrorCode.Unavailable:
-      return new GvpError(GvpStatusCode.FourthPlatformNotAvailable, 502, 'kernel_unavailable', error.message, retryAfter);
+      return new GvpError(
+        GvpStatusCode.FourthPlatformNotAvailable,
+        502,
+        'kernel_unavailable',
+        error.message,
+        retryAfter,
+      );
   }
 }
 

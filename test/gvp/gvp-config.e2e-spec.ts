@@ -104,7 +104,7 @@ describe('GVP sign-in configuration', () => {
       // Unknown kids within the cool-down do not make the service hammer GVP.
       const stranger = await gvpKey('ES256');
       const refused = await Promise.all([signIn(stranger), signIn(stranger), signIn(stranger)]);
-      expect(refused.map((response) => response.json().StatusCode)).toEqual([30, 30, 30]);
+      expect(refused.map((response) => response.json<{ StatusCode: number }>().StatusCode)).toEqual([30, 30, 30]);
       expect(jwks.fetches).toBeLessThanOrEqual(before + 2);
     });
 

@@ -414,7 +414,7 @@ describe('GVP device sign-in', () => {
       const token = await tokenFor(BOB, deviceId);
       const responses = await Promise.all(Array.from({ length: 50 }, () => auraId(token)));
       expect(responses.map((response) => response.statusCode)).toEqual(Array(50).fill(200));
-      const ids = new Set(responses.map((response) => response.json().Content.auraId));
+      const ids = new Set(responses.map((response) => response.json<{ Content: { auraId: string } }>().Content.auraId));
       expect(ids.size).toBe(1);
       expect(tokenCalls()).toHaveLength(1);
       expect(await links(deviceId)).toHaveLength(1);

@@ -19,7 +19,10 @@ export interface GvpKey {
   publicJwk: JWK;
 }
 
-export async function gvpKey(alg: 'ES256' | 'RS256', kid = `gvp-${alg.toLowerCase()}-${randomUUID()}`): Promise<GvpKey> {
+export async function gvpKey(
+  alg: 'ES256' | 'RS256',
+  kid = `gvp-${alg.toLowerCase()}-${randomUUID()}`,
+): Promise<GvpKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg);
   return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }

@@ -26,9 +26,13 @@ async function main(): Promise<void> {
     `  KERNEL_TOKEN_URL=${stub.tokenUrl} KERNEL_USERPROFILE_URL=${stub.userProfileUrl} ` +
       `KERNEL_CLIENT_ID=${clientId} KERNEL_CLIENT_SECRET=${clientSecret} GVP_JWKS_URL=… GVP_ISSUER=… GVP_AUDIENCE=… npm start`,
   );
-  console.log(`Make the next calls fail:  curl -X POST ${stub.url}/_stub/fault -d '{"fault":{"kind":"status","status":500}}'`);
+  console.log(
+    `Make the next calls fail:  curl -X POST ${stub.url}/_stub/fault -d '{"fault":{"kind":"status","status":500}}'`,
+  );
   console.log(`Recover:                   curl -X DELETE ${stub.url}/_stub/fault`);
-  console.log(`Add subscribers:           curl -X PUT ${stub.url}/_stub/subscribers -d '{"sub-2":{"id":"kernel-user-2"}}'`);
+  console.log(
+    `Add subscribers:           curl -X PUT ${stub.url}/_stub/subscribers -d '{"sub-2":{"id":"kernel-user-2"}}'`,
+  );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void stub.close().then(() => process.exit(0));

@@ -228,7 +228,7 @@ export class KernelStub {
     }
     let header: Record<string, unknown>;
     try {
-      header = decodeProtectedHeader(assertion) as Record<string, unknown>;
+      header = decodeProtectedHeader(assertion);
     } catch {
       return 'malformed assertion';
     }

@@ -19,7 +19,10 @@ export class GvpAuraTokenContentDto {
   @ApiProperty({ description: 'Direct Line conversation id.', example: 'AXCifkJXwYkEjDkxWgA4gw' })
   conversationId: string;
 
-  @ApiProperty({ description: 'Direct Line token of the conversation, bound to `dl_<auraId>`.', example: TOKEN_EXAMPLE })
+  @ApiProperty({
+    description: 'Direct Line token of the conversation, bound to `dl_<auraId>`.',
+    example: TOKEN_EXAMPLE,
+  })
   token: string;
 
   @ApiProperty({ description: 'Seconds until the token expires.', example: 3600 })
