@@ -1,8 +1,8 @@
 import { Controller, Get, Header, Headers, Query, UseFilters } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Access } from 'src/api-keys/access.decorator';
-import { type Caller, CallerContext } from 'src/api-keys/caller';
-import { Tier } from 'src/api-keys/tier';
+import { Access } from 'src/common/access/access.decorator';
+import { type Caller, CallerContext } from 'src/common/access/caller';
+import { Tier } from 'src/common/access/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
 import { GvpQueryDto } from 'src/gvp/dto/gvp-query.dto';
 import { GvpAuraIdResponseDto, GvpAuraTokenResponseDto } from 'src/gvp/dto/gvp-response.dto';

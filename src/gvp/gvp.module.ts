@@ -6,12 +6,12 @@ import { GvpMetrics, gvpSignInsProvider } from 'src/gvp/gvp.metrics';
 import { GvpRepository } from 'src/gvp/gvp.repository';
 import { GvpService } from 'src/gvp/gvp.service';
 import { KernelModule } from 'src/kernel/kernel.module';
-import { TokenModule } from 'src/token/token.module';
+import { DirectLineModule } from 'src/directline/directline.module';
 import { UsersModule } from 'src/users/users.module';
 
 /** GVP device sign-in (docs/gvp.md): GetAuraId and GetAuraToken for TV devices. */
 @Module({
-  imports: [KernelModule, TokenModule, UsersModule],
+  imports: [KernelModule, DirectLineModule, UsersModule],
   controllers: [GvpController],
   providers: [gvpSignInsProvider, GvpMetrics, GvpRepository, DeviceTokenVerifier, DeviceSignIn, GvpService],
 })

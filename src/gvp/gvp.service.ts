@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable, Logger } from '@nestjs/common';
-import type { Caller } from 'src/api-keys/caller';
+import type { Caller } from 'src/common/access/caller';
 import { toProblem } from 'src/common/errors/problem';
 import { AppConfig } from 'src/config/app-config';
 import { DeviceSignIn, type SignedIn } from 'src/gvp/device-sign-in';
@@ -9,8 +9,8 @@ import type { GvpAuraIdResponseDto, GvpAuraTokenResponseDto } from 'src/gvp/dto/
 import { GvpError, gvpOk, GvpStatusCode, type GvpOutcome } from 'src/gvp/gvp.errors';
 import { GvpMetrics, type GvpRoute } from 'src/gvp/gvp.metrics';
 import { KernelError, KernelErrorCode } from 'src/kernel/kernel.errors';
-import { TokenError, TokenErrorCode } from 'src/token/token.errors';
-import { TokenService } from 'src/token/token.service';
+import { DirectLineError, DirectLineErrorCode } from 'src/directline/directline.errors';
+import { DirectLineService } from 'src/directline/directline.service';
 
 /** The device token, from the query (as GVP sends it) or the X-GVP-Token header. */
 export interface GvpCredentials {
@@ -27,7 +27,7 @@ export class GvpService {
     private readonly config: AppConfig,
     private readonly verifier: DeviceTokenVerifier,
     private readonly devices: DeviceSignIn,
-    private readonly tokens: TokenService,
+    private readonly tokens: DirectLineService,
     private readonly metrics: GvpMetrics,
   ) {}
 
@@ -145,11 +145,11 @@ function kernelError(error: unknown): unknown {
 
 /** Direct Line's failures (aura-token), as this service's codes 390 and 391 with Direct Line's HTTP status. */
 function conversationError(error: unknown): unknown {
-  if (!(error instanceof TokenError)) {
+  if (!(error instanceof DirectLineError)) {
     return error;
   }
   const code =
-    error.code === TokenErrorCode.NotConfigured
+    error.code === DirectLineErrorCode.NotConfigured
       ? GvpStatusCode.ConversationNotConfigured
       : GvpStatusCode.ConversationNotAvailable;
   return new GvpError(code, error.status, 'conversation_failed', `Direct Line failed (${error.code})`, error.headers);

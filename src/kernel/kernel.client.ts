@@ -26,7 +26,7 @@ import {
   type KernelUserProfile,
 } from 'src/kernel/kernel-response';
 import { KeysService } from 'src/openid/keys.service';
-import { parseRetryAfter, toRetryAfterSeconds } from 'src/token/directline-failure';
+import { parseRetryAfter, toRetryAfterSeconds } from 'src/directline/directline-failure';
 
 export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Lifetime of an assertion: long enough for one token request, far below the 5 minutes Kernel accepts. */
