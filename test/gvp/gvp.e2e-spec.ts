@@ -206,7 +206,7 @@ describe('GVP device sign-in', () => {
       });
     });
 
-    it('should answer a Direct Line failure with its own code, never a seed code', async () => {
+    it('should answer a Direct Line failure with a code of this service, never one of GVP', async () => {
       g.directLine.fail({ kind: 'status', status: 500 });
       const response = await g.get(`/gvp/aura-token?token=${await tokenFor(CAROL, newDevice())}`);
       expectError(response, 391, 'ConversationNotAvailable', 3, 502);
