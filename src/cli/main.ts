@@ -22,8 +22,6 @@ const USAGE = `Usage: node dist/cli/main.js <command> [options]   (or: npm run c
 
 Configuration comes from the same environment variables as the service (DATABASE_URL, …).`;
 
-export type CommandOptions = Record<string, string | boolean | undefined>;
-
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createApp } from 'src/bootstrap';
-import type { CommandOptions } from 'src/cli/main';
+import type { CommandOptions } from 'src/cli/command-options';
 import { loadConfig } from 'src/config/app-config';
 import { buildOpenApiDocument, stableJson } from 'src/swagger';
 

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import Ajv from 'ajv';
 import * as ts from 'typescript';
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export const chartDir = path.join(repoRoot, 'helm', 'aura-authentication-api');
 export const rendererBin = path.join(repoRoot, 'helm', 'test', '.bin', 'helm-render');
 const installScript = path.join(repoRoot, 'helm', 'test', 'install-renderer.sh');
