@@ -8,7 +8,7 @@ import type { KernelUserProfile } from 'src/kernel/kernel-response';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { SubscriptionType } from 'src/users/user.entity';
 import { deriveAuraIdGlobal, generateAuraId } from 'src/users/user-identifiers';
-import { UsersRepository } from 'src/users/users.repository';
+import { DeviceUsers } from 'src/users/device-users';
 
 /** How a device got its auraId. */
 export interface SignedIn {
@@ -34,7 +34,7 @@ export class DeviceSignIn {
   constructor(
     private readonly config: AppConfig,
     private readonly devices: GvpRepository,
-    private readonly users: UsersRepository,
+    private readonly users: DeviceUsers,
     private readonly kernel: KernelClient,
     private readonly phoneNumbers: PhoneNumbers,
   ) {}
@@ -68,9 +68,8 @@ export class DeviceSignIn {
     }
     const profile = await this.kernel.authenticate(device.subscriber, correlator);
     for (let round = 0; round < MAX_LINK_ROUNDS; round++) {
-      const created = await this.users.createDeviceUser(
+      const created = await this.users.create(
         this.newUser(profile, channel, device.deviceId, subscriberHash, link?.auraId ?? null),
-        this.config.USER_TTL_DAYS,
       );
       if (created !== undefined) {
         return { auraId: created.aura_id, outcome: 'created' };

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from 'src/common/access/access.module';
 import { ChannelAccess } from 'src/users/channel-access';
+import { DeviceUsers } from 'src/users/device-users';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UsersController } from 'src/users/users.controller';
 import { UsersMetrics, usersCreatedProvider, usersDeletedProvider } from 'src/users/users.metrics';
@@ -14,6 +15,7 @@ import { UsersSweeper } from 'src/users/users.sweeper';
   providers: [
     UsersRepository,
     UsersService,
+    DeviceUsers,
     UsersSweeper,
     UsersMetrics,
     usersCreatedProvider,
@@ -21,6 +23,6 @@ import { UsersSweeper } from 'src/users/users.sweeper';
     PhoneNumbers,
     ChannelAccess,
   ],
-  exports: [UsersService, UsersRepository, PhoneNumbers],
+  exports: [UsersService, DeviceUsers, PhoneNumbers],
 })
 export class UsersModule {}
