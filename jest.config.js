@@ -40,7 +40,13 @@ const shared = {
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      // SWC with .swcrc, like the build: unit specs compile in milliseconds (type checking is `npm run typecheck`).
+      transform: { ...shared.transform, '^.+\\.ts$': '@swc/jest' },
+    },
     // Checks of files that do not run (build layout, chart, Dockerfile, README): no build, no database.
     { ...shared, displayName: 'static', testMatch: ['<rootDir>/test/static/**/*.spec.ts'] },
     {

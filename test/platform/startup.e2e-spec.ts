@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICE_ENTRY } from 'src/build-paths';
+import { CLI_ENTRY, SERVICE_ENTRY } from 'src/build-paths';
 import { startService } from '../support/built-service';
 
 /** `npm start` on a fresh machine: the production build on the embedded database, nothing else. */
@@ -33,6 +33,16 @@ describe('first start on the embedded database', () => {
     second.process.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     console.log(`first start on an empty data folder: healthy after ${bootMs} ms`);
+  });
+
+  it('should read optional variables in the production build: DATABASE_URL is used, not the embedded database', () => {
+    const result = spawnSync(process.execPath, [CLI_ENTRY, 'migrations', 'show'], {
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir, DATABASE_URL: 'postgres://aura@127.0.0.1:1/nowhere' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('ECONNREFUSED');
   });
 
   it.each([

@@ -23,6 +23,15 @@ describe('build layout', () => {
     expect(nest.compilerOptions.builder).toEqual({ type: 'swc', options: { stripLeadingPaths: true } });
   });
 
+  it("should compile class fields as tsc does (define semantics): loadConfig lists AppConfig's optional fields", () => {
+    const swcrc = JSON.parse(read('.swcrc'));
+    expect(swcrc.jsc.transform).toMatchObject({
+      legacyDecorator: true,
+      decoratorMetadata: true,
+      useDefineForClassFields: true,
+    });
+  });
+
   it('should start, migrate and run the CLI from the defined paths (package.json scripts)', () => {
     const { main, scripts } = JSON.parse(read('package.json')) as { main: string; scripts: Record<string, string> };
     expect(main).toBe(SERVICE_ENTRY);

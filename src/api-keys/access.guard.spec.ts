@@ -1,0 +1,95 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AccessGuard } from 'src/api-keys/access.guard';
+import { Access, NoApiKey } from 'src/common/access/access.decorator';
+import type { AuthFailureReason, AuthFailures } from 'src/common/access/auth-failures';
+import type { AuthenticatedKey } from 'src/common/access/caller';
+import { Tier } from 'src/common/access/tier';
+
+class Routes {
+  @NoApiKey()
+  keyless(): void {}
+
+  @Access(Tier.Internal, Tier.Kernel)
+  internal(): void {}
+
+  @Access(Tier.Public)
+  open(): void {}
+
+  undeclared(): void {}
+}
+
+/** An HTTP execution context for one handler of Routes, with the request it carries. */
+function contextFor(handler: keyof Routes, request: Record<string, unknown>): ExecutionContext {
+  return {
+    getHandler: () => Routes.prototype[handler],
+    getClass: () => Routes,
+    switchToHttp: () => ({ getRequest: () => request }),
+  } as unknown as ExecutionContext;
+}
+
+const key = (tier: Tier): AuthenticatedKey => ({ id: 'k', name: 'n', prefix: 'aak_test_k', tier, channel: null });
+
+describe('AccessGuard', () => {
+  let reasons: AuthFailureReason[];
+  let guard: AccessGuard;
+  /** Passport's part (strategies, verifier) is the e2e suites' business: here it finds `verified`, or nothing. */
+  let verified: AuthenticatedKey | undefined;
+  let passport: jest.SpyInstance;
+
+  beforeEach(() => {
+    reasons = [];
+    verified = undefined;
+    const failures = { record: (reason: AuthFailureReason) => reasons.push(reason) } as unknown as AuthFailures;
+    guard = new AccessGuard(new Reflector(), failures);
+    passport = jest
+      .spyOn(Object.getPrototypeOf(AccessGuard.prototype) as { canActivate: () => Promise<boolean> }, 'canActivate')
+      .mockImplementation(function (this: AccessGuard, ...args: unknown[]) {
+        const context = args[0] as ExecutionContext;
+        const request = context.switchToHttp().getRequest<{ user?: AuthenticatedKey }>();
+        request.user = this.handleRequest(null, verified ?? false, undefined, context);
+        return Promise.resolve(true);
+      });
+  });
+  afterEach(() => passport.mockRestore());
+
+  it('should let a keyless route through without looking for a key', async () => {
+    await expect(guard.canActivate(contextFor('keyless', { headers: {} }))).resolves.toBe(true);
+    expect(passport).not.toHaveBeenCalled();
+  });
+
+  it('should refuse a route that declares nothing (deny by default)', async () => {
+    await expect(guard.canActivate(contextFor('undeclared', { headers: {} }))).rejects.toMatchObject({
+      code: 'api_key_tier_forbidden',
+    });
+  });
+
+  it('should answer 401 api_key_missing without a key, and api_key_invalid for an unusable header', async () => {
+    await expect(guard.canActivate(contextFor('internal', { headers: {} }))).rejects.toMatchObject({
+      code: 'api_key_missing',
+      status: 401,
+    });
+    await expect(
+      guard.canActivate(contextFor('internal', { headers: { authorization: 'Bearer x' } })),
+    ).rejects.toMatchObject({ code: 'api_key_invalid', status: 401 });
+    expect(reasons).toEqual(['missing', 'malformed']);
+  });
+
+  it('should admit the declared tiers and refuse another with 403', async () => {
+    verified = key(Tier.Kernel);
+    await expect(guard.canActivate(contextFor('internal', { headers: {} }))).resolves.toBe(true);
+    verified = key(Tier.Public);
+    await expect(guard.canActivate(contextFor('internal', { headers: {} }))).rejects.toMatchObject({
+      code: 'api_key_tier_forbidden',
+      status: 403,
+    });
+    expect(reasons).toEqual(['tier_forbidden']);
+  });
+
+  it('should admit every valid key on a public route', async () => {
+    for (const tier of [Tier.Internal, Tier.Kernel, Tier.Public]) {
+      verified = key(tier);
+      await expect(guard.canActivate(contextFor('open', { headers: {} }))).resolves.toBe(true);
+    }
+  });
+});
