@@ -2,7 +2,8 @@
  * The module map of ARCHITECTURE.md, checked (`npm run lint`, so CI): which folder of src/ may import which.
  * test/static/dependency-rules.spec.ts shows each rule failing on a deliberately bad import.
  */
-const FEATURES = '(admin|api-keys|audit|callbacks|client-settings|directline|health|openid|rate-limit|users)';
+const FEATURES =
+  '(admin|api-keys|audit|callbacks|client-settings|directline|gvp|health|kernel|openid|rate-limit|users)';
 /** A feature's internals: its data access, its HTTP surface, its metrics and its background jobs. */
 const INTERNALS = '\\.(repository|sql|controller|metrics|sweeper|guard|strategies)\\.ts$';
 

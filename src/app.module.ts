@@ -12,6 +12,7 @@ import { MetricsModule } from 'src/common/metrics/metrics.module';
 import { AppConfig } from 'src/config/app-config';
 import { ConfigModule } from 'src/config/config.module';
 import { DatabaseModule } from 'src/database/database.module';
+import { GvpModule } from 'src/gvp/gvp.module';
 import { HealthModule } from 'src/health/health.module';
 import { OpenIdModule } from 'src/openid/openid.module';
 import { ApiKeyThrottlerGuard } from 'src/rate-limit/api-key-throttler.guard';
@@ -44,6 +45,7 @@ export class AppModule {
         DirectLineModule,
         OpenIdModule,
         SessionsModule,
+        GvpModule,
       ],
       providers: [
         // Guards run in this order: the key is known before it is counted.

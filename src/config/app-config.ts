@@ -357,6 +357,136 @@ export class AppConfig {
   @Max(600_000)
   DIRECTLINE_BREAKER_HALF_OPEN_AFTER_MS = 10_000;
 
+  // --- GVP device sign-in and Kernel (docs/gvp.md) ----------------------------------
+
+  /** URL of GVP's JWKS (device-token keys), cached and refetched on an unknown kid; set this or GVP_JWKS. Neither: the /gvp routes answer 503. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  GVP_JWKS_URL?: string;
+
+  /** GVP's JWKS inline, as JSON (`{"keys":[…]}`); set this or GVP_JWKS_URL. */
+  @IsOptional()
+  @IsString()
+  @Length(2, 100_000)
+  GVP_JWKS?: string;
+
+  /** Shortest interval between two fetches of GVP_JWKS_URL (an unknown kid refetches at most this often), in seconds. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  GVP_JWKS_MIN_REFRESH_SECONDS = 30;
+
+  /** Expected `iss` of device tokens; required when GVP sign-in is configured. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  GVP_ISSUER?: string;
+
+  /** Expected `aud` of device tokens; required when GVP sign-in is configured. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  GVP_AUDIENCE?: string;
+
+  /** Claim of the device token holding the DeviceId. */
+  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, {
+    message: 'GVP_DEVICE_CLAIM must be a claim name (1-64 letters, digits, _ . : -)',
+  })
+  GVP_DEVICE_CLAIM = 'deviceId';
+
+  /** Clock skew tolerated on the device token's exp/nbf/iat, in seconds (at most 60). */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(60)
+  GVP_CLOCK_SKEW_SECONDS = 30;
+
+  /** Channel of GVP sign-ins when the API key is not bound to one. */
+  @Matches(/^[a-z0-9_-]{1,64}$/, { message: 'GVP_CHANNEL must be 1-64 lowercase letters, digits, _ or -' })
+  GVP_CHANNEL = 'tv';
+
+  /** Kernel's OAuth token endpoint (JWT-bearer grant); required when GVP sign-in is configured. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  KERNEL_TOKEN_URL?: string;
+
+  /** Kernel's user profile endpoint, called with the access token; required when GVP sign-in is configured. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  KERNEL_USERPROFILE_URL?: string;
+
+  /** `aud` of the JWT-bearer assertion. Unset: KERNEL_TOKEN_URL. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  KERNEL_AUDIENCE?: string;
+
+  /** OAuth client id of this service at Kernel (Basic client authentication and the assertion's `iss`). */
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  KERNEL_CLIENT_ID?: string;
+
+  /** (secret) OAuth client secret of this service at Kernel. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  KERNEL_CLIENT_SECRET?: string;
+
+  /** Scopes asked for in the JWT-bearer grant, space-separated. */
+  @IsString()
+  @Length(1, 1024)
+  KERNEL_SCOPES = 'userprofile-read';
+
+  /** Purposes sent with the grant (`purpose`), space-separated; unset: none sent. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
+  KERNEL_PURPOSES?: string;
+
+  /** Per-attempt timeout of a Kernel call, in ms. */
+  @EnvInt()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  KERNEL_TIMEOUT_MS = 2_000;
+
+  /** Overall deadline of one Kernel sign-in (token and profile, retries included), in ms. */
+  @EnvInt()
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  KERNEL_DEADLINE_MS = 6_000;
+
+  /** Retries of a failed Kernel call (connection errors, timeouts, 5xx, 429), within the deadline. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  KERNEL_MAX_RETRIES = 2;
+
+  /** First delay of the jittered exponential backoff between Kernel attempts, in ms. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  KERNEL_RETRY_INITIAL_DELAY_MS = 100;
+
+  /** Consecutive failed Kernel attempts that open its circuit breaker (sign-ins then fail fast with 320). */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  KERNEL_BREAKER_THRESHOLD = 5;
+
+  /** How long Kernel's open circuit breaker fails fast before it lets one probe through, in ms. */
+  @EnvInt()
+  @IsInt()
+  @Min(50)
+  @Max(600_000)
+  KERNEL_BREAKER_HALF_OPEN_AFTER_MS = 10_000;
+
   // --- OpenID signing keys ---------------------------------------------------------
 
   /** External base URL of the service; the OpenID issuer is <PUBLIC_BASE_URL>/openid/issuer. */
@@ -417,6 +547,11 @@ export class AppConfig {
     return splitList(this.CORS_ALLOWED_ORIGINS ?? this.CALLBACK_REDIRECT_ALLOWLIST ?? '').map(
       (origin) => new URL(origin).origin,
     );
+  }
+
+  /** GVP device sign-in is configured: any of its device-token settings is set (then all it needs must be). */
+  get isGvpConfigured(): boolean {
+    return [this.GVP_JWKS_URL, this.GVP_JWKS, this.GVP_ISSUER, this.GVP_AUDIENCE].some((value) => value !== undefined);
   }
 
   get runMigrationsAtStart(): boolean {
@@ -552,7 +687,62 @@ function consistencyProblems(config: AppConfig): string[] {
         'or token calls in flight at shutdown are cut off',
     );
   }
+  problems.push(...gvpProblems(config));
   return problems;
+}
+
+/** GVP sign-in is all or nothing: once device-token keys are given, everything it needs must be. */
+function gvpProblems(config: AppConfig): string[] {
+  const problems: string[] = [];
+  if (config.GVP_JWKS_URL !== undefined && config.GVP_JWKS !== undefined) {
+    problems.push('GVP_JWKS: set either GVP_JWKS_URL or GVP_JWKS, not both');
+  }
+  if (config.GVP_JWKS !== undefined && !isJwks(config.GVP_JWKS)) {
+    problems.push('GVP_JWKS: must be a JSON Web Key Set such as {"keys":[{"kty":"EC",…}]}');
+  }
+  if (!config.isGvpConfigured) {
+    return problems;
+  }
+  const required = [
+    'GVP_ISSUER',
+    'GVP_AUDIENCE',
+    'KERNEL_TOKEN_URL',
+    'KERNEL_USERPROFILE_URL',
+    'KERNEL_CLIENT_ID',
+    'KERNEL_CLIENT_SECRET',
+  ] as const;
+  if (config.GVP_JWKS_URL === undefined && config.GVP_JWKS === undefined) {
+    problems.push('GVP_JWKS_URL: GVP sign-in needs the device-token keys (GVP_JWKS_URL or GVP_JWKS)');
+  }
+  for (const name of required) {
+    if (config[name] === undefined) {
+      problems.push(`${name}: is required when GVP sign-in is configured (a GVP_* device-token setting is set)`);
+    }
+  }
+  if (config.KERNEL_DEADLINE_MS >= config.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(
+      `SHUTDOWN_TIMEOUT_MS: must be longer than KERNEL_DEADLINE_MS (${config.KERNEL_DEADLINE_MS}), ` +
+        'or sign-ins in flight at shutdown are cut off',
+    );
+  }
+  if (config.isProduction) {
+    for (const name of ['GVP_JWKS_URL', 'KERNEL_TOKEN_URL', 'KERNEL_USERPROFILE_URL'] as const) {
+      const url = config[name];
+      if (url !== undefined && !isTlsOrLoopback(url)) {
+        problems.push(`${name}: must be an https:// URL in production (plain http only to a loopback host)`);
+      }
+    }
+  }
+  return problems;
+}
+
+function isJwks(text: string): boolean {
+  try {
+    const parsed = JSON.parse(text) as { keys?: unknown };
+    return Array.isArray(parsed.keys) && parsed.keys.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** The key material of a key ring, normalised (base64 or base64url) for comparison. */

@@ -7,5 +7,6 @@ import { DirectLineService } from 'src/directline/directline.service';
 @Module({
   controllers: [DirectLineController],
   providers: [...directLineMetricProviders, DirectLineMetrics, DirectLineClient, DirectLineService],
+  exports: [DirectLineService],
 })
 export class DirectLineModule {}

@@ -3,6 +3,7 @@ import { AccessModule } from 'src/common/access/access.module';
 import { ChannelAccess } from 'src/users/channel-access';
 import { AppConfig } from 'src/config/app-config';
 import { PersonalDataCipher } from 'src/users/personal-data';
+import { DeviceUsers } from 'src/users/device-users';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UsersController } from 'src/users/users.controller';
 import { UsersMetrics, usersCreatedProvider, usersDeletedProvider } from 'src/users/users.metrics';
@@ -23,6 +24,7 @@ const personalDataCipherProvider = {
   providers: [
     UsersRepository,
     UsersService,
+    DeviceUsers,
     UsersSweeper,
     UsersMetrics,
     usersCreatedProvider,
@@ -31,6 +33,6 @@ const personalDataCipherProvider = {
     ChannelAccess,
     personalDataCipherProvider,
   ],
-  exports: [UsersService, PhoneNumbers, PersonalDataCipher, UsersRepository],
+  exports: [UsersService, DeviceUsers, PhoneNumbers, PersonalDataCipher, UsersRepository],
 })
 export class UsersModule {}

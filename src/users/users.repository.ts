@@ -22,6 +22,7 @@ import {
   STALE_SEALED_BATCH,
   COUNT_STALE_SEALED,
   RESEAL,
+  CREATE_DEVICE_USER,
   type Statement,
 } from 'src/users/users.sql';
 
@@ -90,6 +91,17 @@ export interface AuthenticatedUserFields extends NewKernelUser {
 }
 
 export type NewIdentifiableUser = NewUserFields;
+
+/** An authenticated user signed in from a GVP device, and the device's link to it. */
+export interface NewDeviceUser extends NewUserFields {
+  authorizationId: string | null;
+  subscriptionType: SubscriptionType | null;
+  deviceId: string;
+  /** Keyed hash of the subscriber the device signed in as. */
+  subscriberHash: string;
+  /** auraId the device's current link points at and that may be replaced (expired, another subscriber); null: none. */
+  replacing: string | null;
+}
 
 export interface DeletedUser {
   /** Channel of the record found, if any (it may be left in place when it belongs to another channel). */
@@ -290,6 +302,30 @@ export class UsersRepository {
   async deleteExpiredBatch(retentionDays: number, batchSize: number): Promise<number> {
     const rows: { count: number }[] = await this.dataSource.query(DELETE_EXPIRED_BATCH, [retentionDays, batchSize]);
     return rows[0]?.count ?? 0;
+  }
+
+  /**
+   * Creates the user and links the device to it, atomically (one statement). Undefined when a concurrent
+   * sign-in of the same device linked it first: read the link again.
+   */
+  async createDeviceUser(user: NewDeviceUser, ttlDays: number): Promise<UserRow | undefined> {
+    const [row] = await this.run<StoredUserRow>(CREATE_DEVICE_USER, [
+      user.auraId,
+      user.auraIdGlobal,
+      user.userId,
+      user.channel,
+      user.subscriptionType,
+      this.pii.sealNullable(SealedColumn.PhoneNumber, user.phoneNumber),
+      user.authorizationId,
+      null,
+      ttlDays,
+      user.deviceId,
+      user.subscriberHash,
+      user.replacing,
+      this.phoneIndex(user.phoneNumber),
+      this.mentions(user.phoneNumber, [user.userId]),
+    ]);
+    return row === undefined ? undefined : this.unseal(row);
   }
 
   /** Records with a value sealed under another key than the current one. */

@@ -220,3 +220,30 @@ WITH doomed AS (
   DELETE FROM aura_users u USING doomed d WHERE u.aura_id = d.aura_id RETURNING 1
 )
 SELECT count(*)::int AS count FROM deleted`;
+
+/**
+ * GVP device sign-in after Kernel authenticated the subscriber: creates the authenticated user and links the
+ * device to it, in one statement. The link is inserted first; the user only when the link was (the foreign
+ * key is checked at the end of the statement). A link that exists is moved to the new user only when it still
+ * points at `$12`, the auraId the caller found unusable (expired, or another subscriber's); otherwise nothing
+ * is written or returned — a concurrent sign-in of the device won, and the caller reads the link again.
+ * `$6` is the phone number column, written here as in every other statement of this file.
+ */
+export const CREATE_DEVICE_USER: Statement = {
+  name: 'users_create_device_user',
+  text: `
+WITH link AS (
+  INSERT INTO gvp_device_links AS l (channel, device_id, aura_id, subscriber_hash)
+  VALUES ($4, $10, $1, $11)
+  ON CONFLICT (channel, device_id) DO UPDATE SET aura_id = EXCLUDED.aura_id,
+    subscriber_hash = EXCLUDED.subscriber_hash, created_at = now()
+  WHERE l.aura_id = $12::varchar
+  RETURNING aura_id
+), created AS (
+  INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, subscription_type, phone_number,
+    authorization_id, device_id, expires_at, phone_number_index, phone_mentions)
+  SELECT $1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, $10, ${EXPIRY('$8', '$9')}, $13, $14::varchar[] FROM link
+  RETURNING ${COLUMNS}
+)
+SELECT ${COLUMNS} FROM created`,
+};

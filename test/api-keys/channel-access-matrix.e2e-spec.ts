@@ -82,6 +82,9 @@ const SCENARIOS: Record<
   'GET /ping': { scope: 'none', request: () => ({ method: 'GET', url: '/ping' }) },
   'GET /token': { scope: 'none', request: () => ({ method: 'GET', url: '/token' }) },
   'GET /token/wss': { scope: 'none', request: () => ({ method: 'GET', url: '/token/wss' }) },
+  // A device signs in within the key's own channel (links are per channel): no record of another channel is reached.
+  'GET /gvp/aura-id': { scope: 'none', request: () => ({ method: 'GET', url: '/gvp/aura-id?token=a.b.c' }) },
+  'GET /gvp/aura-token': { scope: 'none', request: () => ({ method: 'GET', url: '/gvp/aura-token?token=a.b.c' }) },
 };
 
 /**

@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair } from 'jose';
 import fc from 'fast-check';
 import { Tier } from 'src/common/access/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
@@ -29,7 +30,16 @@ describe('hostile input, generated from the OpenAPI document', () => {
 
   beforeAll(async () => {
     stub = await DirectLineStub.start({ secret: SECRET });
+    const gvpKey = await exportJWK((await generateKeyPair('ES256')).publicKey);
     t = await createTestApp({
+      // GVP sign-in configured (fuzzed device tokens never verify, so Kernel is never reached).
+      GVP_JWKS: JSON.stringify({ keys: [{ ...gvpKey, kid: 'gvp-fuzz', alg: 'ES256' }] }),
+      GVP_ISSUER: 'https://gvp.example.test',
+      GVP_AUDIENCE: 'aura-authentication-api',
+      KERNEL_TOKEN_URL: 'http://127.0.0.1:9/oauth/token',
+      KERNEL_USERPROFILE_URL: 'http://127.0.0.1:9/userprofile',
+      KERNEL_CLIENT_ID: 'aura-fuzz',
+      KERNEL_CLIENT_SECRET: 'fuzz-kernel-client-secret',
       RATE_LIMIT_LIMIT: '10000000',
       DIRECTLINE_SECRET: SECRET,
       DIRECTLINE_BASE_URL: stub.url,

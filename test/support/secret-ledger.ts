@@ -20,7 +20,7 @@ export class SecretLedger {
   private readonly cipher: CallbackCipher | undefined;
 
   constructor(private readonly config: AppConfig) {
-    for (const name of ['AUDIT_HMAC_SECRET', 'DIRECTLINE_SECRET'] as const) {
+    for (const name of ['AUDIT_HMAC_SECRET', 'DIRECTLINE_SECRET', 'KERNEL_CLIENT_SECRET'] as const) {
       this.add(config[name], name);
     }
     for (const entry of config.CALLBACK_CIPHER_KEYS.split(',')) {
@@ -69,6 +69,10 @@ export class SecretLedger {
   /** Picks the secrets out of a request before it is sent. */
   observeRequest(options: InjectOptions): void {
     const headers = (options.headers ?? {}) as Record<string, unknown>;
+    const gvpToken = headers['x-gvp-token'];
+    if (typeof gvpToken === 'string') {
+      this.add(gvpToken, 'X-GVP-Token header');
+    }
     for (const name of ['x-api-key', 'authorization']) {
       for (const value of [headers[name]].flat()) {
         const key = typeof value === 'string' ? value.replace(/^APIKEY\s+/i, '').trim() : '';
@@ -88,6 +92,8 @@ export class SecretLedger {
         this.addPhoneNumber(value);
       } else if (name === 'apiKey' && value.startsWith('aak_')) {
         this.add(value, 'apiKey query parameter');
+      } else if (name === 'token' && url.pathname.startsWith('/gvp/')) {
+        this.add(value, 'GVP device token');
       } else if (name === 'data') {
         this.observeSealed(value);
       }
@@ -102,6 +108,8 @@ export class SecretLedger {
   observeSuccess(body: unknown): void {
     if (body !== null && typeof body === 'object') {
       this.add((body as { auraId?: string }).auraId, 'auraId');
+      // GVP's envelope carries it in Content.
+      this.add((body as { Content?: { auraId?: string } | null }).Content?.auraId, 'auraId');
     }
   }
 

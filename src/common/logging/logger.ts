@@ -21,6 +21,8 @@ const SENSITIVE_KEYS = new Set([
   'phone_number',
   'auraid',
   'token',
+  'x-gvp-token',
+  'assertion',
 ]);
 const MAX_DEPTH = 8;
 

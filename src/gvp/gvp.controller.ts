@@ -1,0 +1,77 @@
+import { Controller, Get, Header, Headers, Query, UseFilters } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Access } from 'src/common/access/access.decorator';
+import { type Caller, CallerContext } from 'src/common/access/caller';
+import { Tier } from 'src/common/access/tier';
+import { ApiProblem } from 'src/common/http/api-problem.decorator';
+import { GvpQueryDto } from 'src/gvp/dto/gvp-query.dto';
+import { GvpAuraIdResponseDto, GvpAuraTokenResponseDto } from 'src/gvp/dto/gvp-response.dto';
+import { ApiGvpErrors } from 'src/gvp/gvp-api.decorator';
+import { GvpStatusCode } from 'src/gvp/gvp.errors';
+import { GvpFilter } from 'src/gvp/gvp.filter';
+import { GvpService } from 'src/gvp/gvp.service';
+
+export const GVP_TOKEN_HEADER = 'x-gvp-token';
+
+const SIGN_IN_ERRORS = [
+  GvpStatusCode.AuthenticationRequired,
+  GvpStatusCode.FourthPlatformNotAvailable,
+  GvpStatusCode.UserNotFoundInFourthPlatform,
+  GvpStatusCode.AuraBearerGenerationException,
+  GvpStatusCode.DeviceSignInNotConfigured,
+  GvpStatusCode.DeviceKeysNotAvailable,
+  GvpStatusCode.InternalError,
+] as const;
+
+const TOKEN_HEADER_DOC = {
+  name: 'X-GVP-Token',
+  required: false,
+  description: 'The GVP session token of the device, when not sent as `?token=`.',
+};
+
+@ApiTags('GVP')
+@Controller('gvp')
+@UseFilters(GvpFilter)
+export class GvpController {
+  constructor(private readonly gvp: GvpService) {}
+
+  @Get('aura-id')
+  @ApiGvpErrors([...SIGN_IN_ERRORS])
+  @Access(Tier.Public)
+  @Header('cache-control', 'no-store')
+  @ApiHeader(TOKEN_HEADER_DOC)
+  @ApiOperation({
+    summary:
+      "GVP's GetAuraId: the auraId linked to the device of the GVP session token; an unknown device signs in " +
+      'at Kernel (JWT-bearer grant) and is linked. Answers in GVP’s envelope (docs/gvp.md).',
+  })
+  @ApiOkResponse({ type: GvpAuraIdResponseDto, description: 'StatusCode 0: the device’s auraId.' })
+  @ApiProblem(400, 'Unknown or repeated query parameter.', ['validation_failed'])
+  getGvpAuraId(
+    @Query() query: GvpQueryDto,
+    @Headers(GVP_TOKEN_HEADER) header: string | undefined,
+    @CallerContext() caller: Caller,
+  ): Promise<GvpAuraIdResponseDto> {
+    return this.gvp.getAuraId({ query: query.token, header }, caller);
+  }
+
+  @Get('aura-token')
+  @ApiGvpErrors([...SIGN_IN_ERRORS, GvpStatusCode.ConversationNotConfigured, GvpStatusCode.ConversationNotAvailable])
+  @Access(Tier.Public)
+  @Header('cache-control', 'no-store')
+  @ApiHeader(TOKEN_HEADER_DOC)
+  @ApiOperation({
+    summary:
+      "GVP's GetAuraToken: the same sign-in as GetAuraId, then a Direct Line conversation for that user " +
+      '(`dl_<auraId>`). Answers in GVP’s envelope (docs/gvp.md).',
+  })
+  @ApiOkResponse({ type: GvpAuraTokenResponseDto, description: 'StatusCode 0: the auraId and the conversation.' })
+  @ApiProblem(400, 'Unknown or repeated query parameter.', ['validation_failed'])
+  getGvpAuraToken(
+    @Query() query: GvpQueryDto,
+    @Headers(GVP_TOKEN_HEADER) header: string | undefined,
+    @CallerContext() caller: Caller,
+  ): Promise<GvpAuraTokenResponseDto> {
+    return this.gvp.getAuraToken({ query: query.token, header }, caller);
+  }
+}

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Tier } from 'src/common/access/tier';
+import { loadConfig } from 'src/config/app-config';
+import { deviceToken, gvpKey, startGvpApp, type GvpApp, type GvpKey } from '../support/gvp-app';
+import { KERNEL_STUB_PATHS } from '../support/kernel-stub';
+import { apiKeyHeader, createTestApp, TEST_ENV, type TestApp } from '../support/test-app';
+
+const SUBSCRIBER = 'subscriber-remote-3d0c51f2';
+
+/** GVP's JWKS endpoint for the test: serves the keys it is given, counts fetches, can go down. */
+class JwksServer {
+  keys: GvpKey[] = [];
+  fetches = 0;
+  down = false;
+  private readonly server: Server = createServer((request, response) => {
+    this.fetches += 1;
+    if (this.down) {
+      response.writeHead(503).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ keys: this.keys.map((key) => key.publicJwk) }));
+  });
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/jwks`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('GVP sign-in configuration', () => {
+  describe('when GVP sign-in is not configured', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp();
+    }, 60_000);
+    afterAll(() => t?.close());
+
+    it.each(['/gvp/aura-id', '/gvp/aura-token'])(
+      'should answer %s with 380 DeviceSignInNotConfigured (503)',
+      async (url) => {
+        const key = (await t.createKey(Tier.Public)).key;
+        const response = await t.request({ method: 'GET', url: `${url}?token=a.b.c`, headers: apiKeyHeader(key) });
+        expect(response.statusCode).toBe(503);
+        expect(response.json()).toEqual({
+          StatusCode: 380,
+          Severity: 3,
+          StatusMessage: 'DeviceSignInNotConfigured',
+          Content: null,
+        });
+      },
+    );
+  });
+
+  describe('with GVP keys fetched from GVP_JWKS_URL', () => {
+    let g: GvpApp;
+    let jwks: JwksServer;
+    let first: GvpKey;
+
+    beforeAll(async () => {
+      jwks = await new JwksServer().start();
+      first = await gvpKey('ES256');
+      jwks.keys = [first];
+      g = await startGvpApp(
+        { [SUBSCRIBER]: { id: 'kernel-user-remote-0001' } },
+        { GVP_JWKS: '', GVP_JWKS_URL: jwks.url, GVP_JWKS_MIN_REFRESH_SECONDS: '1' },
+        [first],
+      );
+      g.t.secrets.add(SUBSCRIBER, 'subscriber id');
+    }, 60_000);
+    afterAll(async () => {
+      await g?.close();
+      await jwks?.close();
+    });
+
+    const signIn = async (key: GvpKey) =>
+      g.get(`/gvp/aura-id?token=${await deviceToken(key, { sub: SUBSCRIBER, deviceId: `stb-${randomUUID()}` })}`);
+
+    it('should verify device tokens with the fetched keys, fetching them once', async () => {
+      expect((await signIn(first)).statusCode).toBe(200);
+      expect((await signIn(first)).statusCode).toBe(200);
+      expect(jwks.fetches).toBe(1);
+      expect(g.kernel.callsTo(KERNEL_STUB_PATHS.token)).toHaveLength(2);
+    });
+
+    it('should refetch on an unknown kid at most once per GVP_JWKS_MIN_REFRESH_SECONDS', async () => {
+      const rotated = await gvpKey('RS256');
+      jwks.keys = [first, rotated];
+      const before = jwks.fetches;
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await signIn(rotated)).statusCode).toBe(200);
+      expect(jwks.fetches).toBe(before + 1);
+
+      // Unknown kids within the cool-down do not make the service hammer GVP.
+      const stranger = await gvpKey('ES256');
+      const refused = await Promise.all([signIn(stranger), signIn(stranger), signIn(stranger)]);
+      expect(refused.map((response) => response.json<{ StatusCode: number }>().StatusCode)).toEqual([30, 30, 30]);
+      expect(jwks.fetches).toBeLessThanOrEqual(before + 2);
+    });
+
+    it("should answer 381 DeviceKeysNotAvailable when GVP's keys cannot be fetched", async () => {
+      jwks.down = true;
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        const response = await signIn(await gvpKey('ES256'));
+        expect(response.statusCode).toBe(503);
+        expect(response.json()).toEqual({
+          StatusCode: 381,
+          Severity: 3,
+          StatusMessage: 'DeviceKeysNotAvailable',
+          Content: null,
+        });
+      } finally {
+        jwks.down = false;
+      }
+    });
+  });
+
+  describe('validation at boot', () => {
+    const base = { ...TEST_ENV, GVP_ISSUER: 'https://gvp.test', GVP_AUDIENCE: 'aura' };
+
+    it('should require everything GVP sign-in needs once one of its settings is set', () => {
+      expect(() => loadConfig({ ...TEST_ENV, GVP_ISSUER: 'https://gvp.test' })).toThrow(
+        /GVP_JWKS_URL:.*\n.*GVP_AUDIENCE: is required[\s\S]*KERNEL_TOKEN_URL: is required[\s\S]*KERNEL_CLIENT_SECRET: is required/,
+      );
+    });
+
+    it('should refuse both GVP_JWKS_URL and GVP_JWKS, and a GVP_JWKS that is not a key set', () => {
+      expect(() => loadConfig({ ...base, GVP_JWKS_URL: 'https://gvp.test/jwks', GVP_JWKS: '{"keys":[{}]}' })).toThrow(
+        /GVP_JWKS: set either/,
+      );
+      expect(() => loadConfig({ ...base, GVP_JWKS: '{"nope":1}' })).toThrow(/GVP_JWKS: must be a JSON Web Key Set/);
+    });
+
+    it('should refuse a clock skew above 60 s', () => {
+      expect(() => loadConfig({ ...TEST_ENV, GVP_CLOCK_SKEW_SECONDS: '61' })).toThrow(/GVP_CLOCK_SKEW_SECONDS/);
+    });
+  });
+});
