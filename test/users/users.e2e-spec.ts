@@ -229,7 +229,8 @@ describe('users', () => {
       expect(renewed.statusCode).toBe(201);
       expect(renewed.json()).toMatchObject({ auraId: 'wa-204', userType: 'identifiable', authorizationId: null });
       expect(Date.parse(renewed.json().expiresAt)).toBeGreaterThan(Date.now());
-      expect((await t.request({ method: 'GET', url: '/users/wa-204', headers: bot })).statusCode).toBe(200);
+      // Identifiable is anonymous: GET /users/{auraId} answers 404 whatever the record's age.
+      expect((await t.request({ method: 'GET', url: '/users/wa-204', headers: bot })).statusCode).toBe(404);
     });
 
     it('should create one record for 100 concurrent calls with the same auraId', async () => {

@@ -1,7 +1,6 @@
-import { IsInt, IsNotIn, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsChannel, IsIdentifier, IsPhoneNumberText, IsSubscriptionType } from 'src/users/dto/user-fields';
+import { IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsAuraId, IsChannel, IsIdentifier, IsPhoneNumberText, IsSubscriptionType } from 'src/users/dto/user-fields';
 import type { SubscriptionType } from 'src/users/user.entity';
-import { AURA_ID_PATTERN, RESERVED_AURA_IDS } from 'src/users/user-identifiers';
 
 /** Unix seconds in a sane range (2020 … 2100). */
 const MIN_EPOCH = 1_577_836_800;
@@ -14,9 +13,7 @@ const MAX_EPOCH = 4_102_444_800;
 export class CallbackPayload {
   /** The auraId to use for a new record (login); generated when absent. */
   @IsOptional()
-  @IsString()
-  @Matches(AURA_ID_PATTERN, { message: 'auraId must be 1-128 URL-safe characters' })
-  @IsNotIn([...RESERVED_AURA_IDS], { message: 'auraId must not be a path segment of another route' })
+  @IsAuraId()
   auraId?: string;
 
   @IsChannel()

@@ -44,6 +44,15 @@ function IsTokenList(): PropertyDecorator {
 
 /** The result of Kernel's `validateCode` (OTP login): who the user is and what the session allows. */
 export class AuthenticationContextDto {
+  @ApiPropertyOptional({
+    description:
+      'Channel of the login, when the caller knows it only from the context; used for a new record when neither the key nor the body names one.',
+    example: 'whatsapp-es',
+  })
+  @IsOptional()
+  @IsChannel()
+  channel?: string;
+
   @ApiProperty({ description: 'Kernel user id.', example: 'b5e0c1d4-2f3a-4e6b-8c9d-0a1b2c3d4e5f', maxLength: 128 })
   @IsIdentifier(128)
   userId: string;
@@ -123,6 +132,7 @@ export class AuthenticationContextDto {
 }
 
 const KNOWN_CONTEXT_FIELDS: ReadonlySet<string> = new Set([
+  'channel',
   'userId',
   'authorizationId',
   'auraIdGlobal',
@@ -150,7 +160,9 @@ function toAuthenticationContext(value: unknown): unknown {
 /** `POST /users/{auraId}`: the authentication context obtained by the OTP login (seed 004). */
 export class CreateAuthenticatedUserDto {
   @ApiPropertyOptional({
-    description: "Channel of the user; defaults to the API key's bound channel (required when the key has none).",
+    description:
+      "Channel of the user. When absent: the API key's bound channel, else the existing record's, else " +
+      '`authenticationContext.channel`, else the configured DEFAULT_CHANNEL (`whatsapp`).',
     example: 'whatsapp-es',
   })
   @IsOptional()
