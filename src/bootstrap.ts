@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -81,6 +83,24 @@ export function configureApp(app: NestFastifyApplication): void {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
   setupSwagger(app);
+}
+
+/** The URL of a bound server, as clients would write it (IPv6 in brackets). */
+export function listenerUrl(server: { address(): AddressInfo | string | null }): string {
+  const address = server.address();
+  if (address === null || typeof address === 'string') {
+    return String(address);
+  }
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/** Listens on HOST:PORT and announces the listener once, with the address it is bound to. */
+export async function listen(app: NestFastifyApplication): Promise<void> {
+  const config = app.get(AppConfig);
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const url = listenerUrl(app.getHttpServer());
+  app.getHttpAdapter().getInstance().log.info({ listener: 'api', url }, `Server listening at ${url}`);
 }
 
 /**

@@ -120,7 +120,7 @@ describe('SIGTERM under load (production build)', () => {
     );
     expect(totals.other).toEqual([]);
     expect(totals.ok).toBeGreaterThan(0);
-  }, 300_000);
+  }, 600_000);
 });
 
 describe('a request on an open connection during the drain (production build)', () => {
