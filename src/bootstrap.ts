@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -8,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { AppModule } from 'src/app.module';
 import { ConnectionDrain } from 'src/common/http/connection-drain';
 import { useBoundedJsonParser } from 'src/common/http/json-body';
+import { listenerUrl } from 'src/common/http/listener-url';
 import { ProblemFilter, sendProblem } from 'src/common/http/problem.filter';
 import { securityHeaders } from 'src/common/http/security-headers';
 import { createValidationPipe } from 'src/common/http/validation';
@@ -83,16 +82,6 @@ export function configureApp(app: NestFastifyApplication): void {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
   setupSwagger(app);
-}
-
-/** The URL of a bound server, as clients would write it (IPv6 in brackets). */
-export function listenerUrl(server: { address(): AddressInfo | string | null }): string {
-  const address = server.address();
-  if (address === null || typeof address === 'string') {
-    return String(address);
-  }
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
 }
 
 /** Listens on HOST:PORT and announces the listener once, with the address it is bound to. */

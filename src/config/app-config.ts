@@ -323,10 +323,18 @@ export class AppConfig {
   @Length(0, 255)
   AZURE_STORAGE_SUBDOMAIN = '';
 
-  /** Serve GET /metrics. */
+  /** Serve GET /metrics (to any valid API key of the environment: the public tier). */
   @EnvBoolean()
   @IsBoolean()
   METRICS_ENABLED = true;
+
+  /** Also serve GET /metrics without an API key on this port (keep it out of the Service and Ingress); unset: off. */
+  @IsOptional()
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  METRICS_PORT?: number;
 
   get isProduction(): boolean {
     return this.NODE_ENV === NodeEnv.Production;
@@ -413,6 +421,12 @@ function consistencyProblems(config: AppConfig): string[] {
   const kids = config.CALLBACK_CIPHER_KEYS.split(',').map((pair) => pair.trim().split(':')[0]);
   if (new Set(kids).size !== kids.length) {
     problems.push('CALLBACK_CIPHER_KEYS: a key id appears twice');
+  }
+  if (config.METRICS_PORT !== undefined && config.METRICS_PORT === config.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (the keyless metrics listener is a separate port)');
+  }
+  if (config.METRICS_PORT !== undefined && !config.METRICS_ENABLED) {
+    problems.push('METRICS_PORT: set while METRICS_ENABLED=false; unset one of them');
   }
   // A token call still waiting on Direct Line at SIGTERM must end (by its deadline) before the drain does.
   if (config.DIRECTLINE_DEADLINE_MS >= config.SHUTDOWN_TIMEOUT_MS) {

@@ -84,7 +84,7 @@ describe('users', () => {
       expect(response.statusCode).toBe(403);
       expect(response.json().code).toBe('api_key_channel_forbidden');
       expect(await count('user_id = $1', ['u-103'])).toBe(0);
-      const metrics = await t.request({ method: 'GET', url: '/metrics' });
+      const metrics = await t.scrape();
       expect(metrics.body).toMatch(/auth_failures_total\{reason="channel_forbidden"\} [1-9]/);
     });
 
@@ -299,7 +299,7 @@ describe('users', () => {
 
     it('should count created users by channel and type', async () => {
       await login('wa-303', 'whatsapp-es', { userId: 'u-303', authorizationId: 'a-303' });
-      const metrics = await t.request({ method: 'GET', url: '/metrics' });
+      const metrics = await t.scrape();
       expect(metrics.body).toMatch(/aura_users_created_total\{channel="whatsapp-es",user_type="authenticated"\} [1-9]/);
       expect(metrics.body).toMatch(/aura_users_created_total\{channel="whatsapp-es",user_type="identifiable"\} [1-9]/);
     });
@@ -349,7 +349,7 @@ describe('users', () => {
       ]);
       const everything = JSON.stringify(await t.query('SELECT * FROM audit_events'));
       expect(everything).not.toContain('web-500');
-      const metrics = await t.request({ method: 'GET', url: '/metrics' });
+      const metrics = await t.scrape();
       expect(metrics.body).toMatch(/aura_users_deleted_total\{reason="logout"\} [1-9]/);
     });
 
@@ -425,7 +425,7 @@ describe('users', () => {
       expect(await t.app.get(UsersSweeper).sweep()).toBe(1);
       const left = await t.query<{ aura_id: string }>('SELECT aura_id FROM aura_users ORDER BY aura_id');
       expect(left.map((row) => row.aura_id)).toEqual(['sweep-recent', 'sweep-valid']);
-      const metrics = await t.request({ method: 'GET', url: '/metrics' });
+      const metrics = await t.scrape();
       expect(metrics.body).toMatch(/aura_users_deleted_total\{reason="expired"\} 1/);
     });
 
