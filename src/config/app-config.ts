@@ -297,7 +297,7 @@ export class AppConfig {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   PUBLIC_BASE_URL = 'http://localhost:3000';
 
-  /** (secret) JSON array of signing keys (private JWKs or PEM with kid/alg/state). Unset outside production: a development key in DATA_DIR. */
+  /** (secret) Signing keys: a JSON array of entries (JWK or PEM, private or public-only, with kid/alg/state) or an RFC 7517 JWK Set. Unset outside production: a development key in DATA_DIR. */
   @IsOptional()
   @IsString()
   @Length(2, 1_000_000)
