@@ -1,13 +1,12 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ACCESS_METADATA, type AccessDeclaration } from 'src/api-keys/access.decorator';
 import { API_KEY_STRATEGIES } from 'src/api-keys/api-key.strategies';
-import { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
-import type { AuthenticatedKey, RequestWithKey } from 'src/api-keys/caller';
-import { describeTiers } from 'src/api-keys/access.decorator';
-import { Tier } from 'src/api-keys/tier';
+import { ACCESS_METADATA, type AccessDeclaration, describeTiers } from 'src/common/access/access.decorator';
+import { AuthFailures } from 'src/common/access/auth-failures';
+import type { AuthenticatedKey, RequestWithKey } from 'src/common/access/caller';
+import { Tier } from 'src/common/access/tier';
 
 /**
  * The one global guard. Deny by default: a route passes only if it declares `@NoApiKey()`,
@@ -17,7 +16,7 @@ import { Tier } from 'src/api-keys/tier';
 export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
   constructor(
     private readonly reflector: Reflector,
-    private readonly verifier: ApiKeyVerifier,
+    private readonly failures: AuthFailures,
   ) {
     super();
   }
@@ -37,7 +36,7 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
     await super.canActivate(context);
     const key = context.switchToHttp().getRequest<RequestWithKey>().user as AuthenticatedKey;
     if (!access.tiers.includes(Tier.Public) && !access.tiers.includes(key.tier)) {
-      this.verifier.recordFailure('tier_forbidden');
+      this.failures.record('tier_forbidden');
       throw new ApiKeyError(ApiKeyErrorCode.TierForbidden, `This route needs an ${describeTiers(access.tiers)}.`);
     }
     return true;
@@ -58,10 +57,10 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
     }
     const { headers } = context.switchToHttp().getRequest<RequestWithKey>();
     if (headers.authorization !== undefined || headers['x-api-key'] !== undefined) {
-      this.verifier.recordFailure('malformed');
+      this.failures.record('malformed');
       throw ApiKeyError.invalid('malformed');
     }
-    this.verifier.recordFailure('missing');
+    this.failures.record('missing');
     throw ApiKeyError.missing();
   }
 }

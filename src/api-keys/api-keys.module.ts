@@ -1,46 +1,34 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { DiscoveryModule } from '@nestjs/core';
 import { AccessGuard } from 'src/api-keys/access.guard';
-import { ApiKey } from 'src/api-keys/api-key.entity';
 import {
   AuthorizationApiKeyStrategy,
   HeaderApiKeyStrategy,
   QueryApiKeyStrategy,
 } from 'src/api-keys/api-key.strategies';
 import { ApiKeyUsage } from 'src/api-keys/api-key-usage';
-import { ApiKeyVerifier, authFailuresProvider } from 'src/api-keys/api-key-verifier';
-import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
-import { ApiKeysService } from 'src/api-keys/api-keys.service';
+import { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
+import { ApiKeysManagementModule } from 'src/api-keys/api-keys-management.module';
 import { DevelopmentKeys } from 'src/api-keys/development-keys';
 import { RouteAccessRegistry } from 'src/api-keys/route-access';
-import { ApiKeyThrottlerGuard } from 'src/rate-limit/api-key-throttler.guard';
-import { RateLimitModule } from 'src/rate-limit/rate-limit.module';
+import { AccessModule } from 'src/common/access/access.module';
 
-/** Management of keys (for the CLI), without the request-path guards. */
+/**
+ * The security boundary: key verification and the route check. The access guard is provided here and
+ * registered globally, with every other global enhancer, in app.module.ts.
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKey])],
-  providers: [ApiKeysRepository, ApiKeysService],
-  exports: [ApiKeysRepository, ApiKeysService],
-})
-export class ApiKeysManagementModule {}
-
-/** The security boundary: key verification, the global access guard (then the rate limit), the route check. */
-@Module({
-  imports: [ApiKeysManagementModule, DiscoveryModule, RateLimitModule],
+  imports: [ApiKeysManagementModule, DiscoveryModule, AccessModule],
   providers: [
     ApiKeyVerifier,
     ApiKeyUsage,
-    authFailuresProvider,
     AuthorizationApiKeyStrategy,
     HeaderApiKeyStrategy,
     QueryApiKeyStrategy,
     RouteAccessRegistry,
     DevelopmentKeys,
-    // Order matters: the key is known before it is counted.
-    { provide: APP_GUARD, useClass: AccessGuard },
-    { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
+    AccessGuard,
   ],
-  exports: [RouteAccessRegistry, ApiKeyVerifier],
+  exports: [RouteAccessRegistry, ApiKeyVerifier, AccessGuard],
 })
 export class ApiKeysModule {}

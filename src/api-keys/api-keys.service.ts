@@ -5,7 +5,7 @@ import { ApiKey } from 'src/api-keys/api-key.entity';
 import { displayPrefix, generateApiKey } from 'src/api-keys/api-key-format';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
 import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { AppConfig } from 'src/config/app-config';
 

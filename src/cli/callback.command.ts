@@ -5,7 +5,7 @@ import {
   parseCipherKeys,
   sealPayload,
 } from 'src/callbacks/callback-cipher';
-import type { CommandOptions } from 'src/cli/main';
+import type { CommandOptions } from 'src/cli/command-options';
 import type { AppConfig } from 'src/config/app-config';
 
 /**

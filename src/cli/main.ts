@@ -7,7 +7,7 @@ import { runOpenApiCommand } from 'src/cli/openapi.command';
 import { runOpenIdCommand } from 'src/cli/openid.command';
 import { loadConfig } from 'src/config/app-config';
 
-const USAGE = `Usage: node dist/src/cli/main.js <command> [options]   (or: npm run cli -- <command> [options])
+const USAGE = `Usage: node dist/cli/main.js <command> [options]   (or: npm run cli -- <command> [options])
 
   api-keys create --name <name> --tier <internal|kernel|public> [--channel <c>] [--expires-in-days <d>] [--json]
   api-keys list [--json]
@@ -21,8 +21,6 @@ const USAGE = `Usage: node dist/src/cli/main.js <command> [options]   (or: npm r
       prints a new private signing key as an OPENID_SIGNING_KEYS entry (default state: published)
 
 Configuration comes from the same environment variables as the service (DATABASE_URL, …).`;
-
-export type CommandOptions = Record<string, string | boolean | undefined>;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({

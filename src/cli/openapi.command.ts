@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createApp } from 'src/bootstrap';
-import type { CommandOptions } from 'src/cli/main';
+import type { CommandOptions } from 'src/cli/command-options';
 import { loadConfig } from 'src/config/app-config';
-import { buildOpenApiDocument, stableJson } from 'src/openapi';
+import { buildOpenApiDocument, stableJson } from 'src/swagger';
 
 export const OPENAPI_FILE = 'openapi/openapi.json';
 

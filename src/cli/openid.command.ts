@@ -1,4 +1,4 @@
-import type { CommandOptions } from 'src/cli/main';
+import type { CommandOptions } from 'src/cli/command-options';
 import {
   generateSigningKeyEntry,
   KID_PATTERN,

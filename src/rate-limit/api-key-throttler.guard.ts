@@ -1,6 +1,6 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import type { RequestWithKey } from 'src/api-keys/caller';
+import type { RequestWithKey } from 'src/common/access/caller';
 
 /** Counts requests per API key across all routes; keyless routes are counted per client address. */
 @Injectable()

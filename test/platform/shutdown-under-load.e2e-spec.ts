@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { CLI_ENTRY } from 'src/build-paths';
 import { startService, type RunningService } from '../support/built-service';
 import { DirectLineStub } from '../support/directline-stub';
 import { freshDatabase, TEST_ENV, type TestDatabase } from '../support/test-app';
@@ -40,7 +41,7 @@ function get(agent: Agent, url: string, headers: Record<string, string>): Promis
 function createKernelKey(env: Record<string, string | undefined>): string {
   const created = execFileSync(
     process.execPath,
-    ['dist/src/cli/main.js', 'api-keys', 'create', '--name', 'load', '--tier', 'kernel', '--json'],
+    [CLI_ENTRY, 'api-keys', 'create', '--name', 'load', '--tier', 'kernel', '--json'],
     { env: { PATH: process.env.PATH, ...env } },
   );
   return (JSON.parse(created.toString()) as { key: string }).key;

@@ -1,4 +1,4 @@
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 

@@ -3,8 +3,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
-import { Access } from 'src/api-keys/access.decorator';
-import { Tier } from 'src/api-keys/tier';
+import { Access } from 'src/common/access/access.decorator';
+import { Tier } from 'src/common/access/tier';
 import { CommonError, CommonErrorCode } from 'src/common/errors/common.errors';
 import { AppConfig } from 'src/config/app-config';
 

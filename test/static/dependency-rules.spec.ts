@@ -1,0 +1,90 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+/**
+ * The dependency rules of .dependency-cruiser.cjs (run by `npm run lint`, green on the tree) fail on bad
+ * imports: a small tree with one of each, cruised with the repository's configuration.
+ */
+const BAD_TREE: Record<string, string> = {
+  'src/users/users.repository.ts': 'export class UsersRepository {}\n',
+  'src/users/users.service.ts':
+    "import { CallbacksService } from 'src/callbacks/callbacks.service';\nexport class UsersService { c = CallbacksService; }\n",
+  'src/callbacks/callbacks.service.ts':
+    "import { UsersService } from 'src/users/users.service';\nexport class CallbacksService { u = UsersService; }\n",
+  'src/common/http/uses-a-feature.ts':
+    "import { UsersService } from 'src/users/users.service';\nexport const service = UsersService;\n",
+  'src/admin/admin.service.ts':
+    "import { UsersRepository } from 'src/users/users.repository';\nexport const repository = UsersRepository;\n",
+  'src/database/entities.ts':
+    "import { UsersService } from 'src/users/users.service';\nexport const ENTITIES = [UsersService];\n",
+  'src/app.module.ts': 'export class AppModule {}\n',
+  'src/openid/openid.service.ts': "import { AppModule } from 'src/app.module';\nexport const root = AppModule;\n",
+  'tsconfig.json': JSON.stringify({ compilerOptions: { paths: { 'src/*': ['./src/*'] } } }),
+};
+
+interface Violation {
+  rule: { name: string };
+  from: string;
+  to: string;
+}
+
+function cruise(cwd: string): Violation[] {
+  const bin = resolve('node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
+  const config = resolve('.dependency-cruiser.cjs');
+  let output: string;
+  try {
+    output = execFileSync(process.execPath, [bin, 'src', '--config', config, '--output-type', 'json'], {
+      cwd,
+      encoding: 'utf8',
+    });
+  } catch (error) {
+    // depcruise exits non-zero when it finds violations; the report is still on stdout.
+    output = (error as { stdout: string }).stdout;
+  }
+  return (JSON.parse(output) as { summary: { violations: Violation[] } }).summary.violations;
+}
+
+describe('dependency rules', () => {
+  let dir: string;
+  let violations: Violation[];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'aura-depcruise-'));
+    for (const [file, text] of Object.entries(BAD_TREE)) {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), text);
+    }
+    violations = cruise(dir);
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const found = (rule: string) => violations.filter((violation) => violation.rule.name === rule);
+
+  it('should refuse a cycle between files and between feature folders', () => {
+    const cyclic = found('no-circular').map((violation) => violation.from);
+    expect(cyclic.length).toBeGreaterThan(0);
+    expect(cyclic.every((file) => /^src\/(users|callbacks)\//.test(file))).toBe(true);
+    expect(found('no-folder-cycle').length).toBeGreaterThan(0);
+  });
+
+  it('should refuse common/ importing a feature', () => {
+    expect(found('common-imports-no-feature')).toEqual([
+      expect.objectContaining({ from: 'src/common/http/uses-a-feature.ts', to: 'src/users/users.service.ts' }),
+    ]);
+  });
+
+  it("should refuse a feature importing another feature's repository", () => {
+    expect(found('no-feature-internals')).toEqual([
+      expect.objectContaining({ from: 'src/admin/admin.service.ts', to: 'src/users/users.repository.ts' }),
+    ]);
+  });
+
+  it('should refuse database/ importing more than entities, and anything importing the composition root', () => {
+    expect(found('database-imports-only-entities')).toHaveLength(1);
+    expect(found('no-composition-root')).toEqual([
+      expect.objectContaining({ from: 'src/openid/openid.service.ts', to: 'src/app.module.ts' }),
+    ]);
+  });
+});
