@@ -334,7 +334,8 @@ export class AppConfig {
   @IsInt()
   @Min(1)
   @Max(65535)
-  METRICS_PORT?: number;
+  // Initialised so that it is an own key of every build (loadConfig lists the variables from an instance).
+  METRICS_PORT?: number = undefined;
 
   get isProduction(): boolean {
     return this.NODE_ENV === NodeEnv.Production;

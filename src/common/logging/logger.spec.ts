@@ -63,7 +63,7 @@ describe('logger', () => {
 describe('logger: addresses are not phone numbers', () => {
   const message = (text: string): string => {
     const out = capture();
-    createLogger('info', out.stream).info(text);
+    createLogger('info', out.stream).info({ listener: 'api' }, text);
     return out.lines[0].message as string;
   };
 
