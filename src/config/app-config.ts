@@ -102,7 +102,7 @@ export class AppConfig {
   /** (secret) PostgreSQL URL. Unset: embedded PostgreSQL (PGlite) in DATA_DIR — development only. */
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
-  DATABASE_URL?: string;
+  DATABASE_URL?: string = undefined;
 
   /** Folder of the embedded database and development keys; `memory://` keeps everything in memory. */
   @IsString()
@@ -134,7 +134,7 @@ export class AppConfig {
   @IsOptional()
   @EnvBoolean()
   @IsBoolean()
-  DATABASE_MIGRATIONS_RUN?: boolean;
+  DATABASE_MIGRATIONS_RUN?: boolean = undefined;
 
   // --- API keys and rate limits --------------------------------------------------
 
@@ -171,7 +171,7 @@ export class AppConfig {
   /** (secret) Redis URL; when set, rate-limit counters are shared between replicas. */
   @IsOptional()
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
-  REDIS_URL?: string;
+  REDIS_URL?: string = undefined;
 
   // --- users -----------------------------------------------------------------
 
@@ -226,7 +226,7 @@ export class AppConfig {
   @Matches(/^\s*https?:\/\/[^\s,/]+\s*(,\s*https?:\/\/[^\s,/]+\s*)*$/, {
     message: 'CALLBACK_REDIRECT_ALLOWLIST must be comma-separated origins such as https://web.example.com',
   })
-  CALLBACK_REDIRECT_ALLOWLIST?: string;
+  CALLBACK_REDIRECT_ALLOWLIST?: string = undefined;
 
   // --- Direct Line -----------------------------------------------------------------
 
@@ -234,7 +234,7 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   @Length(1, 512)
-  DIRECTLINE_SECRET?: string;
+  DIRECTLINE_SECRET?: string = undefined;
 
   /** Direct Line base URL: global, or a regional one such as https://europe.directline.botframework.com. */
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
@@ -261,7 +261,7 @@ export class AppConfig {
   @Matches(/^\s*https?:\/\/[^\s,/]+\s*(,\s*https?:\/\/[^\s,/]+\s*)*$/, {
     message: 'DIRECTLINE_TRUSTED_ORIGINS must be comma-separated origins such as https://web.example.com',
   })
-  DIRECTLINE_TRUSTED_ORIGINS?: string;
+  DIRECTLINE_TRUSTED_ORIGINS?: string = undefined;
 
   /** Retries of a failed Direct Line call (connection errors, timeouts, 5xx, 429), within the deadline. */
   @EnvInt()
@@ -301,13 +301,13 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   @Length(2, 1_000_000)
-  OPENID_SIGNING_KEYS?: string;
+  OPENID_SIGNING_KEYS?: string = undefined;
 
   /** Path of a file holding the same JSON as OPENID_SIGNING_KEYS (a mounted Kubernetes Secret); set one or the other. */
   @IsOptional()
   @IsString()
   @Length(1, 4096)
-  OPENID_SIGNING_KEYS_FILE?: string;
+  OPENID_SIGNING_KEYS_FILE?: string = undefined;
 
   /** Cache-Control max-age of the JWKS, in seconds. */
   @EnvInt()
