@@ -38,10 +38,10 @@ function configTable(source) {
 }
 
 function defaultOf(initial) {
-  if (initial === undefined) {
+  const value = initial?.trim();
+  if (value === undefined || value === 'undefined') {
     return '—';
   }
-  const value = initial.trim();
   if (value.startsWith('DEVELOPMENT_SECRETS.')) {
     return 'development value (refused in production)';
   }

@@ -5,7 +5,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from 'src/app.module';
+import { ConnectionDrain } from 'src/common/http/connection-drain';
 import { useBoundedJsonParser } from 'src/common/http/json-body';
+import { listenerUrl } from 'src/common/http/listener-url';
 import { sendProblem } from 'src/common/http/problem.filter';
 import { isDocsPage, securityHeaders } from 'src/common/http/security-headers';
 import { createLogger, NestPinoLogger } from 'src/common/logging/logger';
@@ -43,7 +45,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { maxParamLength: 512 },
-    return503OnClosing: true,
+    // The shutdown drain serves every request that reaches the process (ConnectionDrain); Fastify's own
+    // 503 body would refuse the ones arriving on open connections once close() starts.
+    return503OnClosing: false,
     // The router refuses a malformed URL or an over-long path segment before any hook or filter runs.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, error),
   });
@@ -90,21 +94,45 @@ export function configureApp(app: NestFastifyApplication): void {
   setupSwagger(app);
 }
 
+/** Listens on HOST:PORT and announces the listener once, with the address it is bound to. */
+export async function listen(app: NestFastifyApplication): Promise<void> {
+  const config = app.get(AppConfig);
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const url = listenerUrl(app.getHttpServer());
+  app.getHttpAdapter().getInstance().log.info({ listener: 'api', url }, `Server listening at ${url}`);
+}
+
 /**
- * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close the pool, exit 0.
- * If draining takes longer than SHUTDOWN_TIMEOUT_MS the process exits 1 anyway.
+ * SIGTERM/SIGINT: stop accepting connections, serve what arrives on the open ones (with
+ * `Connection: close`) and let in-flight requests finish, then run the shutdown hooks (the pool
+ * closes last) and exit 0. If draining takes longer than SHUTDOWN_TIMEOUT_MS the process exits 1.
  */
 export function handleShutdownSignals(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
   const logger = app.getHttpAdapter().getInstance().log;
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  const drain = new ConnectionDrain(app.getHttpServer());
+  let started = false;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (started) {
+      return;
+    }
+    started = true;
+    logger.info({ signal, drainMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: draining in-flight requests');
+    setTimeout(() => {
+      logger.error('shutdown: drain timeout exceeded, exiting with requests still open');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS).unref();
+    await drain.drain();
+    await app.close();
+    logger.info('shutdown complete');
+    process.exit(0);
+  };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      logger.info({ signal, drainMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: draining in-flight requests');
-      setTimeout(() => {
-        logger.error('shutdown: drain timeout exceeded, exiting with requests still open');
+      shutdown(signal).catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
-      }, config.SHUTDOWN_TIMEOUT_MS).unref();
+      });
     });
   }
 }

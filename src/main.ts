@@ -1,12 +1,10 @@
 import 'reflect-metadata';
-import { createApp, handleShutdownSignals } from 'src/bootstrap';
-import { AppConfig } from 'src/config/app-config';
+import { createApp, handleShutdownSignals, listen } from 'src/bootstrap';
 
 async function main(): Promise<void> {
   const app = await createApp();
   handleShutdownSignals(app);
-  const config = app.get(AppConfig);
-  await app.listen({ port: config.PORT, host: config.HOST });
+  await listen(app);
 }
 
 main().catch((error: unknown) => {

@@ -108,7 +108,7 @@ export class AppConfig {
   /** (secret) PostgreSQL URL. Unset: embedded PostgreSQL (PGlite) in DATA_DIR — development only. */
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
-  DATABASE_URL?: string;
+  DATABASE_URL?: string = undefined;
 
   /** Folder of the embedded database and development keys; `memory://` keeps everything in memory. */
   @IsString()
@@ -140,7 +140,7 @@ export class AppConfig {
   @IsOptional()
   @EnvBoolean()
   @IsBoolean()
-  DATABASE_MIGRATIONS_RUN?: boolean;
+  DATABASE_MIGRATIONS_RUN?: boolean = undefined;
 
   // --- API keys and rate limits --------------------------------------------------
 
@@ -177,13 +177,19 @@ export class AppConfig {
   /** (secret) Redis URL; when set, rate-limit counters are shared between replicas. */
   @IsOptional()
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
-  REDIS_URL?: string;
+  REDIS_URL?: string = undefined;
 
   // --- users -----------------------------------------------------------------
 
   /** Region used to read phone numbers written without an international prefix (ISO 3166 alpha-2). */
   @Matches(/^[A-Z]{2}$/, { message: 'PHONE_DEFAULT_REGION must be an ISO 3166-1 alpha-2 code such as ES' })
   PHONE_DEFAULT_REGION = 'ES';
+
+  /** Channel of a user created by an OTP login that names none (no bound key, body, record or context channel). */
+  @Matches(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
+    message: 'DEFAULT_CHANNEL must be 1-64 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit',
+  })
+  DEFAULT_CHANNEL = 'whatsapp';
 
   /** Validity of a user record whose authentication context carries no expiry, in days. */
   @EnvInt()
@@ -234,7 +240,7 @@ export class AppConfig {
   @Matches(/^\s*https?:\/\/[^\s,/]+\s*(,\s*https?:\/\/[^\s,/]+\s*)*$/, {
     message: 'CALLBACK_REDIRECT_ALLOWLIST must be comma-separated origins such as https://web.example.com',
   })
-  CALLBACK_REDIRECT_ALLOWLIST?: string;
+  CALLBACK_REDIRECT_ALLOWLIST?: string = undefined;
 
   // --- browser sessions (docs/sessions.md) ---------------------------------------------
 
@@ -300,7 +306,7 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   @Length(1, 512)
-  DIRECTLINE_SECRET?: string;
+  DIRECTLINE_SECRET?: string = undefined;
 
   /** Direct Line base URL: global, or a regional one such as https://europe.directline.botframework.com. */
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
@@ -327,7 +333,7 @@ export class AppConfig {
   @Matches(/^\s*https?:\/\/[^\s,/]+\s*(,\s*https?:\/\/[^\s,/]+\s*)*$/, {
     message: 'DIRECTLINE_TRUSTED_ORIGINS must be comma-separated origins such as https://web.example.com',
   })
-  DIRECTLINE_TRUSTED_ORIGINS?: string;
+  DIRECTLINE_TRUSTED_ORIGINS?: string = undefined;
 
   /** Retries of a failed Direct Line call (connection errors, timeouts, 5xx, 429), within the deadline. */
   @EnvInt()
@@ -493,17 +499,17 @@ export class AppConfig {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   PUBLIC_BASE_URL = 'http://localhost:3000';
 
-  /** (secret) JSON array of signing keys (private JWKs or PEM with kid/alg/state). Unset outside production: a development key in DATA_DIR. */
+  /** (secret) Signing keys: a JSON array of entries (JWK or PEM, private or public-only, with kid/alg/state) or an RFC 7517 JWK Set. Unset outside production: a development key in DATA_DIR. */
   @IsOptional()
   @IsString()
   @Length(2, 1_000_000)
-  OPENID_SIGNING_KEYS?: string;
+  OPENID_SIGNING_KEYS?: string = undefined;
 
   /** Path of a file holding the same JSON as OPENID_SIGNING_KEYS (a mounted Kubernetes Secret); set one or the other. */
   @IsOptional()
   @IsString()
   @Length(1, 4096)
-  OPENID_SIGNING_KEYS_FILE?: string;
+  OPENID_SIGNING_KEYS_FILE?: string = undefined;
 
   /** Cache-Control max-age of the JWKS, in seconds. */
   @EnvInt()
@@ -519,10 +525,19 @@ export class AppConfig {
   @Length(0, 255)
   AZURE_STORAGE_SUBDOMAIN = '';
 
-  /** Serve GET /metrics. */
+  /** Serve GET /metrics (to any valid API key of the environment: the public tier). */
   @EnvBoolean()
   @IsBoolean()
   METRICS_ENABLED = true;
+
+  /** Also serve GET /metrics without an API key on this port (keep it out of the Service and Ingress); unset: off. */
+  @IsOptional()
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  // Initialised so that it is an own key of every build (loadConfig lists the variables from an instance).
+  METRICS_PORT?: number = undefined;
 
   get isProduction(): boolean {
     return this.NODE_ENV === NodeEnv.Production;
@@ -679,6 +694,12 @@ function consistencyProblems(config: AppConfig): string[] {
   }
   if (config.SESSION_IDLE_TIMEOUT_SECONDS > config.SESSION_ABSOLUTE_LIFETIME_SECONDS) {
     problems.push('SESSION_IDLE_TIMEOUT_SECONDS: must not be longer than SESSION_ABSOLUTE_LIFETIME_SECONDS');
+  }
+  if (config.METRICS_PORT !== undefined && config.METRICS_PORT === config.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (the keyless metrics listener is a separate port)');
+  }
+  if (config.METRICS_PORT !== undefined && !config.METRICS_ENABLED) {
+    problems.push('METRICS_PORT: set while METRICS_ENABLED=false; unset one of them');
   }
   // A token call still waiting on Direct Line at SIGTERM must end (by its deadline) before the drain does.
   if (config.DIRECTLINE_DEADLINE_MS >= config.SHUTDOWN_TIMEOUT_MS) {

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { decodeProtectedHeader, type JWK, jwtVerify } from 'jose';
 import { loadConfig } from 'src/config/app-config';
 import { KeysService, MAX_TOKEN_LIFETIME_SECONDS } from 'src/openid/keys.service';
 import { generateSigningKeyEntry, parseSigningKeys, SigningKeyState, type SigningKey } from 'src/openid/signing-keys';
@@ -18,7 +18,7 @@ describe('KeysService.sign', () => {
   });
 
   function publicKeyOf(kid: string) {
-    return createPublicKey(keys.find((key) => key.kid === kid)!.privateKey);
+    return createPublicKey(keys.find((key) => key.kid === kid)!.privateKey!);
   }
 
   it('should sign with the active key and default iss, iat, exp and jti', async () => {
@@ -48,5 +48,45 @@ describe('KeysService.sign', () => {
     ['not a whole second', {}, { exp: Date.now() / 1000 + 10.5 }],
   ])('should refuse a lifetime %s', async (_name, options, claims) => {
     await expect(service.sign(claims, options)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('KeysService with public-only keys (published for another signer)', () => {
+  const publicJwkOf = (entry: { jwk: JWK }) => {
+    const { d: _private, ...publicPart } = entry.jwk;
+    return publicPart;
+  };
+
+  it('should sign only with its own private key, never with a published public key listed first', async () => {
+    const bot = await generateSigningKeyEntry('ES256', SigningKeyState.Active, 'bot');
+    const own = await generateSigningKeyEntry('RS256', SigningKeyState.Active, 'own');
+    // A standard JWK Set: the bot's public key first, then this service's private key.
+    const keys = await parseSigningKeys(
+      JSON.stringify({
+        keys: [
+          { ...publicJwkOf(bot), kid: 'bot', alg: 'ES256', use: 'sig' },
+          { ...own.jwk, kid: 'own', alg: 'RS256' },
+        ],
+      }),
+      'test',
+    );
+    const service = new KeysService(keys, loadConfig({}));
+    expect(service.activeKid).toBe('own');
+    expect(service.publicKeys().map((key) => key.kid)).toEqual(['own', 'bot']);
+    const token = await service.sign({ sub: 'device-1' });
+    expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'RS256', kid: 'own' });
+    await jwtVerify(token, createPublicKey(keys.find((key) => key.kid === 'own')!.privateKey!));
+  });
+
+  it('should refuse to sign when it holds no private key at all', async () => {
+    const bot = await generateSigningKeyEntry('ES256', SigningKeyState.Published, 'bot');
+    const keys = await parseSigningKeys(
+      JSON.stringify([{ kid: 'bot', alg: 'ES256', state: 'published', jwk: publicJwkOf(bot) }]),
+      'test',
+    );
+    const service = new KeysService(keys, loadConfig({}));
+    expect(service.activeKid).toBeUndefined();
+    expect(service.publicKeys().map((key) => key.kid)).toEqual(['bot']);
+    await expect(service.sign({ sub: 'x' })).rejects.toThrow('No private signing key');
   });
 });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT, type JWTPayload } from 'jose';
 import { AppConfig } from 'src/config/app-config';
@@ -22,30 +22,32 @@ export interface SignOptions {
   type?: string;
 }
 
+/** A key this service signs with: the active one, private part present. */
+type PrivateSigningKey = SigningKey & { privateKey: KeyObject };
+
 /**
- * The service's signing keys: signs with the active key, and lists the public halves of every
- * configured key (active, published, retired) for the JWKS.
+ * The configured keys: signs with the active private key — only ever a key whose private part this
+ * service holds — and lists the public halves of every configured key (its own active, published and
+ * retired keys, and the public-only keys of others, such as aura-bot's) for the JWKS.
  */
 @Injectable()
 export class KeysService {
-  private readonly active: SigningKey;
+  private readonly active: PrivateSigningKey | undefined;
   private readonly issuer: string;
 
   constructor(
     @Inject(SIGNING_KEYS) private readonly keys: readonly SigningKey[],
     config: AppConfig,
   ) {
-    const active = keys.find((key) => key.state === SigningKeyState.Active);
-    if (active === undefined) {
-      throw new Error('KeysService needs an active signing key');
-    }
-    this.active = active;
+    this.active = keys.find(
+      (key): key is PrivateSigningKey => key.state === SigningKeyState.Active && key.privateKey !== undefined,
+    );
     this.issuer = issuerUrl(config);
   }
 
-  /** kid of the key that signs now. */
-  get activeKid(): string {
-    return this.active.kid;
+  /** kid of the key that signs now; undefined when only public keys are configured. */
+  get activeKid(): string | undefined {
+    return this.active?.kid;
   }
 
   /** Public JWKs of every key verifiers must know, the active one first. */
@@ -59,7 +61,7 @@ export class KeysService {
   }
 
   /**
-   * A compact JWS of the claims, signed by the active key (header `alg`, `kid`, `typ`). Adds
+   * A compact JWS of the claims, signed by the active private key (header `alg`, `kid`, `typ`). Adds
    * `iat` (now), and unless given: `iss` (this service's issuer), `exp` and a random `jti`.
    * Refuses a lifetime beyond MAX_TOKEN_LIFETIME_SECONDS, which key rotation relies on.
    */
@@ -70,9 +72,13 @@ export class KeysService {
     if (!Number.isInteger(exp) || lifetime <= 0 || lifetime > MAX_TOKEN_LIFETIME_SECONDS) {
       throw new RangeError(`Token lifetime must be 1-${MAX_TOKEN_LIFETIME_SECONDS} seconds, got ${lifetime}`);
     }
+    const signer = this.active;
+    if (signer === undefined) {
+      throw new Error('No private signing key is configured: this instance only publishes public keys');
+    }
     const payload: JWTPayload = { iss: this.issuer, jti: randomUUID(), ...claims, iat: now, exp };
     return new SignJWT(payload)
-      .setProtectedHeader({ alg: this.active.alg, kid: this.active.kid, typ: options.type ?? 'JWT' })
-      .sign(this.active.privateKey);
+      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: options.type ?? 'JWT' })
+      .sign(signer.privateKey);
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import { ConfigError, loadConfig } from 'src/config/app-config';
 import { KeysService } from 'src/openid/keys.service';
@@ -202,9 +202,9 @@ describe('parseSigningKeys', () => {
       'needs exactly one',
     ],
     [
-      'a public JWK',
+      'an active public JWK',
       entry('ES256', 'active', { jwk: { ...privateJwk('ES256'), d: undefined } }),
-      'no private part ("d")',
+      'a public key cannot be "active"',
     ],
     ['a symmetric JWK', entry('ES256', 'active', { jwk: { kty: 'oct', k: 'c2VjcmV0' } }), 'symmetric key'],
     [
@@ -232,10 +232,11 @@ describe('parseSigningKeys', () => {
     ],
     ['a kid with spaces', { kid: 'my key', ...entry('ES256') }, '"kid" must be 1-128'],
     [
-      'a public PEM',
-      entry('ES256', 'active', { pem: '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----' }),
-      'holds no private key',
+      'a broken public PEM',
+      entry('ES256', 'published', { pem: '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----' }),
+      'could not be read as a PEM public key',
     ],
+    ['a PEM without a key', entry('ES256', 'published', { pem: 'hello' }), 'holds no key'],
     [
       'a broken PEM',
       entry('ES256', 'active', { pem: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----' }),
@@ -263,6 +264,63 @@ describe('parseSigningKeys', () => {
     }) as string;
     const error = await parseError(JSON.stringify([entry('ES256', 'active', { pem: encrypted })]));
     expect(error.message).toContain('"pem" is encrypted');
+  });
+
+  it('should publish public-only keys (JWK or PEM) beside its own, and sign with none of them', async () => {
+    const publicJwk = { ...privateJwk('ES384') };
+    delete publicJwk.d;
+    const publicPem = createPublicKey(pairs[PAIR_OF.EdDSA].privateKey).export({ format: 'pem', type: 'spki' });
+    const keys = await parse([
+      { kid: 'bot-1', ...entry('ES384', 'published', { jwk: publicJwk }) },
+      { kid: 'bot-0', ...entry('EdDSA', 'retired', { pem: publicPem }) },
+      { kid: 'own', ...entry('ES256', 'active') },
+    ]);
+    expect(keys.map((key) => [key.kid, key.state, key.privateKey === undefined])).toEqual([
+      ['own', 'active', false],
+      ['bot-1', 'published', true],
+      ['bot-0', 'retired', true],
+    ]);
+    const served = servedJwks(keys).keys;
+    expect(served.map((key) => key.kid)).toEqual(['own', 'bot-1', 'bot-0']);
+    served.forEach(expectOnlyPublicMembers);
+  });
+
+  it('should accept a set of public keys only (nothing to sign with here)', async () => {
+    const publicJwk = { ...privateJwk('ES256') };
+    delete publicJwk.d;
+    const keys = await parse([{ kid: 'bot', ...entry('ES256', 'published', { jwk: publicJwk }) }]);
+    expect(keys.map((key) => key.kid)).toEqual(['bot']);
+  });
+
+  it('should read a standard RFC 7517 JWK Set: the first private key signs, every other key is published', async () => {
+    const botJwk = { ...privateJwk('ES384') };
+    delete botJwk.d;
+    const set = {
+      keys: [
+        { ...botJwk, kid: 'bot', alg: 'ES384', use: 'sig' },
+        { ...privateJwk('ES256'), kid: 'own-now', alg: 'ES256', use: 'sig' },
+        { ...privateJwk('RS256'), kid: 'own-old', alg: 'RS256' },
+        { ...privateJwk('EdDSA'), alg: 'EdDSA', key_ops: ['sign'] },
+      ],
+    };
+    const keys = await parseSigningKeys(JSON.stringify(set), SOURCE);
+    expect(keys.map((key) => [key.kid, key.state, key.privateKey === undefined])).toEqual([
+      ['own-now', 'active', false],
+      ['bot', 'published', true],
+      ['own-old', 'published', false],
+      [expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), 'published', false],
+    ]);
+    servedJwks(keys).keys.forEach(expectOnlyPublicMembers);
+  });
+
+  it.each([
+    ['a member without alg', { keys: [{ ...privateJwk('ES256'), kid: 'x' }] }, 'needs "alg"'],
+    ['a member for encryption', { keys: [{ ...privateJwk('ES256'), alg: 'ES256', use: 'enc' }] }, 'another use'],
+    ['an empty set', { keys: [] }, 'non-empty'],
+  ])('should refuse a JWK Set with %s', async (_name, set, reason) => {
+    const error = await parseError(JSON.stringify(set));
+    expect(error.message).toContain(reason);
+    expect(error.message).not.toContain(String(privateJwk('ES256').d));
   });
 
   it('should refuse a set without an active key', async () => {
@@ -303,7 +361,7 @@ describe('parseSigningKeys', () => {
     );
     expect(error.message).toContain('entry 0 (kid first): alg ES384 needs an EC P-384 key');
     expect(error.message).toContain('entry 1: "state" must be one of');
-    expect(error.message).toContain('entry 2: "jwk" is not a usable private key');
+    expect(error.message).toContain('entry 2: "jwk" is not a usable key');
     for (const value of [jwk.d, jwk.x, jwk.y]) {
       expect(error.message).not.toContain(value);
     }

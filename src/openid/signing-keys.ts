@@ -62,7 +62,8 @@ export interface SigningKey {
   kid: string;
   alg: SigningAlgorithm;
   state: SigningKeyState;
-  privateKey: KeyObject;
+  /** Absent for a public-only key: published (another party, e.g. aura-bot, signs with it), never used here. */
+  privateKey?: KeyObject;
   publicJwk: PublicJwk;
 }
 
@@ -103,11 +104,14 @@ function describeKey(key: KeyObject): string {
   }
 }
 
-/** The private key of an entry, from its JWK or its PEM; throws a message fit for the operator. */
-function privateKeyOf(entry: Record<string, unknown>): KeyObject {
+/**
+ * The key of an entry, from its JWK or its PEM: a private key (this service may sign with it) or a
+ * public one (published only). Throws a message fit for the operator.
+ */
+function keyOf(entry: Record<string, unknown>): { key: KeyObject; isPrivate: boolean } {
   const { jwk, pem } = entry;
   if ((jwk === undefined) === (pem === undefined)) {
-    throw new SigningKeyConfigError('needs exactly one of "jwk" (a private JWK) or "pem" (a PEM private key)');
+    throw new SigningKeyConfigError('needs exactly one of "jwk" (a JWK) or "pem" (a PEM key)');
   }
   if (jwk !== undefined) {
     if (!isRecord(jwk)) {
@@ -115,9 +119,6 @@ function privateKeyOf(entry: Record<string, unknown>): KeyObject {
     }
     if (jwk.kty === 'oct') {
       throw new SigningKeyConfigError('"jwk" is a symmetric key; only asymmetric keys can be published');
-    }
-    if (typeof jwk.d !== 'string') {
-      throw new SigningKeyConfigError('"jwk" has no private part ("d"): configure the private key, not the public one');
     }
     if (jwk.use !== undefined && jwk.use !== 'sig') {
       throw new SigningKeyConfigError('"jwk" is marked for another use than "sig"');
@@ -127,11 +128,15 @@ function privateKeyOf(entry: Record<string, unknown>): KeyObject {
         `"jwk" says alg ${JSON.stringify(jwk.alg)} but the entry says ${String(entry.alg)}`,
       );
     }
+    const isPrivate = jwk.d !== undefined;
     try {
-      return createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+      const key = isPrivate
+        ? createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' })
+        : createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+      return { key, isPrivate };
     } catch (error) {
       // Node's message names the missing or malformed member, never its value.
-      throw new SigningKeyConfigError(`"jwk" is not a usable private key (${(error as Error).message})`);
+      throw new SigningKeyConfigError(`"jwk" is not a usable key (${(error as Error).message})`);
     }
   }
   if (typeof pem !== 'string') {
@@ -142,13 +147,20 @@ function privateKeyOf(entry: Record<string, unknown>): KeyObject {
       '"pem" is encrypted; configure an unencrypted private key (the secret store protects it)',
     );
   }
+  if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem)) {
+    try {
+      return { key: createPublicKey({ key: pem, format: 'pem' }), isPrivate: false };
+    } catch {
+      throw new SigningKeyConfigError('"pem" could not be read as a PEM public key (SPKI or PKCS#1)');
+    }
+  }
   if (!pem.includes('PRIVATE KEY-----')) {
     throw new SigningKeyConfigError(
-      '"pem" holds no private key (expected -----BEGIN PRIVATE KEY----- or a PKCS#1/SEC1 key)',
+      '"pem" holds no key (expected -----BEGIN PRIVATE KEY-----, a PKCS#1/SEC1 private key or a public key)',
     );
   }
   try {
-    return createPrivateKey({ key: pem, format: 'pem' });
+    return { key: createPrivateKey({ key: pem, format: 'pem' }), isPrivate: true };
   } catch {
     throw new SigningKeyConfigError('"pem" could not be read as a PEM private key (PKCS#8, PKCS#1 or SEC1)');
   }
@@ -170,7 +182,10 @@ function checkKeyFitsAlgorithm(key: KeyObject, alg: SigningAlgorithm): void {
 
 /** Only the public parameters of the key type, derived from the private key (not copied from the input). */
 function publicParameters(key: KeyObject): Pick<PublicJwk, 'kty' | 'n' | 'e' | 'crv' | 'x' | 'y'> {
-  const exported = createPublicKey(key).export({ format: 'jwk' }) as Record<string, string>;
+  const exported = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' }) as Record<
+    string,
+    string
+  >;
   const kty = exported.kty as PublicJwk['kty'];
   const members = PUBLIC_MEMBERS[kty];
   if (members === undefined) {
@@ -199,9 +214,14 @@ async function parseEntry(entry: unknown): Promise<SigningKey> {
   if (!STATES.includes(state as string)) {
     throw new SigningKeyConfigError(`"state" must be one of ${STATES.join(', ')}`);
   }
-  const privateKey = privateKeyOf(entry);
-  checkKeyFitsAlgorithm(privateKey, alg as SigningAlgorithm);
-  const parameters = publicParameters(privateKey);
+  const { key, isPrivate } = keyOf(entry);
+  if (!isPrivate && state === SigningKeyState.Active) {
+    throw new SigningKeyConfigError(
+      'a public key cannot be "active": the active key signs, which needs its private part ("d" or a private PEM)',
+    );
+  }
+  checkKeyFitsAlgorithm(key, alg as SigningAlgorithm);
+  const parameters = publicParameters(key);
   const { kty, ...keyParameters } = parameters;
   const jwkKid = isRecord(entry.jwk) ? entry.jwk.kid : undefined;
   if (entry.kid !== undefined && jwkKid !== undefined && entry.kid !== jwkKid) {
@@ -215,16 +235,38 @@ async function parseEntry(entry: unknown): Promise<SigningKey> {
     kid,
     alg: alg as SigningAlgorithm,
     state: state as SigningKeyState,
-    privateKey,
+    ...(isPrivate ? { privateKey: key } : {}),
     publicJwk: { kty, kid, use: 'sig', alg: alg as SigningAlgorithm, ...keyParameters },
   };
 }
 
 /**
- * Reads and validates a signing-key configuration: a JSON array of entries, exactly one of them
- * active, no kid or key twice. `source` names the setting in messages. Returns the active key
- * first, then the others in configured order (the JWKS order). Throws a SigningKeyConfigError
- * listing every problem; messages never contain key material.
+ * An RFC 7517 JWK Set (`{"keys": [...]}`, as other tools write it) as configuration entries. A set has no
+ * states, so: the first key with a private part is `active` (it signs), every other key is `published`
+ * (in the JWKS, never signing here). Each member needs its `alg`; `kid` defaults to the thumbprint.
+ */
+function entriesOfJwkSet(keys: unknown[]): unknown[] {
+  let activeChosen = false;
+  return keys.map((jwk) => {
+    if (!isRecord(jwk)) {
+      return jwk;
+    }
+    if (typeof jwk.alg !== 'string') {
+      return { jwk, alg: undefined, state: SigningKeyState.Published, missingAlg: true };
+    }
+    const isPrivate = jwk.d !== undefined;
+    const state = isPrivate && !activeChosen ? SigningKeyState.Active : SigningKeyState.Published;
+    activeChosen ||= state === SigningKeyState.Active;
+    return { ...(typeof jwk.kid === 'string' ? { kid: jwk.kid } : {}), alg: jwk.alg, state, jwk };
+  });
+}
+
+/**
+ * Reads and validates a signing-key configuration: a JSON array of entries, or a standard JWK Set
+ * (`{"keys": [...]}`). Keys with a private part may sign (exactly one of them active); public-only
+ * keys are published and never sign. No kid or key twice. `source` names the setting in messages.
+ * Returns the active key first, then the others in configured order (the JWKS order). Throws a
+ * SigningKeyConfigError listing every problem; messages never contain key material.
  */
 export async function parseSigningKeys(json: string, source: string): Promise<SigningKey[]> {
   let document: unknown;
@@ -234,13 +276,21 @@ export async function parseSigningKeys(json: string, source: string): Promise<Si
     // JSON.parse quotes the text around the error: that would be key material.
     throw new SigningKeyConfigError(`${source}: is not valid JSON`);
   }
+  if (isRecord(document) && Array.isArray(document.keys)) {
+    document = entriesOfJwkSet(document.keys);
+  }
   if (!Array.isArray(document) || document.length === 0) {
-    throw new SigningKeyConfigError(`${source}: must be a non-empty JSON array of signing keys`);
+    throw new SigningKeyConfigError(
+      `${source}: must be a non-empty JSON array of signing keys, or a JWK Set {"keys": [...]}`,
+    );
   }
   const problems: string[] = [];
   const keys: SigningKey[] = [];
   for (const [index, entry] of document.entries()) {
     try {
+      if (isRecord(entry) && entry.missingAlg === true) {
+        throw new SigningKeyConfigError(`a JWK Set member needs "alg" (one of ${SIGNING_ALGORITHMS.join(', ')})`);
+      }
       keys.push(await parseEntry(entry));
     } catch (error) {
       if (!(error instanceof SigningKeyConfigError)) {
@@ -267,7 +317,10 @@ function rank(key: SigningKey): number {
 function setProblems(keys: SigningKey[]): string[] {
   const problems: string[] = [];
   const active = keys.filter((key) => key.state === SigningKeyState.Active);
-  if (active.length !== 1) {
+  // A set of public keys only publishes (another party signs); as soon as this service holds a private key,
+  // exactly one key signs.
+  const holdsPrivateKey = keys.some((key) => key.privateKey !== undefined);
+  if (holdsPrivateKey && active.length !== 1) {
     problems.push(
       active.length === 0
         ? 'no key is active: exactly one entry needs "state": "active"'

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { v5 as uuidv5 } from 'uuid';
 import {
   AURA_ID_PATTERN,
+  isAuraId,
   deriveAuraIdGlobal,
   deriveIdentifiers,
   generateAuraId,
@@ -62,7 +63,18 @@ describe('user identifiers', () => {
 
   it('should keep the path segments of other routes out of the auraId space', () => {
     expect([...RESERVED_AURA_IDS].sort()).toEqual(['aura-id', 'aura-id-global', 'auraid']);
-    expect(AURA_ID_PATTERN.test('..')).toBe(false);
-    expect(AURA_ID_PATTERN.test('a'.repeat(129))).toBe(false);
+    expect(isAuraId('..')).toBe(false);
+    expect(isAuraId('.')).toBe(false);
+    expect(isAuraId('aura-id')).toBe(false);
+    expect(isAuraId('a'.repeat(129))).toBe(false);
+  });
+
+  it('should accept printable ASCII but / ? # % in auraIds, and nothing else', () => {
+    expect(isAuraId('wa+34600000000:x@y=z')).toBe(true);
+    expect(isAuraId('.hidden')).toBe(true);
+    expect(isAuraId(`!"$&'()*+,-.:;<=>@[\\]^_\`{|}~`)).toBe(true);
+    for (const bad of ['', 'a/b', 'a?b', 'a#b', 'a%b', 'a b', 'a\tb', 'é', 'a\u0000', 'a\u007f']) {
+      expect(isAuraId(bad)).toBe(false);
+    }
   });
 });

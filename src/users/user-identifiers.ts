@@ -1,12 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import type { PersonalDataCipher } from 'src/users/personal-data';
 
-/** What a supplied auraId may look like: URL-safe (RFC 3986 unreserved characters), not starting with a dot. */
-export const AURA_ID_PATTERN = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$/;
+/**
+ * What a supplied auraId may look like (docs/users.md): 1-128 printable ASCII characters other than
+ * `/ ? # %` (which would end or re-encode the path segment) and whitespace. External services (WhatsApp)
+ * make them, with `+`, `:`, `@`, `=` and the like.
+ */
+export const AURA_ID_PATTERN = /^[\x21\x22\x24\x26-\x2e\x30-\x3e\x40-\x7e]{1,128}$/;
 export const AURA_ID_MAX_LENGTH = 128;
+export const AURA_ID_RULE =
+  'auraId must be 1-128 printable ASCII characters other than / ? # % and whitespace, ' +
+  'and not ".", "..", "aura-id", "aura-id-global" or "auraid"';
 
 /** Path segments of other `/users/…` routes: an auraId equal to one of them could not be addressed. */
 export const RESERVED_AURA_IDS: ReadonlySet<string> = new Set(['aura-id', 'aura-id-global', 'auraid']);
+
+/** Dot segments: clients and proxies collapse them out of a URL path, so such an auraId could not be addressed. */
+const DOT_SEGMENTS: ReadonlySet<string> = new Set(['.', '..']);
+
+/** The one auraId check of every route and payload that takes an auraId. */
+export function isAuraId(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    AURA_ID_PATTERN.test(value) &&
+    !RESERVED_AURA_IDS.has(value) &&
+    !DOT_SEGMENTS.has(value)
+  );
+}
 
 /** A new auraId: 192 random bits from the CSPRNG, base64url (32 characters). */
 export function generateAuraId(): string {

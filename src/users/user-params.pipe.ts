@@ -1,17 +1,14 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { IDENTIFIER_PATTERN } from 'src/users/dto/user-fields';
 import { invalidField } from 'src/users/phone-numbers';
-import { AURA_ID_MAX_LENGTH, AURA_ID_PATTERN, RESERVED_AURA_IDS } from 'src/users/user-identifiers';
+import { AURA_ID_RULE, isAuraId } from 'src/users/user-identifiers';
 
-/** The `{auraId}` path parameter: URL-safe, at most 128 characters, not a reserved path segment. */
+/** The `{auraId}` path parameter, checked as every auraId is (isAuraId). */
 @Injectable()
 export class AuraIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!AURA_ID_PATTERN.test(value) || RESERVED_AURA_IDS.has(value)) {
-      throw invalidField(
-        'auraId',
-        `auraId must be 1-${AURA_ID_MAX_LENGTH} URL-safe characters (letters, digits, "-", "_", "~", ".")`,
-      );
+    if (!isAuraId(value)) {
+      throw invalidField('auraId', AURA_ID_RULE);
     }
     return value;
   }

@@ -15,13 +15,22 @@ import { ApiProblem } from 'src/common/http/api-problem.decorator';
 import { CreateAuthenticatedUserDto } from 'src/users/dto/create-authenticated-user.dto';
 import { ChannelQueryDto, GetOrCreateUserQueryDto, IdentifiableUserQueryDto } from 'src/users/dto/user-queries.dto';
 import { LastAuraIdResponseDto, UserResponseDto } from 'src/users/dto/user.response.dto';
+import { AURA_ID_MAX_LENGTH, AURA_ID_PATTERN } from 'src/users/user-identifiers';
 import { AuraIdGlobalPipe, AuraIdPipe } from 'src/users/user-params.pipe';
 import { type GetOrCreateOutcome, UsersService } from 'src/users/users.service';
 
 const AURA_ID_PARAM = {
   name: 'auraId',
-  description: "The user's auraId (URL-safe, at most 128 characters).",
-  example: 'q3Xv9kR2mT8wYp1LzN4bC6dF0gH5jK7s',
+  description:
+    "The user's auraId: 1-128 printable ASCII characters other than `/ ? # %` and whitespace (percent-encode " +
+    'the others that a URL path does not take as they are); not `.`, `..`, `aura-id`, `aura-id-global` or `auraid`.',
+  schema: {
+    type: 'string' as const,
+    minLength: 1,
+    maxLength: AURA_ID_MAX_LENGTH,
+    pattern: AURA_ID_PATTERN.source,
+    example: 'q3Xv9kR2mT8wYp1LzN4bC6dF0gH5jK7s',
+  },
 };
 
 const VALIDATION_PROBLEM = 'Invalid input; `errors` names each bad field.';
@@ -135,15 +144,20 @@ export class UsersController {
   @ApiProblem(403, CHANNEL_FORBIDDEN, FORBIDDEN_CODES)
   @Access(Tier.Internal)
   @ApiOperation({
-    summary: 'Get and validate a user: 404 means anonymous (no record) or expired.',
+    summary: 'Get and validate a logged-in user: 404 means anonymous (no record, or identifiable only) or expired.',
+    description:
+      'Answers 200 only for an authenticated, unexpired user. An anonymous user gets `user_not_found` whether it ' +
+      'has no record or an identifiable one (its generated userId and auraIdGlobal stay available from ' +
+      '`GET /users/aura-id/{auraId}`).',
   })
   @ApiParam(AURA_ID_PARAM)
-  @ApiOkResponse({ description: 'The user, valid.', type: UserResponseDto })
+  @ApiOkResponse({ description: 'The authenticated user, valid.', type: UserResponseDto })
   @ApiProblem(400, VALIDATION_PROBLEM, ['validation_failed'])
-  @ApiProblem(404, '`user_not_found`: anonymous user (no record); `user_expired`: the record is no longer valid.', [
-    'user_not_found',
-    'user_expired',
-  ])
+  @ApiProblem(
+    404,
+    '`user_not_found`: anonymous user (no record, or an identifiable one); `user_expired`: the login is no longer valid.',
+    ['user_not_found', 'user_expired'],
+  )
   getUser(@Param('auraId', AuraIdPipe) auraId: string, @CallerContext() caller: Caller): Promise<UserResponseDto> {
     return this.users.getUser(auraId, caller);
   }

@@ -54,6 +54,7 @@ export interface GetOrCreateOutcome {
 @Injectable()
 export class UsersService {
   private readonly ttlDays: number;
+  private readonly defaultChannel: string;
 
   constructor(
     private readonly users: UsersRepository,
@@ -65,12 +66,20 @@ export class UsersService {
     config: AppConfig,
   ) {
     this.ttlDays = config.USER_TTL_DAYS;
+    this.defaultChannel = config.DEFAULT_CHANNEL;
   }
 
-  /** A user that exists and is still valid; an anonymous user (no record) and an expired one are 404s. */
+  /**
+   * A logged-in user: authenticated and still valid. Anonymous users — no record, or an identifiable one —
+   * get the same 404 (aura-bot branches on 404 = anonymous, 200 = logged in); an expired login is a 404 too.
+   */
   async getUser(auraId: string, caller: Caller): Promise<UserResponseDto> {
     const found = await this.users.findByAuraId(auraId);
-    if (found === undefined || this.channels.hides(caller, found.user.channel)) {
+    if (
+      found === undefined ||
+      found.user.user_type !== UserType.Authenticated ||
+      this.channels.hides(caller, found.user.channel)
+    ) {
       throw UsersError.notFound();
     }
     if (found.expired) {
@@ -134,7 +143,7 @@ export class UsersService {
     body: CreateAuthenticatedUserDto,
     caller: Caller,
   ): Promise<UserResponseDto> {
-    const channel = await this.channelOfLogin(auraId, body.channel, caller);
+    const channel = await this.channelOfLogin(auraId, body, caller);
     const { additionalFields, ...context } = body.authenticationContext;
     const phoneNumber = this.optionalPhoneNumber(context.phoneNumber, 'authenticationContext.phoneNumber');
     const expiresAt = this.optionalExpiry(context.expiresAt, 'authenticationContext.expiresAt');
@@ -262,15 +271,16 @@ export class UsersService {
   }
 
   /**
-   * The channel of an OTP login. The WhatsApp bot (docs/users.md) sends only `{ authenticationContext }`: with an unbound key
-   * and no `channel`, the login applies to the channel of the existing record (and a new record needs one).
+   * The channel of an OTP login (docs/users.md): the key's bound channel, else the body's `channel`, else
+   * the existing record's, else `authenticationContext.channel`, else DEFAULT_CHANNEL. aura-bot holds an
+   * unbound key and sends only `{ authenticationContext }`.
    */
-  private async channelOfLogin(auraId: string, requested: string | undefined, caller: Caller): Promise<string> {
-    if (requested !== undefined || this.channels.boundChannel(caller) !== null) {
-      return this.channels.resolve(caller, requested);
+  private async channelOfLogin(auraId: string, body: CreateAuthenticatedUserDto, caller: Caller): Promise<string> {
+    if (body.channel !== undefined || this.channels.boundChannel(caller) !== null) {
+      return this.channels.resolve(caller, body.channel);
     }
     const existing = await this.users.findByAuraId(auraId);
-    return existing?.user.channel ?? this.channels.resolve(caller, requested);
+    return existing?.user.channel ?? body.authenticationContext.channel ?? this.defaultChannel;
   }
 
   /**

@@ -100,7 +100,7 @@ describe('GDPR erasure by phone number', () => {
   });
 
   it('should count erasures and erased records', async () => {
-    const metrics = await t.request({ method: 'GET', url: '/metrics' });
+    const metrics = await t.scrape();
     expect(metrics.body).toMatch(/^gdpr_erasures_total 4$/m);
     expect(metrics.body).toMatch(/^gdpr_erased_users_total 3$/m);
   });
@@ -208,7 +208,7 @@ describe('GDPR erasure by phone number', () => {
   });
 
   it('should leave no digits of the erased number in any log line or metric', async () => {
-    const metrics = await t.request({ method: 'GET', url: '/metrics' });
+    const metrics = await t.scrape();
     expect(metrics.body).not.toContain(DIGITS);
     expect(t.logs.lines.length).toBeGreaterThan(0);
     expect(t.logs.text).not.toContain(DIGITS);

@@ -101,7 +101,7 @@ describe('access matrix', () => {
   });
 
   it('should count authentication failures by reason', async () => {
-    const metrics = (await t.request({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await t.scrape()).body;
     for (const reason of [
       'missing',
       'malformed',

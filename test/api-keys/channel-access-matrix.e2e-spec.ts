@@ -186,7 +186,7 @@ describe('channel-bound keys on every route (object-level authorisation)', () =>
   });
 
   it('should count each refusal as a channel_forbidden authentication failure', async () => {
-    const metrics = (await t.request({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await t.scrape()).body;
     expect(metrics).toMatch(/auth_failures_total\{reason="channel_forbidden"\} [1-9]/);
   });
 });

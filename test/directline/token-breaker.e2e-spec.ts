@@ -27,7 +27,7 @@ describe('Direct Line circuit breaker', () => {
 
   const get = (url: string) => app.get(url);
   const breakerState = async () => {
-    const metrics = (await t.request({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await t.scrape()).body;
     return /directline_circuit_state\{state="(\w+)"\} 1/.exec(metrics)?.[1];
   };
 
@@ -51,7 +51,7 @@ describe('Direct Line circuit breaker', () => {
       expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     }
     expect(stub.calls).toHaveLength(3);
-    expect((await t.request({ method: 'GET', url: '/metrics' })).body).toMatch(
+    expect((await t.scrape()).body).toMatch(
       /directline_errors_total\{operation="generate_token",kind="circuit_open"\} 1/,
     );
   });

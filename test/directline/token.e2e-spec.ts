@@ -229,7 +229,7 @@ describe('Direct Line tokens', () => {
   it('should count Direct Line latency, errors by kind and the breaker state in /metrics', async () => {
     stub.fail({ kind: 'status', status: 500 }, 1);
     expect((await get('/token')).statusCode).toBe(200);
-    const metrics = (await t.request({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await t.scrape()).body;
     expect(metrics).toMatch(/directline_request_duration_seconds_count\{operation="generate_token",outcome="ok"\} \d+/);
     expect(metrics).toMatch(/directline_errors_total\{operation="generate_token",kind="server_error"\} \d+/);
     expect(metrics).toMatch(/directline_errors_total\{operation="start_conversation",kind="timeout"\} \d+/);

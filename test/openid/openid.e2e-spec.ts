@@ -1,4 +1,16 @@
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyResult } from 'jose';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors,
+  importJWK,
+  type JWK,
+  jwtVerify,
+  type JWTVerifyResult,
+  SignJWT,
+} from 'jose';
 import { KeysService } from 'src/openid/keys.service';
 import { generateSigningKeyEntry, SigningKeyState, type SigningKeyEntry } from 'src/openid/signing-keys';
 import { startForwardingProxy, type ForwardingProxy } from '../support/forwarding-proxy';
@@ -225,5 +237,71 @@ describe('OpenID endpoints with the development key', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((line) => line.message === 'request completed');
     expect(completed).toEqual([expect.objectContaining({ route: '/openid/jwk', status: 200 })]);
+  });
+});
+
+describe("OpenID endpoints publishing aura-bot's public keys beside the service's own (a standard JWK Set)", () => {
+  let proxy: ForwardingProxy;
+  let t: TestApp;
+  let botKey: SigningKeyEntry & { kid: string; jwk: JWK };
+  let ownKey: SigningKeyEntry & { kid: string; jwk: JWK };
+  let dir: string;
+
+  beforeAll(async () => {
+    proxy = await startForwardingProxy();
+    botKey = await generateSigningKeyEntry('ES256', SigningKeyState.Active, 'aura-bot-2026');
+    ownKey = await generateSigningKeyEntry('RS256', SigningKeyState.Active, 'aura-auth-2026');
+    const { d: _botPrivate, ...botPublic } = botKey.jwk;
+    // As `jose`, `step crypto` or a key vault would write it, mounted as a file.
+    const set = {
+      keys: [
+        { ...botPublic, kid: botKey.kid, alg: 'ES256', use: 'sig' },
+        { ...ownKey.jwk, kid: ownKey.kid, alg: 'RS256', use: 'sig' },
+      ],
+    };
+    dir = await mkdtemp(join(tmpdir(), 'aura-jwks-'));
+    await writeFile(join(dir, 'keys.json'), JSON.stringify(set), { mode: 0o600 });
+    t = await startService(proxy, { OPENID_SIGNING_KEYS_FILE: join(dir, 'keys.json') });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await proxy.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should publish both keys, public members only, and announce both algorithms', async () => {
+    const jwks = await fetch(`${proxy.url}/openid/jwk`);
+    const body = (await jwks.json()) as { keys: Record<string, unknown>[] };
+    expect(body.keys.map((key) => [key.kid, key.alg, key.use])).toEqual([
+      [ownKey.kid, 'RS256', 'sig'],
+      [botKey.kid, 'ES256', 'sig'],
+    ]);
+    for (const key of body.keys) {
+      for (const member of PRIVATE_MEMBERS) {
+        expect(key).not.toHaveProperty(member);
+      }
+    }
+    expect((await fetchDiscovery(proxy.url)).id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
+  });
+
+  it("should let a verifier check what aura-bot signs with its private key, through this service's discovery", async () => {
+    const privateKey = await importJWK(botKey.jwk, 'ES256');
+    const token = await new SignJWT({ sub: 'aura-bot' })
+      .setProtectedHeader({ alg: 'ES256', kid: botKey.kid })
+      .setIssuer(`${proxy.url}/openid/issuer`)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    const { payload } = await verifyLikeKernel(proxy.url, token);
+    expect(payload.sub).toBe('aura-bot');
+  });
+
+  it('should sign its own tokens only with its own private key', async () => {
+    const keys = t.app.get(KeysService);
+    expect(keys.activeKid).toBe(ownKey.kid);
+    const token = await keys.sign({ aud: AUDIENCE });
+    expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'RS256', kid: ownKey.kid });
+    await verifyLikeKernel(proxy.url, token);
   });
 });

@@ -1,4 +1,6 @@
 import { Tier } from 'src/common/access/tier';
+import { loadConfig } from 'src/config/app-config';
+import { freePort } from '../support/built-service';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 describe('platform endpoints', () => {
@@ -38,7 +40,7 @@ describe('platform endpoints', () => {
 
   it('should expose Prometheus metrics with the route template, not the URL', async () => {
     await t.request({ method: 'GET', url: '/config?x=1' });
-    const response = await t.request({ method: 'GET', url: '/metrics' });
+    const response = await t.scrape();
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('text/plain');
     expect(response.body).toContain(
@@ -47,6 +49,21 @@ describe('platform endpoints', () => {
     expect(response.body).toContain('process_cpu_user_seconds_total');
     expect(response.body).toContain('db_pool_connections');
     expect(response.body).not.toContain('x=1');
+  });
+
+  it('should serve /metrics to any valid key of the environment (public tier), and to no one else', async () => {
+    const missing = await t.request({ method: 'GET', url: '/metrics' });
+    expect(missing.statusCode).toBe(401);
+    expect(missing.json().code).toBe('api_key_missing');
+    const wrong = await t.request({ method: 'GET', url: '/metrics', headers: { authorization: 'APIKEY aak_test_x' } });
+    expect(wrong.statusCode).toBe(401);
+    for (const tier of [Tier.Public, Tier.Kernel, Tier.Internal]) {
+      const { key } = await t.createKey(tier);
+      // Prometheus' `authorization: { type: APIKEY }` sends exactly this header.
+      const scraped = await t.request({ method: 'GET', url: '/metrics', headers: { authorization: `APIKEY ${key}` } });
+      expect(scraped.statusCode).toBe(200);
+      expect(scraped.body).toContain('process_cpu_user_seconds_total');
+    }
   });
 
   it('should answer an unknown route with a problem document', async () => {
@@ -136,5 +153,37 @@ describe('platform endpoints', () => {
     expect(completed[0]).toMatchObject({ route: '/config', status: 401, method: 'GET' });
     expect(completed[0].requestId).toEqual(expect.any(String));
     expect(t.logs.text).not.toContain('secret-value');
+  });
+});
+
+describe('keyless metrics on METRICS_PORT', () => {
+  let t: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePort();
+    t = await createTestApp({ METRICS_PORT: String(port), HOST: '127.0.0.1' });
+  });
+  afterAll(() => t.close());
+
+  it('should serve GET /metrics without a key on its own port, and nothing else there', async () => {
+    const scraped = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(scraped.headers.get('content-type')).toContain('text/plain');
+    expect(await scraped.text()).toContain('http_request_duration_seconds');
+    expect((await fetch(`http://127.0.0.1:${port}/users/x`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status).toBe(405);
+    const announced = t.logs.lines.filter((line) => line.includes('Metrics listening at'));
+    expect(announced).toEqual([expect.stringContaining(`"url":"http://127.0.0.1:${port}"`)]);
+  });
+
+  it("should still ask for a key on the main port's /metrics", async () => {
+    expect((await t.request({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    expect((await t.scrape()).statusCode).toBe(200);
+  });
+
+  it('should refuse METRICS_PORT equal to PORT, or with metrics off', () => {
+    expect(() => loadConfig({ PORT: '3000', METRICS_PORT: '3000' })).toThrow('METRICS_PORT: must differ from PORT');
+    expect(() => loadConfig({ METRICS_PORT: '9464', METRICS_ENABLED: 'false' })).toThrow('METRICS_PORT');
   });
 });

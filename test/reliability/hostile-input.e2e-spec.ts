@@ -5,7 +5,7 @@ import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 's
 import { databaseFingerprint } from '../support/database-state';
 import { DirectLineStub } from '../support/directline-stub';
 import { openApiContract } from '../support/openapi-contract';
-import { HOSTILE_STRINGS, requestsFor, type FuzzContext } from '../support/openapi-fuzz';
+import { auraIdStrings, HOSTILE_STRINGS, requestsFor, type FuzzContext } from '../support/openapi-fuzz';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 /** Requests per operation; FUZZ_RUNS=2000 for a long run. The seed is fixed unless FUZZ_SEED says otherwise. */
@@ -52,7 +52,10 @@ describe('hostile input, generated from the OpenAPI document', () => {
     context = {
       document,
       keys,
-      special: { data: sealedData(new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS))) },
+      special: {
+        data: sealedData(new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS))),
+        auraId: auraIdStrings,
+      },
     };
     // Records under the documented examples, so that reads, upgrades and deletions find something.
     const seeded = await t.request({
@@ -128,7 +131,12 @@ function sealedData(cipher: CallbackCipher): fc.Arbitrary<string> {
       channel: member(fc.constantFrom('web', 'webchat', 'living-tv')),
       userId: member(fc.stringMatching(/^u-[a-z0-9]{1,6}$/)),
       authorizationId: member(fc.stringMatching(/^a-[a-z0-9]{1,6}$/)),
-      auraId: member(fc.stringMatching(/^[A-Za-z0-9_-]{8,32}$/)),
+      auraId: member(
+        fc.oneof(
+          fc.stringMatching(/^[A-Za-z0-9_-]{8,32}$/),
+          fc.string({ unit: fc.integer({ min: 0x20, max: 0x7f }).map(String.fromCharCode), maxLength: 130 }),
+        ),
+      ),
       phoneNumber: member(fc.integer({ min: 0, max: 99_999_999 }).map((n) => `+346${String(n).padStart(8, '0')}`)),
       auraIdGlobal: member(fc.uuid()),
       subscriptionType: member(fc.constantFrom('postpaid', 'prepaid', 'hybrid', 'control')),

@@ -35,14 +35,16 @@ export async function startService(env: Record<string, string | undefined>): Pro
   }
   const port = await freePort();
   let output = '';
+  // Loopback unless the test binds elsewhere; reached through IPv4 loopback unless bound to IPv6 only.
+  const host = env.HOST ?? '127.0.0.1';
   const child = spawn(process.execPath, [ENTRY], {
-    env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: host },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = host.includes(':') ? `http://[::1]:${port}` : `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 300; attempt++) {
     const healthy = await fetch(`${baseUrl}/healthz`).then(
       (response) => response.status === 200,

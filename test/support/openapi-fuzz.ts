@@ -82,6 +82,30 @@ export const HOSTILE_STRINGS: readonly string[] = [
   'y'.repeat(5000),
 ];
 
+/**
+ * auraIds over the whole printable ASCII range (what external services make, `+ : @ =` included) with, now
+ * and then, the characters the rule refuses (`/ ? # %`, space, DEL) and lengths around the 128 limit;
+ * percent-encoded as a client would send them.
+ */
+export const auraIdStrings: fc.Arbitrary<string> = fc
+  .oneof(
+    {
+      weight: 6,
+      arbitrary: fc.string({
+        unit: fc.integer({ min: 0x21, max: 0x7e }).map(String.fromCharCode),
+        minLength: 1,
+        maxLength: 40,
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.string({ unit: fc.integer({ min: 0x20, max: 0x7f }).map(String.fromCharCode), maxLength: 40 }),
+    },
+    { weight: 1, arbitrary: fc.integer({ min: 126, max: 130 }).map((length) => '+:@='.repeat(33).slice(0, length)) },
+    { weight: 1, arbitrary: fc.constantFrom('wa+34600000000', 'whatsapp:+34600000000', 'a@b=c', '.', '..', 'aura-id') },
+  )
+  .map((auraId) => encodeURIComponent(auraId));
+
 /** Pieces inserted into a URL as they are, unencoded: broken percent-encodings and separators. */
 const RAW_URL_PIECES = ['%', '%zz', '%00', '%ED%A0%80', '%C0%AF', '%2F', '%2e%2e', ';x=1', '%23', '%3F', '%0d%0a'];
 

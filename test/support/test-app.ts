@@ -64,6 +64,8 @@ export interface TestApp {
   query<T = Record<string, unknown>>(sql: string, parameters?: unknown[]): Promise<T[]>;
   /** Creates an API key as the operator CLI would, and returns it. */
   createKey(tier: Tier, options?: Partial<CreateApiKeyCommand>): Promise<CreatedApiKey>;
+  /** GET /metrics as the ServiceMonitor scrapes it: with an API key of the environment (public, made once). */
+  scrape(): Promise<InjectResponse>;
   close(): Promise<void>;
 }
 
@@ -124,7 +126,8 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
   const secrets = new SecretLedger(config);
   const problemBodies: string[] = [];
   const contract = openApiContract();
-  return {
+  let scrapeKey: string | undefined;
+  const testApp: TestApp = {
     app,
     config,
     logs,
@@ -166,12 +169,18 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
       secrets.addApiKey(created.key);
       return created;
     },
+    scrape: async () => {
+      scrapeKey ??= (await app.get(ApiKeysService).create({ name: 'prometheus', tier: Tier.Public })).key;
+      secrets.addApiKey(scrapeKey);
+      return testApp.request({ method: 'GET', url: '/metrics', headers: { authorization: `APIKEY ${scrapeKey}` } });
+    },
     close: async () => {
       await app.close();
       await database.drop();
       assertNothingLeaked(secrets, logs, problemBodies);
     },
   };
+  return testApp;
 }
 
 /** Request id → the route template that served it, so each response is checked against its operation. */

@@ -87,7 +87,8 @@ describe('users: bad input', () => {
       ['an overlong auraId', get(long(129)), 'auraId'],
       ['SQL in the auraId', get(encodeURIComponent("x';DROP TABLE aura_users;--")), 'auraId'],
       ['Unicode in the auraId', get(encodeURIComponent('wa-ü😀')), 'auraId'],
-      ['an auraId starting with a dot', get('.hidden'), 'auraId'],
+      ['an auraId with a space', get('wa%201'), 'auraId'],
+      ['an auraId with a percent sign', get('wa%251'), 'auraId'],
       ['an invalid phone number', get('wa-1', 'channel=webchat&phoneNumber=%2B999'), 'phoneNumber'],
       ['an unknown parameter', get('wa-1', 'channel=webchat&userType=authenticated'), 'userType'],
       ['an invalid channel', get('wa-1', 'channel=%00'), 'channel'],
@@ -211,9 +212,9 @@ describe('users: bad input', () => {
       ['an invalid channel', post({ channel: 'WEB CHAT', authenticationContext: context }), 'channel'],
       ['a channel of the wrong type', post({ channel: ['webchat'], authenticationContext: context }), 'channel'],
       [
-        'no channel for a new record from an unbound key',
-        post({ authenticationContext: context }, 'wa-new-no-channel'),
-        'channel',
+        'an invalid channel in the context',
+        post({ authenticationContext: { ...context, channel: 'WEB CHAT' } }, 'wa-new-bad-context-channel'),
+        'authenticationContext.channel',
       ],
       ['an overlong auraId', post({ channel: 'webchat', authenticationContext: context }, long(129)), 'auraId'],
       [

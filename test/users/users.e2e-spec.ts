@@ -87,7 +87,7 @@ describe('users', () => {
       expect(response.statusCode).toBe(403);
       expect(response.json().code).toBe('api_key_channel_forbidden');
       expect(await count('user_id = $1', ['u-103'])).toBe(0);
-      const metrics = await t.request({ method: 'GET', url: '/metrics' });
+      const metrics = await t.scrape();
       expect(metrics.body).toMatch(/auth_failures_total\{reason="channel_forbidden"\} [1-9]/);
     });
 
@@ -236,7 +236,8 @@ describe('users', () => {
       expect(renewed.statusCode).toBe(201);
       expect(renewed.json()).toMatchObject({ auraId: 'wa-204', userType: 'identifiable', authorizationId: null });
       expect(Date.parse(renewed.json().expiresAt)).toBeGreaterThan(Date.now());
-      expect((await t.request({ method: 'GET', url: '/users/wa-204', headers: bot })).statusCode).toBe(200);
+      // Identifiable is anonymous: GET /users/{auraId} answers 404 whatever the record's age.
+      expect((await t.request({ method: 'GET', url: '/users/wa-204', headers: bot })).statusCode).toBe(404);
     });
 
     it('should create one record for 100 concurrent calls with the same auraId', async () => {
@@ -305,7 +306,7 @@ describe('users', () => {
 
     it('should count created users by channel and type', async () => {
       await login('wa-303', 'whatsapp-es', { userId: 'u-303', authorizationId: 'a-303' });
-      const metrics = await t.request({ method: 'GET', url: '/metrics' });
+      const metrics = await t.scrape();
       expect(metrics.body).toMatch(/aura_users_created_total\{channel="whatsapp-es",user_type="authenticated"\} [1-9]/);
       expect(metrics.body).toMatch(/aura_users_created_total\{channel="whatsapp-es",user_type="identifiable"\} [1-9]/);
     });
@@ -356,7 +357,7 @@ describe('users', () => {
       ]);
       const everything = JSON.stringify(await t.query('SELECT * FROM audit_events'));
       expect(everything).not.toContain('web-500');
-      const metrics = await t.request({ method: 'GET', url: '/metrics' });
+      const metrics = await t.scrape();
       expect(metrics.body).toMatch(/aura_users_deleted_total\{reason="logout"\} [1-9]/);
     });
 
@@ -433,7 +434,7 @@ describe('users', () => {
       expect(await t.app.get(UsersSweeper).sweep()).toBe(1);
       const left = await t.query<{ aura_id: string }>('SELECT aura_id FROM aura_users ORDER BY aura_id');
       expect(left.map((row) => row.aura_id)).toEqual(['sweep-recent', 'sweep-valid']);
-      const metrics = await t.request({ method: 'GET', url: '/metrics' });
+      const metrics = await t.scrape();
       expect(metrics.body).toMatch(/aura_users_deleted_total\{reason="expired"\} 1/);
     });
 

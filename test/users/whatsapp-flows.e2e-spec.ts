@@ -97,9 +97,10 @@ describe('WhatsApp flows (docs/users.md), as aura-bot sees them', () => {
     });
     expect(identifiable.statusCode).toBe(201);
     expect(identifiable.json()).toMatchObject({ userType: 'identifiable', authorizationId: null });
+    // Identifiable is still anonymous: the bot takes its anonymous branch, with the same 404 as no record.
     const seen = await t.request({ method: 'GET', url: '/users/wa-34699000111', headers: bot });
-    expect(seen.statusCode).toBe(200);
-    expect(seen.json().userType).toBe('identifiable');
+    expect(seen.statusCode).toBe(404);
+    expect(seen.json()).toMatchObject({ status: 404, code: 'user_not_found' });
 
     const login = await t.request({
       method: 'POST',
@@ -136,13 +137,102 @@ describe('WhatsApp flows (docs/users.md), as aura-bot sees them', () => {
     });
     expect(login.statusCode).toBe(201);
     expect(login.json()).toMatchObject({ channel: 'whatsapp-es', userType: 'authenticated' });
-    const unknown = await t.request({
+  });
+
+  it('should log in a user unknown until then with the body exactly as seed 004 draws it (unbound key, no channel)', async () => {
+    const before = await t.request({ method: 'GET', url: '/users/wa-34611222333', headers: bot });
+    expect(before.statusCode).toBe(404);
+    const login = await t.request({
       method: 'POST',
-      url: '/users/wa-never-seen',
+      url: '/users/wa-34611222333',
       headers: bot,
-      payload: { authenticationContext: { userId: 'kernel-user-4', authorizationId: 'authz-4' } },
+      payload: { authenticationContext: { userId: 'kernel-user-5', authorizationId: 'authz-5', loa: 2 } },
     });
-    expect(unknown.statusCode).toBe(400);
-    expect(unknown.json().errors).toEqual([expect.objectContaining({ field: 'channel' })]);
+    expect(login.statusCode).toBe(201);
+    expect(login.json()).toMatchObject({ auraId: 'wa-34611222333', channel: 'whatsapp', userType: 'authenticated' });
+    const after = await t.request({ method: 'GET', url: '/users/wa-34611222333', headers: bot });
+    expect(after.statusCode).toBe(200);
+    expect(after.json()).toMatchObject({ auraId: 'wa-34611222333', channel: 'whatsapp', userId: 'kernel-user-5' });
+    expect(await t.query('SELECT channel FROM aura_users WHERE aura_id = $1', ['wa-34611222333'])).toEqual([
+      { channel: 'whatsapp' },
+    ]);
+  });
+
+  it("should take a new user's channel from authenticationContext.channel when the body and the key name none", async () => {
+    const login = await t.request({
+      method: 'POST',
+      url: '/users/wa-34611222444',
+      headers: bot,
+      payload: {
+        authenticationContext: { userId: 'kernel-user-6', authorizationId: 'authz-6', channel: 'whatsapp-br' },
+      },
+    });
+    expect(login.statusCode).toBe(201);
+    expect(login.json()).toMatchObject({ channel: 'whatsapp-br', userType: 'authenticated' });
+    const bad = await t.request({
+      method: 'POST',
+      url: '/users/wa-34611222555',
+      headers: bot,
+      payload: {
+        authenticationContext: { userId: 'kernel-user-7', authorizationId: 'authz-7', channel: 'Not A Channel' },
+      },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors).toEqual([expect.objectContaining({ field: 'authenticationContext.channel' })]);
+    expect(await t.query('SELECT 1 FROM aura_users WHERE aura_id = $1', ['wa-34611222555'])).toHaveLength(0);
+  });
+
+  it('should prefer the body channel, then the existing record, to the context channel and the default', async () => {
+    const named = await t.request({
+      method: 'POST',
+      url: '/users/wa-34611222666',
+      headers: bot,
+      payload: {
+        channel: 'whatsapp-es',
+        authenticationContext: { userId: 'kernel-user-8', authorizationId: 'authz-8', channel: 'whatsapp-br' },
+      },
+    });
+    expect(named.statusCode).toBe(201);
+    expect(named.json().channel).toBe('whatsapp-es');
+    const relogin = await t.request({
+      method: 'POST',
+      url: '/users/wa-34611222666',
+      headers: bot,
+      payload: { authenticationContext: { userId: 'kernel-user-8', authorizationId: 'authz-9' } },
+    });
+    expect(relogin.statusCode).toBe(201);
+    expect(relogin.json()).toMatchObject({ channel: 'whatsapp-es', authorizationId: 'authz-9' });
+  });
+
+  it('should answer 404 user_not_found, as for no record, to an identifiable user whose record expired', async () => {
+    await t.request({ method: 'GET', url: '/users/aura-id/wa-34611222777?channel=whatsapp-es', headers: bot });
+    await t.query(`UPDATE aura_users SET expires_at = now() - interval '1 minute' WHERE aura_id = $1`, [
+      'wa-34611222777',
+    ]);
+    const seen = await t.request({ method: 'GET', url: '/users/wa-34611222777', headers: bot });
+    expect(seen.statusCode).toBe(404);
+    expect(seen.json().code).toBe('user_not_found');
+  });
+});
+
+describe('the OTP login with DEFAULT_CHANNEL configured', () => {
+  let t: TestApp;
+  let bot: Record<string, string>;
+
+  beforeAll(async () => {
+    t = await createTestApp({ DEFAULT_CHANNEL: 'whatsapp-mx' });
+    bot = apiKeyHeader((await t.createKey(Tier.Internal, { name: 'aura-bot' })).key);
+  }, 60_000);
+  afterAll(() => t.close());
+
+  it('should create a user of no known channel in DEFAULT_CHANNEL', async () => {
+    const login = await t.request({
+      method: 'POST',
+      url: '/users/wa-5215512345678',
+      headers: bot,
+      payload: { authenticationContext: { userId: 'kernel-user-mx', authorizationId: 'authz-mx' } },
+    });
+    expect(login.statusCode).toBe(201);
+    expect(login.json().channel).toBe('whatsapp-mx');
   });
 });

@@ -136,6 +136,9 @@ migration Job. Call with a dict: (dict "root" $ "overrides" map).
 {{- end }}
 {{- $_ := set $env "HOST" "0.0.0.0" }}
 {{- $_ := set $env "PORT" (include "aura.envValue" $root.Values.containerPort) }}
+{{- if $root.Values.metricsPort }}
+{{- $_ := set $env "METRICS_PORT" (include "aura.envValue" $root.Values.metricsPort) }}
+{{- end }}
 {{- $_ := set $env "SHUTDOWN_TIMEOUT_MS" (include "aura.envValue" (mul $root.Values.shutdown.drainTimeoutSeconds 1000)) }}
 {{- range $k := keys $env | sortAlpha }}
 {{ $k }}: {{ get $env $k | quote }}

@@ -1,8 +1,7 @@
-import { IsInt, IsNotIn, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsChannel, IsIdentifier, IsPhoneNumberText, IsSubscriptionType } from 'src/users/dto/user-fields';
-import type { SubscriptionType } from 'src/users/user.entity';
-import { AURA_ID_PATTERN, RESERVED_AURA_IDS } from 'src/users/user-identifiers';
+import { IsInt, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsOmittable } from 'src/common/http/validation';
+import { IsAuraId, IsChannel, IsIdentifier, IsPhoneNumberText, IsSubscriptionType } from 'src/users/dto/user-fields';
+import type { SubscriptionType } from 'src/users/user.entity';
 
 /** Unix seconds in a sane range (2020 … 2100). */
 const MIN_EPOCH = 1_577_836_800;
@@ -15,9 +14,7 @@ const MAX_EPOCH = 4_102_444_800;
 export class CallbackPayload {
   /** The auraId to use for a new record (login); generated when absent. */
   @IsOmittable()
-  @IsString()
-  @Matches(AURA_ID_PATTERN, { message: 'auraId must be 1-128 URL-safe characters' })
-  @IsNotIn([...RESERVED_AURA_IDS], { message: 'auraId must not be a path segment of another route' })
+  @IsAuraId()
   auraId?: string;
 
   @IsChannel()

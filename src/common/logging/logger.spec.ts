@@ -59,3 +59,36 @@ describe('logger', () => {
     expect(out.text()).not.toMatch(/600 000 002|600000002|secret/);
   });
 });
+
+describe('logger: addresses are not phone numbers', () => {
+  const message = (text: string): string => {
+    const out = capture();
+    createLogger('info', out.stream).info({ listener: 'api' }, text);
+    return out.lines[0].message as string;
+  };
+
+  it.each([
+    'Server listening at http://127.0.0.1:45383',
+    'Server listening at http://192.168.100.200:3000',
+    'Server listening at http://0.0.0.0:3000',
+    'Server listening at http://[::1]:45383',
+    'Server listening at http://[2001:db8:85a3::8a2e:370:7334]:8080',
+    'Server listening at http://[::ffff:192.168.100.200]:3000',
+    'connect ECONNREFUSED 10.200.30.140:5432',
+    'redis://user@172.16.254.100:6379 unreachable',
+  ])('should keep the listen address and port of %s', (text) => {
+    expect(message(text)).toBe(text);
+  });
+
+  it.each([
+    ['+34 600 000 002', 'call [redacted]'],
+    ['600.123.456', 'call [redacted]'],
+    // A valid IPv4 shape, but no address context (URL host, port, brackets): a dotted phone number.
+    ['91.234.56.78', 'call [redacted]'],
+    ['600123456:3000', 'call [redacted]:3000'],
+    ['tel:91.234.56.78', 'call tel:[redacted]'],
+    ['http://wa.me/34600123456', 'call http://wa.me/[redacted]'],
+  ])('should still mask the phone number in "call %s"', (phone, masked) => {
+    expect(message(`call ${phone}`)).toBe(masked);
+  });
+});

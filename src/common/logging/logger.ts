@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { isError } from 'src/common/errors/app-error';
@@ -6,6 +7,7 @@ import type { LogLevel } from 'src/config/app-config';
 /** Anything that looks like a phone number or a long digit run (an identifier) is masked in free text. */
 const DIGIT_RUN = /\+?\d(?:[\s().-]?\d){5,}/g;
 const CENSOR = '[redacted]';
+const FASTIFY_LISTENING = 'Server listening at ';
 
 /** Members that may carry secrets or personal data, compared case-insensitively. */
 const SENSITIVE_KEYS = new Set([
@@ -50,8 +52,21 @@ export function redact(value: unknown, depth = 0): unknown {
   return copy;
 }
 
+/** An IPv4 address where only an address stands: a URL host, before a port, IPv4-mapped IPv6, in brackets. */
+function isNetworkAddress(text: string, match: string, offset: number): boolean {
+  if (!isIPv4(match)) {
+    return false;
+  }
+  const before = text.slice(Math.max(0, offset - 5), offset);
+  const after = text.slice(offset + match.length, offset + match.length + 2);
+  return /(\/\/|@|\[|:ffff:)$/i.test(before) || /^(:\d|\])/.test(after);
+}
+
+/** Masks phone-like digit runs in free text; IPv4 addresses of listeners and peers (with their port) stay. */
 export function scrubText(text: string): string {
-  return text.replace(DIGIT_RUN, CENSOR);
+  return text.replace(DIGIT_RUN, (match: string, offset: number) =>
+    isNetworkAddress(text, match, offset) ? match : CENSOR,
+  );
 }
 
 /** Errors are logged by name, code, message and stack only — never their SQL parameters or driver details. */
@@ -81,6 +96,11 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       hooks: {
         // Free-text messages are scrubbed too, in case an identifier slipped into one.
         logMethod(args, method) {
+          // Fastify announces a 0.0.0.0 listener once per network interface; listen() announces each
+          // listener once itself, with the address it is bound to (a structured call, so it passes here).
+          if (typeof args[0] === 'string' && args[0].startsWith(FASTIFY_LISTENING)) {
+            return;
+          }
           const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as typeof args;
           method.apply(this, scrubbed);
         },

@@ -15,7 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { KernelUserFieldsDto } from 'src/users/dto/kernel-user-fields.dto';
-import { IsBoundedJson, TOKEN_PATTERN } from 'src/users/dto/user-fields';
+import { IsBoundedJson, IsChannel, TOKEN_PATTERN } from 'src/users/dto/user-fields';
 import { ChannelQueryDto } from 'src/users/dto/user-queries.dto';
 import { IsOmittable } from 'src/common/http/validation';
 
@@ -37,6 +37,15 @@ function IsTokenList(): PropertyDecorator {
 
 /** The result of Kernel's `validateCode` (OTP login): who the user is and what the session allows. */
 export class AuthenticationContextDto extends KernelUserFieldsDto {
+  @ApiPropertyOptional({
+    description:
+      'Channel of the login, when the caller knows it only from the context; used for a new record when neither the key nor the body names one.',
+    example: 'whatsapp-es',
+  })
+  @IsOmittable()
+  @IsChannel()
+  channel?: string;
+
   @ApiPropertyOptional({ description: 'Level of assurance of the login (0-4).', example: 2, minimum: 0, maximum: 4 })
   @IsOmittable()
   @IsInt()
@@ -69,6 +78,7 @@ export class AuthenticationContextDto extends KernelUserFieldsDto {
 }
 
 const KNOWN_CONTEXT_FIELDS: ReadonlySet<string> = new Set([
+  'channel',
   'userId',
   'authorizationId',
   'auraIdGlobal',
@@ -95,6 +105,16 @@ function toAuthenticationContext(value: unknown): unknown {
 
 /** `POST /users/{auraId}`: the authentication context obtained by the OTP login (docs/users.md, WhatsApp flows). */
 export class CreateAuthenticatedUserDto extends ChannelQueryDto {
+  @ApiPropertyOptional({
+    description:
+      "Channel of the user. When absent: the API key's bound channel, else the existing record's, else " +
+      '`authenticationContext.channel`, else the configured DEFAULT_CHANNEL (`whatsapp`).',
+    example: 'whatsapp-es',
+  })
+  @IsOmittable()
+  @IsChannel()
+  declare channel?: string;
+
   @ApiProperty({
     description: `Kernel's authentication context. Members other than those listed are kept as sent (at most ${ADDITIONAL_CONTEXT_MAX_BYTES} bytes together).`,
     type: AuthenticationContextDto,

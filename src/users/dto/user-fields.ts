@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { IsEnum, IsISO8601, IsString, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { SubscriptionType } from 'src/users/user.entity';
 import { PHONE_NUMBER_MAX_LENGTH } from 'src/users/phone-numbers';
+import { AURA_ID_RULE, isAuraId } from 'src/users/user-identifiers';
 
 /** Channel names, as API keys are bound to them: lowercase letters, digits, `.`, `_`, `-`. */
 export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -28,6 +29,13 @@ export const IsIdentifier = (maxLength: number) =>
       message: '$property may only contain letters, digits and . _ ~ : @ | + = / -',
     }),
   );
+
+/** An auraId in a payload: the same check as the `{auraId}` path parameter. */
+export const IsAuraId = () =>
+  ValidateBy({
+    name: 'isAuraId',
+    validator: { validate: (value) => isAuraId(value), defaultMessage: () => AURA_ID_RULE },
+  });
 
 /** The text is checked here; normalisation (and validity in the default region) happens in the service. */
 export const IsPhoneNumberText = () => applyDecorators(IsString(), Length(3, PHONE_NUMBER_MAX_LENGTH));

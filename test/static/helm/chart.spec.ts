@@ -120,6 +120,7 @@ const production = {
     enabled: true,
     labels: { release: 'kube-prometheus-stack' },
     interval: '15s',
+    apiKeySecret: { name: 'aura-auth-prometheus', key: 'api-key' },
   },
   networkPolicy: {
     enabled: true,
@@ -427,6 +428,8 @@ describe('helm chart: production-like values', () => {
       port: 'http',
       path: '/metrics',
       interval: '15s',
+      // /metrics is public-tier: Prometheus sends `Authorization: APIKEY <key>` from the Secret.
+      authorization: { type: 'APIKEY', credentials: { name: 'aura-auth-prometheus', key: 'api-key' } },
     });
     const svc = view<WithSpec<{ selector: Labels }>>(find(r, 'Service'));
     const smSelector = sm.spec.selector.matchLabels;
@@ -489,6 +492,27 @@ describe('helm chart: values', () => {
     expectValid(r);
   });
 
+  it('should scrape the keyless metricsPort with a PodMonitor, and expose it through no Service', () => {
+    const r = render([
+      requiredSecrets,
+      { metricsPort: 9464, serviceMonitor: { enabled: true }, networkPolicy: { enabled: true } },
+    ]);
+    expectValid(r);
+    expect(r.manifests.map((m) => m.object.kind)).not.toContain('ServiceMonitor');
+    const pm = view<WithSpec<{ podMetricsEndpoints: object[] }>>(find(r, 'PodMonitor'));
+    expect(pm.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics' })]);
+    expect(JSON.stringify(pm)).not.toContain('authorization');
+    const container = view<WithSpec<{ template: { spec: { containers: { ports: object[] }[] } } }>>(
+      find(r, 'Deployment'),
+    ).spec.template.spec.containers[0];
+    expect(container.ports).toContainEqual({ name: 'metrics', containerPort: 9464, protocol: 'TCP' });
+    expect(view<WithData>(find(r, 'ConfigMap')).data.METRICS_PORT).toBe('9464');
+    const svc = view<WithSpec<{ ports: { port: number; targetPort: unknown; name: string }[] }>>(find(r, 'Service'));
+    expect(svc.spec.ports.map((port) => port.name)).toEqual(['http']);
+    const np = view<WithSpec<{ ingress: { ports: { port: string }[] }[] }>>(find(r, 'NetworkPolicy'));
+    expect(np.spec.ingress[0].ports.map((port) => port.port)).toEqual(['http', 'metrics']);
+  });
+
   it('should let the migration Job override a setting with a falsy value, or unset it', () => {
     const r = render([
       requiredSecrets,
@@ -537,6 +561,13 @@ describe('helm chart: values', () => {
       /METRICS_ENABLED/,
     ],
     ['a non-production NODE_ENV', [requiredSecrets, { config: { NODE_ENV: 'development' } }], /NODE_ENV/],
+    [
+      'a ServiceMonitor without the Secret of its API key',
+      [requiredSecrets, { serviceMonitor: { enabled: true } }],
+      /apiKeySecret|name/,
+    ],
+    ['METRICS_PORT set by hand', [requiredSecrets, { config: { METRICS_PORT: 9464 } }], /METRICS_PORT|config/],
+    ['a privileged metricsPort', [requiredSecrets, { metricsPort: 80 }], /metricsPort/],
     [
       'both minAvailable and maxUnavailable',
       [requiredSecrets, { podDisruptionBudget: { minAvailable: 1, maxUnavailable: 1 } }],
