@@ -9,6 +9,7 @@ import { AppConfig } from 'src/config/app-config';
 import { ConfigModule } from 'src/config/config.module';
 import { DatabaseModule } from 'src/database/database.module';
 import { HealthModule } from 'src/health/health.module';
+import { InvalidationListenerModule } from 'src/invalidation/invalidation.module';
 import { OpenIdModule } from 'src/openid/openid.module';
 import { TokenModule } from 'src/token/token.module';
 import { UsersModule } from 'src/users/users.module';
@@ -23,6 +24,7 @@ export class AppModule {
         DatabaseModule,
         MetricsModule,
         AuditModule,
+        InvalidationListenerModule,
         ApiKeysModule,
         HealthModule,
         ClientConfigModule,

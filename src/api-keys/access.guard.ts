@@ -7,7 +7,10 @@ import { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
 import type { AuthenticatedKey, RequestWithKey } from 'src/api-keys/caller';
 import { describeTiers } from 'src/api-keys/access.decorator';
+import { presentedKey } from 'src/api-keys/presented-key';
 import { Tier } from 'src/api-keys/tier';
+import { AppConfig } from 'src/config/app-config';
+import { AuthFailureLimiter } from 'src/rate-limit/auth-failure.limiter';
 
 /**
  * The one global guard. Deny by default: a route passes only if it declares `@NoApiKey()`,
@@ -18,6 +21,8 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: ApiKeyVerifier,
+    private readonly failures: AuthFailureLimiter,
+    private readonly config: AppConfig,
   ) {
     super();
   }
@@ -34,13 +39,36 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
     if (access.kind === 'none') {
       return true;
     }
-    await super.canActivate(context);
+    await this.authenticate(context);
     const key = context.switchToHttp().getRequest<RequestWithKey>().user as AuthenticatedKey;
     if (!access.tiers.includes(Tier.Public) && !access.tiers.includes(key.tier)) {
       this.verifier.recordFailure('tier_forbidden');
       throw new ApiKeyError(ApiKeyErrorCode.TierForbidden, `This route needs an ${describeTiers(access.tiers)}.`);
     }
     return true;
+  }
+
+  /**
+   * Failed authentications are limited per client address (429 instead of 401 past AUTH_FAILURE_LIMIT).
+   * A blocked address is refused before any lookup, unless it presents a key this replica already trusts.
+   */
+  private async authenticate(context: ExecutionContext): Promise<void> {
+    const request = context.switchToHttp().getRequest<RequestWithKey>();
+    const blocked = this.failures.blocked(request.ip);
+    if (blocked !== undefined) {
+      const key = presentedKey(request, this.config.APIKEY_QUERY_PARAM_ENABLED);
+      if (key === undefined || !this.verifier.isTrusted(key)) {
+        throw blocked;
+      }
+    }
+    try {
+      await super.canActivate(context);
+    } catch (error) {
+      if (error instanceof ApiKeyError && error.status === 401) {
+        throw (await this.failures.fail(request.ip)) ?? error;
+      }
+      throw error;
+    }
   }
 
   /** Passport's verdict: our verifier's error as is; no key found anywhere is "missing", an unusable header "invalid". */

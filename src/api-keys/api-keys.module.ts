@@ -8,6 +8,7 @@ import {
   HeaderApiKeyStrategy,
   QueryApiKeyStrategy,
 } from 'src/api-keys/api-key.strategies';
+import { ApiKeyIds } from 'src/api-keys/api-key-ids';
 import { ApiKeyUsage } from 'src/api-keys/api-key-usage';
 import { ApiKeyVerifier, authFailuresProvider } from 'src/api-keys/api-key-verifier';
 import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
@@ -15,13 +16,14 @@ import { ApiKeysService } from 'src/api-keys/api-keys.service';
 import { DevelopmentKeys } from 'src/api-keys/development-keys';
 import { RouteAccessRegistry } from 'src/api-keys/route-access';
 import { ApiKeyThrottlerGuard } from 'src/rate-limit/api-key-throttler.guard';
+import { InvalidationModule } from 'src/invalidation/invalidation.module';
 import { RateLimitModule } from 'src/rate-limit/rate-limit.module';
 
 /** Management of keys (for the CLI), without the request-path guards. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKey])],
+  imports: [TypeOrmModule.forFeature([ApiKey]), InvalidationModule],
   providers: [ApiKeysRepository, ApiKeysService],
-  exports: [ApiKeysRepository, ApiKeysService],
+  exports: [ApiKeysRepository, ApiKeysService, InvalidationModule],
 })
 export class ApiKeysManagementModule {}
 
@@ -30,6 +32,7 @@ export class ApiKeysManagementModule {}
   imports: [ApiKeysManagementModule, DiscoveryModule, RateLimitModule],
   providers: [
     ApiKeyVerifier,
+    ApiKeyIds,
     ApiKeyUsage,
     authFailuresProvider,
     AuthorizationApiKeyStrategy,
