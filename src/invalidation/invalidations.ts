@@ -64,7 +64,12 @@ export class Invalidations {
   parse(payload: string | undefined): Invalidation | undefined {
     try {
       const parsed = JSON.parse(payload ?? '') as { k?: unknown; i?: unknown; t?: unknown };
-      if (typeof parsed.k === 'string' && KIND.test(parsed.k) && typeof parsed.i === 'string' && typeof parsed.t === 'number') {
+      if (
+        typeof parsed.k === 'string' &&
+        KIND.test(parsed.k) &&
+        typeof parsed.i === 'string' &&
+        typeof parsed.t === 'number'
+      ) {
         return { kind: parsed.k, id: parsed.i, publishedAt: parsed.t };
       }
     } catch {
