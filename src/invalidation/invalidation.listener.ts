@@ -11,8 +11,8 @@ import {
 } from 'src/invalidation/invalidation.metrics';
 import { INVALIDATION_CHANNEL, Invalidations } from 'src/invalidation/invalidations';
 
-/** How the listening connection shows in pg_stat_activity (operators and tests find it by this name). */
-export const LISTENER_APPLICATION_NAME = 'aura-authentication-api:invalidation';
+/** How the listening connection shows in pg_stat_activity (with the process id: operators and tests find it by it). */
+export const LISTENER_APPLICATION_NAME = `aura-authentication-api:invalidation:${process.pid}`;
 
 const RECONNECT_INITIAL_MS = 100;
 const RECONNECT_MAX_MS = 5_000;
