@@ -104,7 +104,7 @@ describe('failed authentication', () => {
         if (response.statusCode === 429) {
           expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
           expect(response.json().code).toBe('rate_limited');
-          retryAfter = response.headers['retry-after'] as string;
+          retryAfter = response.headers['retry-after'];
         }
       }
     });
