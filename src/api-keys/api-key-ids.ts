@@ -3,8 +3,10 @@ import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
 import { AppConfig } from 'src/config/app-config';
 import { Invalidations } from 'src/invalidation/invalidations';
 
-/** Kind of the invalidation published for a key's change (its id is the key's public prefix). */
+/** Kind of the invalidation published when a key changes (revoked, rotated); its id is the key's public prefix. */
 export const API_KEY_INVALIDATION = 'api-key';
+/** Kind published when a key is created: replicas only learn its id (nothing of theirs is stale). */
+export const API_KEY_CREATED = 'api-key-created';
 
 const TICK_MS = 1_000;
 
@@ -30,10 +32,12 @@ export class ApiKeyIds implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly config: AppConfig,
     private readonly invalidations: Invalidations,
   ) {
-    invalidations.on(API_KEY_INVALIDATION, (prefix) => {
+    const learn = (prefix: string) => {
       this.prefixes?.add(prefix);
       this.announced?.add(prefix);
-    });
+    };
+    invalidations.on(API_KEY_CREATED, learn);
+    invalidations.on(API_KEY_INVALIDATION, learn);
     invalidations.onReset(() => void this.refresh());
   }
 

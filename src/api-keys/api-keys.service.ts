@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ApiKey } from 'src/api-keys/api-key.entity';
 import { displayPrefix, generateApiKey } from 'src/api-keys/api-key-format';
-import { API_KEY_INVALIDATION } from 'src/api-keys/api-key-ids';
+import { API_KEY_CREATED, API_KEY_INVALIDATION } from 'src/api-keys/api-key-ids';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
 import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
 import { Tier } from 'src/api-keys/tier';
@@ -147,7 +147,7 @@ export class ApiKeysService {
     });
     await this.keys.insert(key, manager);
     // Replicas learn the new public id, which they otherwise refuse without reading the database.
-    await this.invalidations.publish(manager, API_KEY_INVALIDATION, key.prefix);
+    await this.invalidations.publish(manager, API_KEY_CREATED, key.prefix);
     return {
       id: key.id,
       key: generated.key,
