@@ -12,7 +12,7 @@
 #     -v aura-data:/app/data -e NODE_ENV=development aura-authentication-api:1.0.0
 #
 # The operator CLI is in the image:
-#   docker run --rm -e DATABASE_URL=... aura-authentication-api:1.0.0 dist/src/cli/main.js api-keys list
+#   docker run --rm -e DATABASE_URL=... aura-authentication-api:1.0.0 dist/cli/main.js api-keys list
 #
 # No HEALTHCHECK: Kubernetes probes GET /healthz (see the chart).
 
@@ -28,7 +28,7 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# dist/src/main.js, dist/src/cli/main.js and dist/migrations/.
+# dist/main.js, dist/cli/main.js and dist/migrations/.
 RUN npm run build
 
 # ---- prod-deps: production dependencies only -------------------------------
@@ -81,4 +81,4 @@ STOPSIGNAL SIGTERM
 # node is PID 1 (no shell, no npm, no docker-entrypoint.sh in between), so
 # SIGTERM reaches the app, which drains for SHUTDOWN_TIMEOUT_MS and exits 0.
 ENTRYPOINT ["node"]
-CMD ["dist/src/main.js"]
+CMD ["dist/main.js"]

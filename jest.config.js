@@ -39,10 +39,10 @@ const shared = {
 
 /** @type {import('jest').Config} */
 module.exports = {
-  // A global option: Jest ignores testTimeout inside a project. E2E hooks boot the app and a database.
-  testTimeout: 30000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    // Checks of files that do not run (build layout, chart, Dockerfile, README): no build, no database.
+    { ...shared, displayName: 'static', testMatch: ['<rootDir>/test/static/**/*.spec.ts'] },
     {
       ...shared,
       displayName: 'e2e',

@@ -18,6 +18,7 @@ import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { generateApiKey, hashApiKey } from 'src/api-keys/api-key-format';
 import { pacedLoad, type PacedLoadOptions, type LoadResult } from './paced-load';
+import { CLI_ENTRY, SERVICE_ENTRY } from 'src/build-paths';
 
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 8);
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
@@ -83,7 +84,7 @@ async function postgresDatabase(serverUrl: string): Promise<BenchDatabase> {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const env = { DATABASE_URL: url.toString() };
-  node(['dist/src/cli/main.js', 'migrations', 'run'], env);
+  node([CLI_ENTRY, 'migrations', 'run'], env);
   const client = new Client({ connectionString: env.DATABASE_URL });
   await client.connect();
   return {
@@ -106,7 +107,7 @@ async function embeddedDatabase(): Promise<BenchDatabase> {
   const { PGlite } = await import('@electric-sql/pglite');
   const root = mkdtempSync(join(tmpdir(), 'aura-bench-'));
   const serviceDir = join(root, 'service');
-  node(['dist/src/cli/main.js', 'migrations', 'run'], { DATA_DIR: serviceDir });
+  node([CLI_ENTRY, 'migrations', 'run'], { DATA_DIR: serviceDir });
   // PGlite belongs to one process at a time: opened here only while the servers are not running.
   let db: InstanceType<typeof PGlite> | undefined;
   const open = async () => (db ??= await PGlite.create({ dataDir: join(serviceDir, 'pglite') }));
@@ -393,7 +394,7 @@ async function main(): Promise<void> {
     await db.seeded();
 
     const auditSecret = randomBytes(32).toString('hex');
-    const signingKeys = `[${node(['dist/src/cli/main.js', 'openid', 'generate-key', '--alg', 'ES256', '--state', 'active'], {})}]`;
+    const signingKeys = `[${node([CLI_ENTRY, 'openid', 'generate-key', '--alg', 'ES256', '--state', 'active'], {})}]`;
     const production = serverUrl !== undefined;
     servers.service = await start(
       'service',
@@ -401,7 +402,7 @@ async function main(): Promise<void> {
         ...startFlags(),
         ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`] : []),
         ...(process.env.BENCH_SERVICE_FLAGS?.split(' ').filter(Boolean) ?? []),
-        'dist/src/main.js',
+        SERVICE_ENTRY,
       ],
       {
         ...db.serviceEnv,

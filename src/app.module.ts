@@ -1,9 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AdminModule } from 'src/admin/admin.module';
+import { AccessGuard } from 'src/api-keys/access.guard';
 import { ApiKeysModule } from 'src/api-keys/api-keys.module';
 import { AuditModule } from 'src/audit/audit.module';
 import { CallbacksModule } from 'src/callbacks/callbacks.module';
-import { ClientConfigModule } from 'src/client-config/client-config.module';
+import { ClientSettingsModule } from 'src/client-settings/client-settings.module';
+import { ProblemFilter } from 'src/common/http/problem.filter';
+import { createValidationPipe } from 'src/common/http/validation';
 import { MetricsModule } from 'src/common/metrics/metrics.module';
 import { AppConfig } from 'src/config/app-config';
 import { ConfigModule } from 'src/config/config.module';
@@ -11,9 +15,15 @@ import { DatabaseModule } from 'src/database/database.module';
 import { HealthModule } from 'src/health/health.module';
 import { InvalidationListenerModule } from 'src/invalidation/invalidation.module';
 import { OpenIdModule } from 'src/openid/openid.module';
-import { TokenModule } from 'src/token/token.module';
+import { ApiKeyThrottlerGuard } from 'src/rate-limit/api-key-throttler.guard';
+import { RateLimitModule } from 'src/rate-limit/rate-limit.module';
+import { DirectLineModule } from 'src/directline/directline.module';
 import { UsersModule } from 'src/users/users.module';
 
+/**
+ * The application, and the one place where global enhancers are registered: a request meets the access
+ * guard, then the rate limit, then validation; any error becomes a problem+json through the one filter.
+ */
 @Module({})
 export class AppModule {
   static register(config: AppConfig): DynamicModule {
@@ -26,13 +36,21 @@ export class AppModule {
         AuditModule,
         InvalidationListenerModule,
         ApiKeysModule,
+        RateLimitModule,
         HealthModule,
-        ClientConfigModule,
+        ClientSettingsModule,
         UsersModule,
         CallbacksModule,
         AdminModule,
-        TokenModule,
+        DirectLineModule,
         OpenIdModule,
+      ],
+      providers: [
+        // Guards run in this order: the key is known before it is counted.
+        { provide: APP_GUARD, useExisting: AccessGuard },
+        { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: ProblemFilter },
       ],
     };
   }

@@ -7,14 +7,13 @@ import { AppModule } from 'src/app.module';
 import { trustedHops } from 'src/common/http/client-address';
 import { answerClientError } from 'src/common/http/client-errors';
 import { useBoundedJsonParser } from 'src/common/http/json-body';
-import { ProblemFilter, sendProblem } from 'src/common/http/problem.filter';
+import { sendProblem } from 'src/common/http/problem.filter';
 import { securityHeaders } from 'src/common/http/security-headers';
-import { createValidationPipe } from 'src/common/http/validation';
 import { createLogger, NestPinoLogger } from 'src/common/logging/logger';
-import { RequestLogController } from 'src/common/logging/request-log.controller';
+import { RequestLogger } from 'src/common/logging/request-logger';
 import { HttpMetrics } from 'src/common/metrics/http-metrics';
 import { AppConfig, loadConfig } from 'src/config/app-config';
-import { setupSwagger } from 'src/openapi';
+import { setupSwagger } from 'src/swagger';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -30,7 +29,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   const logger = createLogger(config.LOG_LEVEL, options.logDestination);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    logController: new RequestLogController(),
+    logController: new RequestLogger(),
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: trustedHops(config.TRUST_PROXY_HOPS),
     // A request must arrive whole within HTTP_REQUEST_TIMEOUT_MS (checked every second, not Node's 30 s).
@@ -59,7 +58,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   return app;
 }
 
-/** Everything that makes the app behave as the service: hooks, pipes, filters, headers, OpenAPI, shutdown. */
+/**
+ * Everything that makes the app behave as the service at the HTTP level: parsers, hooks, headers, OpenAPI.
+ * Guards, pipes and filters are registered in app.module.ts.
+ */
 export function configureApp(app: NestFastifyApplication): void {
   const metrics = app.get(HttpMetrics);
   const fastify = app.getHttpAdapter().getInstance();
@@ -82,8 +84,6 @@ export function configureApp(app: NestFastifyApplication): void {
     done();
   });
 
-  app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemFilter());
   setupSwagger(app);
 }
 

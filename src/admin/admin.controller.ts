@@ -2,9 +2,9 @@ import { Controller, Delete, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminService, PHONE_NUMBER_PARAM } from 'src/admin/admin.service';
 import { ErasureResponseDto } from 'src/admin/dto/erasure.dto';
-import { Access } from 'src/api-keys/access.decorator';
-import { type Caller, CallerContext } from 'src/api-keys/caller';
-import { Tier } from 'src/api-keys/tier';
+import { Access } from 'src/common/access/access.decorator';
+import { type Caller, CallerContext } from 'src/common/access/caller';
+import { Tier } from 'src/common/access/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
 
 @ApiTags('Admin')

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AdminMetrics } from 'src/admin/admin.metrics';
 import type { ErasureResponseDto } from 'src/admin/dto/erasure.dto';
-import type { Caller } from 'src/api-keys/caller';
+import type { Caller } from 'src/common/access/caller';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { CallbacksService } from 'src/callbacks/callbacks.service';

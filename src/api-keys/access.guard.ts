@@ -1,14 +1,14 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ACCESS_METADATA, type AccessDeclaration } from 'src/api-keys/access.decorator';
 import { API_KEY_STRATEGIES } from 'src/api-keys/api-key.strategies';
 import { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
-import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
-import type { AuthenticatedKey, RequestWithKey } from 'src/api-keys/caller';
-import { describeTiers } from 'src/api-keys/access.decorator';
 import { presentedKey } from 'src/api-keys/presented-key';
-import { Tier } from 'src/api-keys/tier';
+import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
+import { ACCESS_METADATA, type AccessDeclaration, describeTiers } from 'src/common/access/access.decorator';
+import { AuthFailures } from 'src/common/access/auth-failures';
+import type { AuthenticatedKey, RequestWithKey } from 'src/common/access/caller';
+import { Tier } from 'src/common/access/tier';
 import { AppConfig } from 'src/config/app-config';
 import { AuthFailureLimiter } from 'src/rate-limit/auth-failure.limiter';
 
@@ -20,8 +20,9 @@ import { AuthFailureLimiter } from 'src/rate-limit/auth-failure.limiter';
 export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
   constructor(
     private readonly reflector: Reflector,
+    private readonly failures: AuthFailures,
     private readonly verifier: ApiKeyVerifier,
-    private readonly failures: AuthFailureLimiter,
+    private readonly limiter: AuthFailureLimiter,
     private readonly config: AppConfig,
   ) {
     super();
@@ -42,7 +43,7 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
     await this.authenticate(context);
     const key = context.switchToHttp().getRequest<RequestWithKey>().user as AuthenticatedKey;
     if (!access.tiers.includes(Tier.Public) && !access.tiers.includes(key.tier)) {
-      this.verifier.recordFailure('tier_forbidden');
+      this.failures.record('tier_forbidden');
       throw new ApiKeyError(ApiKeyErrorCode.TierForbidden, `This route needs an ${describeTiers(access.tiers)}.`);
     }
     return true;
@@ -54,7 +55,7 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
    */
   private async authenticate(context: ExecutionContext): Promise<void> {
     const request = context.switchToHttp().getRequest<RequestWithKey>();
-    const blocked = this.failures.blocked(request.ip);
+    const blocked = this.limiter.blocked(request.ip);
     if (blocked !== undefined) {
       const key = presentedKey(request, this.config.APIKEY_QUERY_PARAM_ENABLED);
       if (key === undefined || !this.verifier.isTrusted(key)) {
@@ -65,7 +66,7 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
       await super.canActivate(context);
     } catch (error) {
       if (error instanceof ApiKeyError && error.status === 401) {
-        throw (await this.failures.fail(request.ip)) ?? error;
+        throw (await this.limiter.fail(request.ip)) ?? error;
       }
       throw error;
     }
@@ -86,10 +87,10 @@ export class AccessGuard extends AuthGuard(API_KEY_STRATEGIES) {
     }
     const { headers } = context.switchToHttp().getRequest<RequestWithKey>();
     if (headers.authorization !== undefined || headers['x-api-key'] !== undefined) {
-      this.verifier.recordFailure('malformed');
+      this.failures.record('malformed');
       throw ApiKeyError.invalid('malformed');
     }
-    this.verifier.recordFailure('missing');
+    this.failures.record('missing');
     throw ApiKeyError.missing();
   }
 }

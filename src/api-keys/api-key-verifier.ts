@@ -1,24 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { InjectMetric, makeCounterProvider } from '@willsoto/nestjs-prometheus';
-import type { Counter } from 'prom-client';
 import type { ApiKey } from 'src/api-keys/api-key.entity';
 import { displayPrefix, hashApiKey, parseApiKey } from 'src/api-keys/api-key-format';
 import { API_KEY_INVALIDATION, ApiKeyIds } from 'src/api-keys/api-key-ids';
 import { ApiKeyUsage } from 'src/api-keys/api-key-usage';
 import { ApiKeyError, type ApiKeyRejection } from 'src/api-keys/api-keys.errors';
 import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
-import type { AuthenticatedKey } from 'src/api-keys/caller';
+import { AuthFailures } from 'src/common/access/auth-failures';
+import type { AuthenticatedKey } from 'src/common/access/caller';
 import { AppConfig } from 'src/config/app-config';
 import { Invalidations } from 'src/invalidation/invalidations';
-
-export const AUTH_FAILURES = 'auth_failures_total';
-export const authFailuresProvider = makeCounterProvider({
-  name: AUTH_FAILURES,
-  help: 'Requests refused by API-key authentication or authorisation, by reason.',
-  labelNames: ['reason'],
-});
-
-export type AuthFailureReason = ApiKeyRejection | 'tier_forbidden' | 'channel_forbidden';
 
 const MAX_CACHED_KEYS = 10_000;
 
@@ -60,7 +50,7 @@ export class ApiKeyVerifier {
     private readonly config: AppConfig,
     private readonly ids: ApiKeyIds,
     private readonly invalidations: Invalidations,
-    @InjectMetric(AUTH_FAILURES) private readonly failures: Counter<'reason'>,
+    private readonly failures: AuthFailures,
   ) {
     this.ttlMs = config.APIKEY_CACHE_TTL_SECONDS * 1000;
     this.fallbackTtlMs = Math.min(this.ttlMs, config.INVALIDATION_FALLBACK_TTL_SECONDS * 1000);
@@ -122,13 +112,8 @@ export class ApiKeyVerifier {
     return entry.key;
   }
 
-  /** Counts a refusal decided elsewhere (missing key, wrong tier or channel). */
-  recordFailure(reason: AuthFailureReason): void {
-    this.failures.labels(reason).inc();
-  }
-
   private reject(reason: ApiKeyRejection): ApiKeyError {
-    this.recordFailure(reason);
+    this.failures.record(reason);
     return ApiKeyError.invalid(reason);
   }
 

@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy as PassportBaseStrategy } from 'passport';
 import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
 import { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
-import type { AuthenticatedKey } from 'src/api-keys/caller';
+import type { AuthenticatedKey } from 'src/common/access/caller';
 import { AppConfig } from 'src/config/app-config';
 
 export const API_KEY_STRATEGIES = ['apikey-authorization', 'apikey-header', 'apikey-query'];

@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { DiscoveryModule } from '@nestjs/core';
 import { AccessGuard } from 'src/api-keys/access.guard';
-import { ApiKey } from 'src/api-keys/api-key.entity';
 import {
   AuthorizationApiKeyStrategy,
   HeaderApiKeyStrategy,
@@ -10,40 +8,30 @@ import {
 } from 'src/api-keys/api-key.strategies';
 import { ApiKeyIds } from 'src/api-keys/api-key-ids';
 import { ApiKeyUsage } from 'src/api-keys/api-key-usage';
-import { ApiKeyVerifier, authFailuresProvider } from 'src/api-keys/api-key-verifier';
-import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
-import { ApiKeysService } from 'src/api-keys/api-keys.service';
+import { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
+import { ApiKeysManagementModule } from 'src/api-keys/api-keys-management.module';
 import { DevelopmentKeys } from 'src/api-keys/development-keys';
 import { RouteAccessRegistry } from 'src/api-keys/route-access';
-import { ApiKeyThrottlerGuard } from 'src/rate-limit/api-key-throttler.guard';
-import { InvalidationModule } from 'src/invalidation/invalidation.module';
+import { AccessModule } from 'src/common/access/access.module';
 import { RateLimitModule } from 'src/rate-limit/rate-limit.module';
 
-/** Management of keys (for the CLI), without the request-path guards. */
+/**
+ * The security boundary: key verification and the route check. The access guard is provided here and
+ * registered globally, with every other global enhancer, in app.module.ts.
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKey]), InvalidationModule],
-  providers: [ApiKeysRepository, ApiKeysService],
-  exports: [ApiKeysRepository, ApiKeysService, InvalidationModule],
-})
-export class ApiKeysManagementModule {}
-
-/** The security boundary: key verification, the global access guard (then the rate limit), the route check. */
-@Module({
-  imports: [ApiKeysManagementModule, DiscoveryModule, RateLimitModule],
+  imports: [ApiKeysManagementModule, DiscoveryModule, AccessModule, RateLimitModule],
   providers: [
     ApiKeyVerifier,
     ApiKeyIds,
     ApiKeyUsage,
-    authFailuresProvider,
     AuthorizationApiKeyStrategy,
     HeaderApiKeyStrategy,
     QueryApiKeyStrategy,
     RouteAccessRegistry,
     DevelopmentKeys,
-    // Order matters: the key is known before it is counted.
-    { provide: APP_GUARD, useClass: AccessGuard },
-    { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
+    AccessGuard,
   ],
-  exports: [RouteAccessRegistry, ApiKeyVerifier],
+  exports: [RouteAccessRegistry, ApiKeyVerifier, AccessGuard],
 })
 export class ApiKeysModule {}

@@ -17,8 +17,10 @@ export class ApiKeysRepository {
     return this.keys.findOneBy({ secretHash });
   }
 
-  /** An operator refers to a key by its id or by its public prefix (`aak_<env>_<id>`). */
-  /** Within a transaction (`manager`) the row is locked until it ends. */
+  /**
+   * An operator refers to a key by its id or by its public prefix (`aak_<env>_<id>`). Within a transaction
+   * (`manager`) the row is locked until it ends.
+   */
   findByReference(reference: string, manager?: EntityManager): Promise<ApiKey | null> {
     const where = UUID.test(reference) ? { id: reference } : { prefix: reference };
     return manager === undefined

@@ -6,7 +6,7 @@ import { displayPrefix, generateApiKey } from 'src/api-keys/api-key-format';
 import { API_KEY_CREATED, API_KEY_INVALIDATION } from 'src/api-keys/api-key-ids';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
 import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { AppConfig } from 'src/config/app-config';
 import { Invalidations } from 'src/invalidation/invalidations';

@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { ACCESS_METADATA, type AccessDeclaration, accessSummary } from 'src/api-keys/access.decorator';
+import { ACCESS_METADATA, type AccessDeclaration, accessSummary } from 'src/common/access/access.decorator';
 
 export interface RouteAccess {
   method: string;

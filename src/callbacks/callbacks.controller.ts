@@ -8,8 +8,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { NoApiKey } from 'src/api-keys/access.decorator';
-import { type Caller, CallerContext } from 'src/api-keys/caller';
+import { NoApiKey } from 'src/common/access/access.decorator';
+import { type Caller, CallerContext } from 'src/common/access/caller';
 import { CallbacksErrorCode } from 'src/callbacks/callbacks.errors';
 import { type CallbackOutcome, CallbacksService } from 'src/callbacks/callbacks.service';
 import { CallbackLoginResponseDto, CallbackQueryDto } from 'src/callbacks/dto/callback.dto';

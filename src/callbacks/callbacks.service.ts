@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { EntityManager } from 'typeorm';
-import type { Caller } from 'src/api-keys/caller';
+import type { Caller } from 'src/common/access/caller';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys } from 'src/callbacks/callback-cipher';
 import { CallbacksMetrics } from 'src/callbacks/callbacks.metrics';
@@ -33,7 +33,7 @@ const FAILURES: Record<'malformed' | 'unknown_key' | 'invalid' | 'wrong_purpose'
 };
 
 /**
- * Kernel's callbacks after it creates or removes an authentication session (seed 000). No API key: the
+ * Kernel's callbacks after it creates or removes an authentication session (README, Kernel callbacks). No API key: the
  * sealed `data` parameter is the credential. Checked in an order that leaks nothing — structure, key id,
  * authentication, payload, expiry, redirect target — then consumed (single use) in the same transaction
  * as its effect on the user record, so a token is never burnt without effect, nor used twice.

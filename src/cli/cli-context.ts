@@ -1,6 +1,6 @@
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ApiKeysManagementModule } from 'src/api-keys/api-keys.module';
+import { ApiKeysManagementModule } from 'src/api-keys/api-keys-management.module';
 import { AuditModule } from 'src/audit/audit.module';
 import { createLogger, NestPinoLogger } from 'src/common/logging/logger';
 import type { AppConfig } from 'src/config/app-config';

@@ -7,7 +7,7 @@ import { runOpenApiCommand } from 'src/cli/openapi.command';
 import { runOpenIdCommand } from 'src/cli/openid.command';
 import { loadConfig } from 'src/config/app-config';
 
-const USAGE = `Usage: node dist/src/cli/main.js <command> [options]   (or: npm run cli -- <command> [options])
+const USAGE = `Usage: node dist/cli/main.js <command> [options]   (or: npm run cli -- <command> [options])
 
   api-keys create --name <name> --tier <internal|kernel|public> [--channel <c>] [--expires-in-days <d>] [--json]
   api-keys list [--json]

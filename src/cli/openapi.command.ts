@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createApp } from 'src/bootstrap';
 import type { CommandOptions } from 'src/cli/main';
 import { loadConfig } from 'src/config/app-config';
-import { buildOpenApiDocument, stableJson } from 'src/openapi';
+import { buildOpenApiDocument, stableJson } from 'src/swagger';
 
 export const OPENAPI_FILE = 'openapi/openapi.json';
 

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import type { ClientBase } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from 'src/config/app-config';
+import { MIGRATIONS_DIR } from 'src/build-paths';
 import { embeddedPostgresDriver } from 'src/database/embedded-pool';
 import { ENTITIES } from 'src/database/entities';
 
-const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
+const MIGRATIONS_GLOB = join(MIGRATIONS_DIR, '*.{ts,js}');
 
 /** Embedded database location: a folder under DATA_DIR, or memory for `memory://`. */
 export function embeddedDataDir(dataDir: string): string | undefined {

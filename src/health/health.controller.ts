@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
-import { Access, NoApiKey } from 'src/api-keys/access.decorator';
-import { Tier } from 'src/api-keys/tier';
+import { Access, NoApiKey } from 'src/common/access/access.decorator';
+import { Tier } from 'src/common/access/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
 import { HealthCheckDto, HealthResponseDto, PingResponseDto } from 'src/health/dto/health.dto';
 import { HealthService } from 'src/health/health.service';

@@ -2,7 +2,7 @@ import { Controller, Get, Headers, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
-import { NoApiKey } from 'src/api-keys/access.decorator';
+import { NoApiKey } from 'src/common/access/access.decorator';
 import { JwksResponseDto } from 'src/openid/dto/jwks.dto';
 import { OpenIdConfigurationResponseDto } from 'src/openid/dto/openid-configuration.dto';
 import { OpenIdService } from 'src/openid/openid.service';

@@ -1,7 +1,7 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
-import type { RequestWithKey } from 'src/api-keys/caller';
+import type { RequestWithKey } from 'src/common/access/caller';
 
 /**
  * Counts requests per API key across all routes (keyless routes per client address), and per client address

@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { ThrottlerOptions } from '@nestjs/throttler';
-import type { RequestWithKey } from 'src/api-keys/caller';
-import { Tier } from 'src/api-keys/tier';
+import type { RequestWithKey } from 'src/common/access/caller';
+import { Tier } from 'src/common/access/tier';
 import type { AppConfig } from 'src/config/app-config';
 
 function requestOf(context: ExecutionContext): RequestWithKey {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
-import type { Caller } from 'src/api-keys/caller';
+import { AuthFailures } from 'src/common/access/auth-failures';
+import type { Caller } from 'src/common/access/caller';
 import { invalidField } from 'src/users/phone-numbers';
 import { UsersError, UsersErrorCode } from 'src/users/users.errors';
 
@@ -11,7 +11,7 @@ import { UsersError, UsersErrorCode } from 'src/users/users.errors';
  */
 @Injectable()
 export class ChannelAccess {
-  constructor(private readonly verifier: ApiKeyVerifier) {}
+  constructor(private readonly failures: AuthFailures) {}
 
   /** The channel a request acts on: the one asked for, else the key's own. */
   resolve(caller: Caller, requested: string | undefined): string {
@@ -55,7 +55,7 @@ export class ChannelAccess {
   }
 
   private forbidden(): ApiKeyError {
-    this.verifier.recordFailure('channel_forbidden');
+    this.failures.record('channel_forbidden');
     return new ApiKeyError(
       ApiKeyErrorCode.ChannelForbidden,
       'This API key is bound to another channel than the user or channel of the request.',

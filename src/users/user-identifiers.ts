@@ -26,7 +26,7 @@ export interface DerivedIdentifiers {
 }
 
 /**
- * userId and auraIdGlobal of a user Kernel does not know (seed 001): derived from the phone number
+ * userId and auraIdGlobal of a user Kernel does not know (docs/users.md): derived from the phone number
  * when known, so the same person gets the same values in every channel; otherwise from the channel
  * and the auraId, stable for that user in that channel.
  */

@@ -1,12 +1,12 @@
 import { Check, Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
 
-/** authenticated: logged in through Kernel; identifiable: anonymous, but uniquely identified in its channel (seed 001). */
+/** authenticated: logged in through Kernel; identifiable: anonymous, but uniquely identified in its channel (docs/users.md). */
 export enum UserType {
   Authenticated = 'authenticated',
   Identifiable = 'identifiable',
 }
 
-/** Subscription of an authenticated user, as Kernel reports it (seed 001). */
+/** Subscription of an authenticated user, as Kernel reports it (docs/users.md). */
 export enum SubscriptionType {
   Postpaid = 'postpaid',
   Prepaid = 'prepaid',

@@ -8,9 +8,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Access } from 'src/api-keys/access.decorator';
-import { type Caller, CallerContext } from 'src/api-keys/caller';
-import { Tier } from 'src/api-keys/tier';
+import { Access } from 'src/common/access/access.decorator';
+import { type Caller, CallerContext } from 'src/common/access/caller';
+import { Tier } from 'src/common/access/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
 import { CreateAuthenticatedUserDto } from 'src/users/dto/create-authenticated-user.dto';
 import { ChannelQueryDto, GetOrCreateUserQueryDto, IdentifiableUserQueryDto } from 'src/users/dto/user-queries.dto';

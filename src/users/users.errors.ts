@@ -1,7 +1,7 @@
 import { AppError } from 'src/common/errors/app-error';
 
 export enum UsersErrorCode {
-  /** No record for that auraId: the user is anonymous (seed 004). */
+  /** No record for that auraId: the user is anonymous (docs/users.md). */
   NotFound = 'user_not_found',
   /** The record exists but its validity ended: the channel must authenticate the user again. */
   Expired = 'user_expired',

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ApiKeysModule } from 'src/api-keys/api-keys.module';
+import { AccessModule } from 'src/common/access/access.module';
 import { ChannelAccess } from 'src/users/channel-access';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UsersController } from 'src/users/users.controller';
@@ -9,7 +9,7 @@ import { UsersService } from 'src/users/users.service';
 import { UsersSweeper } from 'src/users/users.sweeper';
 
 @Module({
-  imports: [ApiKeysModule],
+  imports: [AccessModule],
   controllers: [UsersController],
   providers: [
     UsersRepository,

@@ -203,7 +203,6 @@ export class UsersRepository {
     }
   }
 
-  /** Deletes the record of that auraId; with `channel`, only if it belongs to that channel. */
   /** Deletes the record of that auraId (with `channel`, only if it is that channel's) and audits it, atomically. */
   async deleteByAuraId(auraId: string, channel: string | null, audit: DeletionAudit): Promise<DeletedUser> {
     const [row] = await this.run<{ channel: string; user_type: UserType; deleted: boolean }>(DELETE_BY_AURA_ID, [

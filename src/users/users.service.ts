@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { Caller } from 'src/api-keys/caller';
+import type { Caller } from 'src/common/access/caller';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { AppConfig } from 'src/config/app-config';
 import { ChannelAccess } from 'src/users/channel-access';
@@ -250,7 +250,7 @@ export class UsersService {
   }
 
   /**
-   * The channel of an OTP login. Seed 004's bot sends only `{ authenticationContext }`: with an unbound key
+   * The channel of an OTP login. The WhatsApp bot (docs/users.md) sends only `{ authenticationContext }`: with an unbound key
    * and no `channel`, the login applies to the channel of the existing record (and a new record needs one).
    */
   private async channelOfLogin(auraId: string, requested: string | undefined, caller: Caller): Promise<string> {

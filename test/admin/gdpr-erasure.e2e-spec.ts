@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 /** DELETE /admin/users/phone-numbers/{phone_number}: GDPR erasure of a person in every channel. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 

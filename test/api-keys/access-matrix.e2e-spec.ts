@@ -1,6 +1,6 @@
 import { generateApiKey, hashApiKey } from 'src/api-keys/api-key-format';
 import { ApiKeysService } from 'src/api-keys/api-keys.service';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { registeredRoutes, sampleUrl } from '../support/routes';
 import { createTestApp, type TestApp } from '../support/test-app';
 

@@ -1,7 +1,7 @@
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import { ApiKeyUsage } from 'src/api-keys/api-key-usage';
 import { ApiKeysService } from 'src/api-keys/api-keys.service';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { startService, type RunningService } from '../support/built-service';
 import { TEST_DATABASE_URL } from '../support/postgres';
 import { apiKeyHeader, createTestApp, TEST_ENV, type TestApp } from '../support/test-app';

@@ -1,5 +1,5 @@
 import type { InjectOptions } from 'light-my-request';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { databaseFingerprint } from '../support/database-state';
 import { registeredRoutes } from '../support/routes';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';

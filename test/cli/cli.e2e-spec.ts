@@ -7,8 +7,9 @@ import { runApiKeysCommand } from 'src/cli/api-keys.command';
 import { runCallbackCommand } from 'src/cli/callback.command';
 import type { AppConfig } from 'src/config/app-config';
 import { freshDatabase, testConfig, type TestDatabase } from '../support/test-app';
+import { CLI_ENTRY } from 'src/build-paths';
 
-/** The operator commands, run in-process exactly as `node dist/src/cli/main.js …` runs them. */
+/** The operator commands, run in-process exactly as `node dist/cli/main.js …` runs them. */
 describe('operator CLI', () => {
   let database: TestDatabase;
   let config: AppConfig;
@@ -104,7 +105,7 @@ describe('operator CLI', () => {
     const parent = mkdtempSync(join(tmpdir(), 'aura-cli-'));
     const dataDir = join(parent, 'not', 'yet');
     try {
-      const { stdout } = await promisify(execFile)(process.execPath, ['dist/src/cli/main.js', 'migrations', 'run'], {
+      const { stdout } = await promisify(execFile)(process.execPath, [CLI_ENTRY, 'migrations', 'run'], {
         env: { PATH: process.env.PATH, DATA_DIR: dataDir, LOG_LEVEL: 'error' },
       });
       expect(stdout).toContain('Applied AuraUsers');

@@ -7,6 +7,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { CLI_ENTRY } from 'src/build-paths';
 import {
   chartDefaults,
   chartDir,
@@ -300,7 +301,7 @@ describe('helm chart: defaults (values.yaml plus the required secrets)', () => {
       'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
     });
     const c = job.spec.template.spec.containers[0];
-    expect(c.command).toEqual(['node', 'dist/src/cli/main.js', 'migrations', 'run']);
+    expect(c.command).toEqual(['node', CLI_ENTRY, 'migrations', 'run']);
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
     // The chart's ConfigMap and Secret do not exist yet at pre-install: the
     // Job gets the settings inline and the secrets from a hook Secret made before it.
@@ -317,7 +318,7 @@ describe('helm chart: defaults (values.yaml plus the required secrets)', () => {
     );
     expect(hookSecret.metadata.annotations['helm.sh/hook']).toBe('pre-install,pre-upgrade');
     expect(hookSecret.data).toEqual(view<WithData>(find(r, 'Secret', 'aura-authentication-api')).data);
-    // The API container has no command override: it runs the image's `node dist/src/main.js`.
+    // The API container has no command override: it runs the image's `node dist/main.js`.
     expect(deploymentOf(r).spec.template.spec.containers[0].command).toBeUndefined();
   });
 

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { chartDir, repoRoot } from './chart-harness';
+import { SERVICE_ENTRY } from 'src/build-paths';
 
 /** A top-level or nested scalar of the chart's values.yaml (first match). */
 function chartValue(key: string): number {
@@ -108,8 +109,8 @@ describe('Dockerfile', () => {
     expect(gid).toBe(chartValue('runAsGroup'));
   });
 
-  it('should start node itself as PID 1 on dist/src/main.js, in exec form', () => {
-    expect([...exec(final, 'ENTRYPOINT'), ...exec(final, 'CMD')]).toEqual(['node', 'dist/src/main.js']);
+  it('should start node itself as PID 1 on dist/main.js, in exec form', () => {
+    expect([...exec(final, 'ENTRYPOINT'), ...exec(final, 'CMD')]).toEqual(['node', SERVICE_ENTRY]);
   });
 
   it('should expose the chart port and declare no HEALTHCHECK', () => {

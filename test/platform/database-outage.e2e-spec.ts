@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import type { InjectOptions, Response } from 'light-my-request';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { startService } from '../support/built-service';
 import { TEST_DATABASE_URL, withAdminClient } from '../support/postgres';
 import { TcpProxy } from '../support/tcp-proxy';
+import { CLI_ENTRY } from 'src/build-paths';
 import {
   apiKeyHeader,
   createTestApp,
@@ -277,7 +278,7 @@ async function waitFor(check: () => Promise<boolean>, attempts = 50): Promise<bo
     const env = { ...TEST_ENV, ...own.env };
     const created = execFileSync(
       process.execPath,
-      ['dist/src/cli/main.js', 'api-keys', 'create', '--name', 'load', '--tier', 'kernel', '--json'],
+      [CLI_ENTRY, 'api-keys', 'create', '--name', 'load', '--tier', 'kernel', '--json'],
       {
         env: { PATH: process.env.PATH, ...env },
       },

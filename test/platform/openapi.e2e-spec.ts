@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { OPENAPI_FILE } from 'src/cli/openapi.command';
-import { buildOpenApiDocument, stableJson } from 'src/openapi';
+import { buildOpenApiDocument, stableJson } from 'src/swagger';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 describe('committed OpenAPI document', () => {

@@ -3,7 +3,8 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ApiKeysService, type CreatedApiKey } from 'src/api-keys/api-keys.service';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
+import { CLI_ENTRY } from 'src/build-paths';
 import { createCliContext } from 'src/cli/cli-context';
 import { startService, type RunningService } from '../support/built-service';
 import { TEST_DATABASE_URL, withAdminClient } from '../support/postgres';
@@ -48,7 +49,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   };
 
   const cli = (...args: string[]) =>
-    run(process.execPath, ['dist/src/cli/main.js', ...args], { env: { PATH: process.env.PATH, ...env } });
+    run(process.execPath, [CLI_ENTRY, ...args], { env: { PATH: process.env.PATH, ...env } });
 
   const metric = async (replica: RunningService, name: string) => {
     const text = await (await fetch(`${replica.baseUrl}/metrics`)).text();

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVICE_ENTRY } from 'src/build-paths';
 import { startService } from '../support/built-service';
 
 /** `npm start` on a fresh machine: the production build on the embedded database, nothing else. */
@@ -38,7 +39,7 @@ describe('first start on the embedded database', () => {
     [{ NODE_ENV: 'production' }, 'DATABASE_URL'],
     [{ PORT: 'eighty' }, 'PORT'],
   ])('should refuse to start with %j, naming %s', (env, variable) => {
-    const result = spawnSync(process.execPath, ['dist/src/main.js'], {
+    const result = spawnSync(process.execPath, [SERVICE_ENTRY], {
       env: { PATH: process.env.PATH, DATA_DIR: 'memory://', ...env },
       encoding: 'utf8',
       timeout: 20_000,

@@ -1,5 +1,5 @@
 import type { InjectOptions, Response } from 'light-my-request';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { TEST_DATABASE_URL } from '../support/postgres';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';

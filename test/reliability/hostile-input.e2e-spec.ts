@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { databaseFingerprint } from '../support/database-state';
 import { DirectLineStub } from '../support/directline-stub';

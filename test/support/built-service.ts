@@ -1,26 +1,16 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { SERVICE_ENTRY } from 'src/build-paths';
 
-const ENTRY = 'dist/src/main.js';
-
-function newestSource(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
-    const path = join(dir, entry.name);
-    return Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }, 0);
-}
+const ENTRY = SERVICE_ENTRY;
 
 /**
- * The production build, rebuilt when any source is newer: process-level tests run exactly what ships.
- * Called once, from the global setup, so that parallel test files never build at the same time.
+ * The production build, rebuilt when any source is newer (the same check as `npm start`): process-level tests
+ * run exactly what ships. Called once, from the global setup, so that parallel test files never build at once.
  */
 export function ensureBuilt(): void {
-  const built = existsSync(ENTRY) ? statSync(ENTRY).mtimeMs : 0;
-  if (built < Math.max(newestSource('src'), newestSource('migrations'))) {
-    execFileSync('npx', ['nest', 'build'], { stdio: 'inherit' });
-  }
+  execFileSync(process.execPath, ['scripts/build-if-stale.js'], { stdio: 'inherit' });
 }
 
 export async function freePort(): Promise<number> {
@@ -38,7 +28,7 @@ export interface RunningService {
   exited: Promise<number | null>;
 }
 
-/** Starts `node dist/src/main.js` as production runs it, and waits until /healthz answers 200. */
+/** Starts the production entry (`node dist/main.js`) as production runs it, and waits until /healthz answers 200. */
 export async function startService(env: Record<string, string | undefined>): Promise<RunningService> {
   if (!existsSync(ENTRY)) {
     throw new Error(`${ENTRY} is missing: the global setup builds it`);

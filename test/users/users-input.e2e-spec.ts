@@ -1,4 +1,4 @@
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 /**

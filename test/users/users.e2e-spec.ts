@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { AURA_ID_GLOBAL_NAMESPACE, USER_ID_NAMESPACE } from 'src/users/user-identifiers';
 import { UsersRepository } from 'src/users/users.repository';
 import { UsersSweeper } from 'src/users/users.sweeper';

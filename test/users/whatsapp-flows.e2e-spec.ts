@@ -1,11 +1,11 @@
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 /**
- * The WhatsApp flows of seed 004, replayed from aura-bot's side: what it calls on this API at each
+ * The WhatsApp flows of docs/users.md, replayed from aura-bot's side: what it calls on this API at each
  * step of a conversation, and what it must get back.
  */
-describe('WhatsApp flows (seed 004), as aura-bot sees them', () => {
+describe('WhatsApp flows (docs/users.md), as aura-bot sees them', () => {
   let t: TestApp;
   let bot: Record<string, string>;
 
@@ -121,7 +121,7 @@ describe('WhatsApp flows (seed 004), as aura-bot sees them', () => {
     expect(await t.query('SELECT aura_id FROM aura_users WHERE aura_id = $1', ['wa-34699000111'])).toHaveLength(1);
   });
 
-  it('should accept the OTP login body exactly as seed 004 sends it, { authenticationContext } alone', async () => {
+  it('should accept the OTP login body exactly as the WhatsApp bot sends it, { authenticationContext } alone', async () => {
     const anonymous = await t.request({
       method: 'GET',
       url: '/users/aura-id/wa-34699000222?channel=whatsapp-es',

@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
-import { NoApiKey } from 'src/api-keys/access.decorator';
+import { NoApiKey } from 'src/common/access/access.decorator';
 import { CommonError, CommonErrorCode } from 'src/common/errors/common.errors';
 import { AppConfig } from 'src/config/app-config';
 

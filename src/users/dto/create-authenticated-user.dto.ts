@@ -15,16 +15,9 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { SubscriptionType } from 'src/users/user.entity';
-import {
-  IsBoundedJson,
-  IsChannel,
-  IsIdentifier,
-  IsPhoneNumberText,
-  IsSubscriptionType,
-  IsTimestamp,
-  TOKEN_PATTERN,
-} from 'src/users/dto/user-fields';
+import { KernelUserFieldsDto } from 'src/users/dto/kernel-user-fields.dto';
+import { IsBoundedJson, TOKEN_PATTERN } from 'src/users/dto/user-fields';
+import { ChannelQueryDto } from 'src/users/dto/user-queries.dto';
 
 /** Other members Kernel puts in the context are kept, up to this size serialised. */
 export const ADDITIONAL_CONTEXT_MAX_BYTES = 4096;
@@ -43,45 +36,7 @@ function IsTokenList(): PropertyDecorator {
 }
 
 /** The result of Kernel's `validateCode` (OTP login): who the user is and what the session allows. */
-export class AuthenticationContextDto {
-  @ApiProperty({ description: 'Kernel user id.', example: 'b5e0c1d4-2f3a-4e6b-8c9d-0a1b2c3d4e5f', maxLength: 128 })
-  @IsIdentifier(128)
-  userId: string;
-
-  @ApiProperty({
-    description: 'Kernel authorization (session) id.',
-    example: '5b2e7f90-1c4d-4a8e-b3f6-9d0c2e1a7b48',
-    maxLength: 256,
-  })
-  @IsIdentifier(256)
-  authorizationId: string;
-
-  @ApiPropertyOptional({
-    description: 'Kernel auraIdGlobal; derived from the phone number (else the user id) when absent.',
-    example: '3f1d9c2a-7b4e-5a61-9c0d-2e8f4b6a1c35',
-    maxLength: 128,
-  })
-  @IsOptional()
-  @IsIdentifier(128)
-  auraIdGlobal?: string;
-
-  @ApiPropertyOptional({
-    description: 'Phone number the user logged in with; stored in E.164.',
-    example: '+34600000000',
-  })
-  @IsOptional()
-  @IsPhoneNumberText()
-  phoneNumber?: string;
-
-  @ApiPropertyOptional({
-    description: 'Subscription type.',
-    enum: SubscriptionType,
-    example: SubscriptionType.Postpaid,
-  })
-  @IsOptional()
-  @IsSubscriptionType()
-  subscriptionType?: SubscriptionType;
-
+export class AuthenticationContextDto extends KernelUserFieldsDto {
   @ApiPropertyOptional({ description: 'Level of assurance of the login (0-4).', example: 2, minimum: 0, maximum: 4 })
   @IsOptional()
   @IsInt()
@@ -106,15 +61,6 @@ export class AuthenticationContextDto {
   })
   @IsTokenList()
   purposes?: string[];
-
-  @ApiPropertyOptional({
-    description:
-      'End of validity of the session (ISO 8601); the record expires then. The configured TTL applies when absent.',
-    example: '2026-12-31T23:59:59Z',
-  })
-  @IsOptional()
-  @IsTimestamp()
-  expiresAt?: string;
 
   /** Every other member of the context, kept as Kernel sent it (bounded). Filled by the body's transform. */
   @ApiHideProperty()
@@ -147,16 +93,8 @@ function toAuthenticationContext(value: unknown): unknown {
   return plainToInstance(AuthenticationContextDto, { ...known, additionalFields });
 }
 
-/** `POST /users/{auraId}`: the authentication context obtained by the OTP login (seed 004). */
-export class CreateAuthenticatedUserDto {
-  @ApiPropertyOptional({
-    description: "Channel of the user; defaults to the API key's bound channel (required when the key has none).",
-    example: 'whatsapp-es',
-  })
-  @IsOptional()
-  @IsChannel()
-  channel?: string;
-
+/** `POST /users/{auraId}`: the authentication context obtained by the OTP login (docs/users.md, WhatsApp flows). */
+export class CreateAuthenticatedUserDto extends ChannelQueryDto {
   @ApiProperty({
     description: `Kernel's authentication context. Members other than those listed are kept as sent (at most ${ADDITIONAL_CONTEXT_MAX_BYTES} bytes together).`,
     type: AuthenticationContextDto,

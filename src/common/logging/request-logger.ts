@@ -12,7 +12,7 @@ function routeOf(request: FastifyRequest): string {
  * headers or query: paths and query strings carry phone numbers, API keys and sealed payloads.
  * One line per request, at completion.
  */
-export class RequestLogController extends LogController {
+export class RequestLogger extends LogController {
   constructor() {
     super({
       requestIdLogLabel: 'requestId',

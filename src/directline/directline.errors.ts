@@ -1,6 +1,6 @@
 import { AppError } from 'src/common/errors/app-error';
 
-export enum TokenErrorCode {
+export enum DirectLineErrorCode {
   /** No DIRECTLINE_SECRET: the service cannot ask Direct Line for tokens. */
   NotConfigured = 'directline_not_configured',
   /** Direct Line refused the configured secret (401/403): an operator must fix the configuration. */
@@ -19,9 +19,9 @@ export enum TokenErrorCode {
   CircuitOpen = 'directline_circuit_open',
 }
 
-export class TokenError extends AppError {
+export class DirectLineError extends AppError {
   constructor(
-    override readonly code: TokenErrorCode,
+    override readonly code: DirectLineErrorCode,
     detail: string,
     /** Seconds after which the caller may retry; sent as Retry-After. */
     readonly retryAfterSeconds?: number,
@@ -31,16 +31,16 @@ export class TokenError extends AppError {
 
   get status(): number {
     switch (this.code) {
-      case TokenErrorCode.SecretRejected:
-      case TokenErrorCode.UnexpectedStatus:
-      case TokenErrorCode.Unavailable:
-      case TokenErrorCode.BadResponse:
+      case DirectLineErrorCode.SecretRejected:
+      case DirectLineErrorCode.UnexpectedStatus:
+      case DirectLineErrorCode.Unavailable:
+      case DirectLineErrorCode.BadResponse:
         return 502;
-      case TokenErrorCode.NotConfigured:
-      case TokenErrorCode.Throttled:
-      case TokenErrorCode.CircuitOpen:
+      case DirectLineErrorCode.NotConfigured:
+      case DirectLineErrorCode.Throttled:
+      case DirectLineErrorCode.CircuitOpen:
         return 503;
-      case TokenErrorCode.Timeout:
+      case DirectLineErrorCode.Timeout:
         return 504;
     }
   }

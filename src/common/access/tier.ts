@@ -1,4 +1,4 @@
-/** Access tiers of API keys (seed 000): who holds such keys decides what they may call. */
+/** Access tiers of API keys (README, API keys and access tiers): who holds such keys decides what they may call. */
 export enum Tier {
   /** aura-groot / aura-bot: internal endpoints and public endpoints. */
   Internal = 'internal',

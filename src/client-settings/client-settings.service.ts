@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from 'src/config/app-config';
-import { ClientConfigResponseDto } from 'src/client-config/dto/client-config.dto';
+import { ClientConfigResponseDto } from 'src/client-settings/dto/client-settings.dto';
 
 @Injectable()
-export class ClientConfigService {
+export class ClientSettingsService {
   constructor(private readonly config: AppConfig) {}
 
   get(): ClientConfigResponseDto {

@@ -1,5 +1,5 @@
-import { DirectLineFailure } from 'src/token/directline-failure';
-import { DirectLineConversation, DirectLineToken, validateDirectLineBody } from 'src/token/directline-response';
+import { DirectLineFailure } from 'src/directline/directline-failure';
+import { DirectLineConversation, DirectLineToken, validateDirectLineBody } from 'src/directline/directline-response';
 
 /** The conversation of the GVP seed, shortened. */
 const CONVERSATION = {

@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { Tier } from 'src/api-keys/tier';
+import type { Tier } from 'src/common/access/tier';
 
 /** The API key a request was authenticated with, as the guard leaves it on the request. */
 export interface AuthenticatedKey {

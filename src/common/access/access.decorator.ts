@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiExtension, ApiSecurity } from '@nestjs/swagger';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 
 export const ACCESS_METADATA = 'aura:access';
 

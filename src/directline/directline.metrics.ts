@@ -7,7 +7,7 @@ import {
 } from '@willsoto/nestjs-prometheus';
 import { CircuitState } from 'cockatiel';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { DirectLineFailureKind } from 'src/token/directline-failure';
+import type { DirectLineFailureKind } from 'src/directline/directline-failure';
 
 export const DIRECTLINE_REQUEST_DURATION = 'directline_request_duration_seconds';
 export const DIRECTLINE_ERRORS = 'directline_errors_total';

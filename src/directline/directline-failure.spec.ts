@@ -1,4 +1,4 @@
-import { DirectLineFailure, parseRetryAfter, toRetryAfterSeconds } from 'src/token/directline-failure';
+import { DirectLineFailure, parseRetryAfter, toRetryAfterSeconds } from 'src/directline/directline-failure';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');

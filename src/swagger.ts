@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { API_KEY_AUTHORIZATION_SCHEME, API_KEY_HEADER_SCHEME, describeTiers } from 'src/api-keys/access.decorator';
-import { Tier } from 'src/api-keys/tier';
+import { API_KEY_AUTHORIZATION_SCHEME, API_KEY_HEADER_SCHEME, describeTiers } from 'src/common/access/access.decorator';
+import { Tier } from 'src/common/access/tier';
 import { CommonErrorCode } from 'src/common/errors/common.errors';
 import { PROBLEM_CONTENT_TYPE } from 'src/common/errors/problem';
 import { problemResponse, type ResponseObject } from 'src/common/http/api-problem.decorator';

@@ -1,36 +1,36 @@
 import { applyDecorators, Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Access } from 'src/api-keys/access.decorator';
-import { Tier } from 'src/api-keys/tier';
+import { Access } from 'src/common/access/access.decorator';
+import { Tier } from 'src/common/access/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
-import { TokenQueryDto } from 'src/token/dto/token-query.dto';
-import { ConversationTokenResponseDto, TokenResponseDto } from 'src/token/dto/token-response.dto';
-import { TokenErrorCode } from 'src/token/token.errors';
-import { TokenService } from 'src/token/token.service';
+import { TokenQueryDto } from 'src/directline/dto/token-query.dto';
+import { ConversationTokenResponseDto, TokenResponseDto } from 'src/directline/dto/token-response.dto';
+import { DirectLineErrorCode } from 'src/directline/directline.errors';
+import { DirectLineService } from 'src/directline/directline.service';
 
 /** The failures both routes may answer. */
 function ApiDirectLineProblems(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ApiProblem(400, 'Invalid query parameter.', ['validation_failed']),
     ApiProblem(502, 'Direct Line refused the service, failed, or answered something invalid.', [
-      TokenErrorCode.SecretRejected,
-      TokenErrorCode.Unavailable,
-      TokenErrorCode.BadResponse,
-      TokenErrorCode.UnexpectedStatus,
+      DirectLineErrorCode.SecretRejected,
+      DirectLineErrorCode.Unavailable,
+      DirectLineErrorCode.BadResponse,
+      DirectLineErrorCode.UnexpectedStatus,
     ]),
     ApiProblem(503, 'Direct Line is not configured, throttles the service, or is failing; see Retry-After.', [
-      TokenErrorCode.NotConfigured,
-      TokenErrorCode.Throttled,
-      TokenErrorCode.CircuitOpen,
+      DirectLineErrorCode.NotConfigured,
+      DirectLineErrorCode.Throttled,
+      DirectLineErrorCode.CircuitOpen,
     ]),
-    ApiProblem(504, 'Direct Line did not answer within the deadline.', [TokenErrorCode.Timeout]),
+    ApiProblem(504, 'Direct Line did not answer within the deadline.', [DirectLineErrorCode.Timeout]),
   );
 }
 
 @ApiTags('Direct Line')
 @Controller('token')
-export class TokenController {
-  constructor(private readonly tokens: TokenService) {}
+export class DirectLineController {
+  constructor(private readonly tokens: DirectLineService) {}
 
   @Get()
   @Access(Tier.Public)

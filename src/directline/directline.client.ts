@@ -16,10 +16,10 @@ import {
   type TimeoutPolicy,
 } from 'cockatiel';
 import { AppConfig } from 'src/config/app-config';
-import { DirectLineFailure, parseRetryAfter, toRetryAfterSeconds } from 'src/token/directline-failure';
-import { DirectLineConversation, DirectLineToken, validateDirectLineBody } from 'src/token/directline-response';
-import { DirectLineMetrics, type DirectLineOperation } from 'src/token/directline.metrics';
-import { TokenError, TokenErrorCode } from 'src/token/token.errors';
+import { DirectLineFailure, parseRetryAfter, toRetryAfterSeconds } from 'src/directline/directline-failure';
+import { DirectLineConversation, DirectLineToken, validateDirectLineBody } from 'src/directline/directline-response';
+import { DirectLineMetrics, type DirectLineOperation } from 'src/directline/directline.metrics';
+import { DirectLineError, DirectLineErrorCode } from 'src/directline/directline.errors';
 
 /** Body of both Direct Line calls (Direct Line's TokenParameters). */
 export interface DirectLineTokenParameters {
@@ -46,7 +46,7 @@ const MIN_ATTEMPT_MS = 50;
  * - connection errors, timeouts, 5xx and 429 are retried with jittered exponential backoff, honouring
  *   Retry-After, only while the deadline leaves room; nothing else is retried;
  * - a circuit breaker counts consecutive upstream faults, then fails fast until it lets a probe through;
- * - redirects are never followed; every failure becomes a TokenError with its own code.
+ * - redirects are never followed; every failure becomes a DirectLineError with its own code.
  */
 @Injectable()
 export class DirectLineClient {
@@ -102,8 +102,8 @@ export class DirectLineClient {
   ): Promise<T> {
     const secret = this.config.DIRECTLINE_SECRET;
     if (secret === undefined) {
-      throw new TokenError(
-        TokenErrorCode.NotConfigured,
+      throw new DirectLineError(
+        DirectLineErrorCode.NotConfigured,
         'Direct Line is not configured in this environment (no DIRECTLINE_SECRET).',
       );
     }
@@ -236,8 +236,8 @@ export class DirectLineClient {
     if (error instanceof BrokenCircuitError) {
       this.metrics.circuitOpen(operation);
       const probeInMs = this.breakerOpenedAt + this.config.DIRECTLINE_BREAKER_HALF_OPEN_AFTER_MS - Date.now();
-      return new TokenError(
-        TokenErrorCode.CircuitOpen,
+      return new DirectLineError(
+        DirectLineErrorCode.CircuitOpen,
         'Direct Line is failing; calls are suspended for a short while. Retry later.',
         toRetryAfterSeconds(probeInMs),
       );
@@ -248,25 +248,28 @@ export class DirectLineClient {
     switch (error.kind) {
       case 'connection':
       case 'server_error':
-        return new TokenError(TokenErrorCode.Unavailable, 'Direct Line is unavailable; retry shortly.');
+        return new DirectLineError(DirectLineErrorCode.Unavailable, 'Direct Line is unavailable; retry shortly.');
       case 'timeout':
       case 'deadline':
-        return new TokenError(TokenErrorCode.Timeout, 'Direct Line did not answer in time; retry shortly.');
+        return new DirectLineError(DirectLineErrorCode.Timeout, 'Direct Line did not answer in time; retry shortly.');
       case 'throttled':
-        return new TokenError(
-          TokenErrorCode.Throttled,
+        return new DirectLineError(
+          DirectLineErrorCode.Throttled,
           'Direct Line is throttling this service; retry after the indicated delay.',
           toRetryAfterSeconds(error.retryAfterMs),
         );
       case 'secret_rejected':
-        return new TokenError(
-          TokenErrorCode.SecretRejected,
+        return new DirectLineError(
+          DirectLineErrorCode.SecretRejected,
           'Direct Line refused this service’s credentials; an operator must fix its configuration.',
         );
       case 'unexpected_status':
-        return new TokenError(TokenErrorCode.UnexpectedStatus, 'Direct Line gave an unexpected answer.');
+        return new DirectLineError(DirectLineErrorCode.UnexpectedStatus, 'Direct Line gave an unexpected answer.');
       case 'bad_response':
-        return new TokenError(TokenErrorCode.BadResponse, 'Direct Line answered with an invalid token document.');
+        return new DirectLineError(
+          DirectLineErrorCode.BadResponse,
+          'Direct Line answered with an invalid token document.',
+        );
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Tier } from 'src/api-keys/tier';
+import { Tier } from 'src/common/access/tier';
 import { DirectLineStub } from '../support/directline-stub';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 

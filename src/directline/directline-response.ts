@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, Min, validateSync } from 'class-validator';
-import { DirectLineFailure } from 'src/token/directline-failure';
+import { DirectLineFailure } from 'src/directline/directline-failure';
 
 /** Visible ASCII without spaces: what Direct Line identifiers, tokens and ETags are made of. */
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;

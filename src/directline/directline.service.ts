@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from 'src/config/app-config';
-import { DirectLineClient, type DirectLineTokenParameters } from 'src/token/directline.client';
-import type { TokenQueryDto } from 'src/token/dto/token-query.dto';
-import { ConversationTokenResponseDto, TokenResponseDto } from 'src/token/dto/token-response.dto';
+import { DirectLineClient, type DirectLineTokenParameters } from 'src/directline/directline.client';
+import type { TokenQueryDto } from 'src/directline/dto/token-query.dto';
+import { ConversationTokenResponseDto, TokenResponseDto } from 'src/directline/dto/token-response.dto';
 
 /** Direct Line requires this prefix on user ids bound to tokens (enhanced authentication). */
 const DIRECT_LINE_USER_PREFIX = 'dl_';
 
 @Injectable()
-export class TokenService {
+export class DirectLineService {
   private readonly trustedOrigins: string[];
 
   constructor(
