@@ -31,11 +31,11 @@ describe('bounded request time (HTTP_REQUEST_TIMEOUT_MS) on the production build
   beforeAll(async () => {
     database = await freshDatabase({ persistent: true });
     service = await startService({ ...TEST_ENV, ...database.env, HTTP_REQUEST_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' });
-  });
+  }, 120_000);
   afterAll(async () => {
-    service.process.kill('SIGKILL');
-    await service.exited;
-    await database.drop();
+    service?.process.kill('SIGKILL');
+    await service?.exited;
+    await database?.drop();
   });
 
   it('should answer 408 problem+json and close every socket whose request does not arrive in time', async () => {
