@@ -66,7 +66,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       RATE_LIMIT_LIMIT: '10000000',
       AUTH_FAILURE_LIMIT: '10000000',
     };
-    replicas = await Promise.all([startService(env), startService(env)]);
+    // One after the other: two boots at once can outlast the health wait on a loaded machine.
+    replicas = [await startService(env)];
+    replicas.push(await startService(env));
     context = await createCliContext(testConfig(database, env));
   });
   afterAll(async () => {
