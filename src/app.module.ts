@@ -14,6 +14,7 @@ import { ConfigModule } from 'src/config/config.module';
 import { DatabaseModule } from 'src/database/database.module';
 import { GvpModule } from 'src/gvp/gvp.module';
 import { HealthModule } from 'src/health/health.module';
+import { InvalidationListenerModule } from 'src/invalidation/invalidation.module';
 import { OpenIdModule } from 'src/openid/openid.module';
 import { ApiKeyThrottlerGuard } from 'src/rate-limit/api-key-throttler.guard';
 import { RateLimitModule } from 'src/rate-limit/rate-limit.module';
@@ -35,6 +36,7 @@ export class AppModule {
         DatabaseModule,
         MetricsModule,
         AuditModule,
+        InvalidationListenerModule,
         ApiKeysModule,
         RateLimitModule,
         HealthModule,

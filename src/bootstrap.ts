@@ -6,6 +6,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from 'src/app.module';
 import { ConnectionDrain } from 'src/common/http/connection-drain';
+import { trustedHops } from 'src/common/http/client-address';
+import { answerClientError } from 'src/common/http/client-errors';
 import { useBoundedJsonParser } from 'src/common/http/json-body';
 import { listenerUrl } from 'src/common/http/listener-url';
 import { sendProblem } from 'src/common/http/problem.filter';
@@ -38,8 +40,13 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     loggerInstance: logger,
     logController: new RequestLogger(),
     bodyLimit: config.BODY_LIMIT_BYTES,
-    // Fastify takes a hop count, although its type only lists the other forms.
-    trustProxy: (config.TRUST_PROXY_HOPS > 0 ? config.TRUST_PROXY_HOPS : false) as boolean,
+    trustProxy: trustedHops(config.TRUST_PROXY_HOPS),
+    // A request must arrive whole within HTTP_REQUEST_TIMEOUT_MS (checked every second, not Node's 30 s).
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.HTTP_CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    http: { headersTimeout: config.HTTP_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+    clientErrorHandler: answerClientError,
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

@@ -1,6 +1,9 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AccessGuard } from 'src/api-keys/access.guard';
+import type { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
+import type { AppConfig } from 'src/config/app-config';
+import type { AuthFailureLimiter } from 'src/rate-limit/auth-failure.limiter';
 import { Access, NoApiKey } from 'src/common/access/access.decorator';
 import type { AuthFailureReason, AuthFailures } from 'src/common/access/auth-failures';
 import type { AuthenticatedKey } from 'src/common/access/caller';
@@ -41,7 +44,14 @@ describe('AccessGuard', () => {
     reasons = [];
     verified = undefined;
     const failures = { record: (reason: AuthFailureReason) => reasons.push(reason) } as unknown as AuthFailures;
-    guard = new AccessGuard(new Reflector(), failures);
+    // No address is over the failure limit here: that limiter has its own e2e suite (access-boundary).
+    const verifier = { isTrusted: () => false } as unknown as ApiKeyVerifier;
+    const limiter = {
+      blocked: () => undefined,
+      fail: () => Promise.resolve(undefined),
+    } as unknown as AuthFailureLimiter;
+    const config = { APIKEY_QUERY_PARAM_ENABLED: false } as AppConfig;
+    guard = new AccessGuard(new Reflector(), failures, verifier, limiter, config);
     passport = jest
       .spyOn(Object.getPrototypeOf(AccessGuard.prototype) as { canActivate: () => Promise<boolean> }, 'canActivate')
       .mockImplementation(function (this: AccessGuard, ...args: unknown[]) {

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { ApiKey } from 'src/api-keys/api-key.entity';
-import { hashApiKey, parseApiKey } from 'src/api-keys/api-key-format';
+import { displayPrefix, hashApiKey, parseApiKey } from 'src/api-keys/api-key-format';
+import { API_KEY_INVALIDATION, ApiKeyIds } from 'src/api-keys/api-key-ids';
 import { ApiKeyUsage } from 'src/api-keys/api-key-usage';
 import { ApiKeyError, type ApiKeyRejection } from 'src/api-keys/api-keys.errors';
 import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
 import { AuthFailures } from 'src/common/access/auth-failures';
 import type { AuthenticatedKey } from 'src/common/access/caller';
 import { AppConfig } from 'src/config/app-config';
+import { Invalidations } from 'src/invalidation/invalidations';
 
 const MAX_CACHED_KEYS = 10_000;
 
@@ -27,8 +29,10 @@ interface CachedUnknown {
 
 /**
  * Verifies API keys on the request path. Verified keys (and unknown hashes) are cached for
- * APIKEY_CACHE_TTL_SECONDS, so a known key costs one SHA-256 and a map lookup; the bound on
- * how late a revocation is noticed is that TTL.
+ * APIKEY_CACHE_TTL_SECONDS, so a known key costs one SHA-256 and a map lookup. A revocation or rotation
+ * anywhere drops the key from every replica's cache through an invalidation (docs/revocation.md); while
+ * this replica does not receive them, entries live INVALIDATION_FALLBACK_TTL_SECONDS at most. The TTL is
+ * the upper bound in every case. A key whose public id is not a key's is refused without the database.
  */
 @Injectable()
 export class ApiKeyVerifier {
@@ -36,14 +40,41 @@ export class ApiKeyVerifier {
   private readonly known = new Map<string, CachedKey>();
   private readonly unknown = new Map<string, CachedUnknown>();
   private readonly ttlMs: number;
+  private readonly fallbackTtlMs: number;
+  /** Counts invalidations and resets, so that a database read that overlapped one is not cached. */
+  private generation = 0;
 
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly usage: ApiKeyUsage,
     private readonly config: AppConfig,
+    private readonly ids: ApiKeyIds,
+    private readonly invalidations: Invalidations,
     private readonly failures: AuthFailures,
   ) {
     this.ttlMs = config.APIKEY_CACHE_TTL_SECONDS * 1000;
+    this.fallbackTtlMs = Math.min(this.ttlMs, config.INVALIDATION_FALLBACK_TTL_SECONDS * 1000);
+    invalidations.on(API_KEY_INVALIDATION, (prefix) => this.forget(prefix));
+    invalidations.onReset(() => {
+      this.generation++;
+      this.known.clear();
+      this.unknown.clear();
+    });
+  }
+
+  /** A key this replica verified and still trusts, decided from memory alone (no database, no metrics). */
+  isTrusted(text: string): boolean {
+    if (parseApiKey(text) === undefined) {
+      return false;
+    }
+    const entry = this.known.get(hashApiKey(text));
+    const now = Date.now();
+    return (
+      entry !== undefined &&
+      entry.staleAt > now &&
+      !entry.revoked &&
+      (entry.expiresAt === null || entry.expiresAt > now)
+    );
   }
 
   async verify(text: string): Promise<AuthenticatedKey> {
@@ -54,12 +85,19 @@ export class ApiKeyVerifier {
     if (parsed.environment !== this.config.APIKEY_ENVIRONMENT) {
       throw this.reject('foreign_environment');
     }
+    if (!this.ids.mayExist(displayPrefix(parsed.environment, parsed.publicId))) {
+      throw this.reject('unknown');
+    }
     const hash = hashApiKey(text);
     const now = Date.now();
     let entry: CachedKey | CachedUnknown | undefined = this.known.get(hash) ?? this.unknown.get(hash);
     if (entry === undefined || entry.staleAt <= now) {
+      const generation = this.generation;
       entry = this.toEntry(await this.keys.findBySecretHash(hash), now);
-      this.remember(hash, entry);
+      // A row read before an invalidation arrived may be the old one: use it for this request, never cache it.
+      if (generation === this.generation) {
+        this.remember(hash, entry);
+      }
     }
     if ('unknown' in entry) {
       throw this.reject('unknown');
@@ -79,8 +117,18 @@ export class ApiKeyVerifier {
     return ApiKeyError.invalid(reason);
   }
 
+  /** Drops a changed key (by its prefix) from the cache: the next request reads its row again. */
+  private forget(prefix: string): void {
+    this.generation++;
+    for (const [hash, entry] of this.known) {
+      if (entry.key.prefix === prefix) {
+        this.known.delete(hash);
+      }
+    }
+  }
+
   private toEntry(row: ApiKey | null, now: number): CachedKey | CachedUnknown {
-    const staleAt = now + this.ttlMs;
+    const staleAt = now + (this.invalidations.listening ? this.ttlMs : this.fallbackTtlMs);
     if (row === null) {
       return { unknown: true, staleAt };
     }

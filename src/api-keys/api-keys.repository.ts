@@ -32,6 +32,12 @@ export class ApiKeysRepository {
     return this.keys.find({ order: { createdAt: 'ASC' } });
   }
 
+  /** The public ids of all keys, revoked and expired ones included (they are refused later, by their row). */
+  async listPrefixes(): Promise<string[]> {
+    const rows = await this.keys.find({ select: { prefix: true } });
+    return rows.map((row) => row.prefix);
+  }
+
   count(): Promise<number> {
     return this.keys.count();
   }

@@ -3,11 +3,13 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ApiKey } from 'src/api-keys/api-key.entity';
 import { displayPrefix, generateApiKey } from 'src/api-keys/api-key-format';
+import { API_KEY_CREATED, API_KEY_INVALIDATION } from 'src/api-keys/api-key-ids';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
 import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
 import { Tier } from 'src/common/access/tier';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { AppConfig } from 'src/config/app-config';
+import { Invalidations } from 'src/invalidation/invalidations';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -50,6 +52,7 @@ export class ApiKeysService {
     private readonly keys: ApiKeysRepository,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly invalidations: Invalidations,
   ) {}
 
   create(command: CreateApiKeyCommand): Promise<CreatedApiKey> {
@@ -75,6 +78,8 @@ export class ApiKeysService {
       key.revokedAt = new Date();
       await this.keys.transaction(async (manager) => {
         await this.keys.update(key.id, { revokedAt: key.revokedAt }, manager);
+        // Every replica drops the key from its cache when this commits (docs/revocation.md).
+        await this.invalidations.publish(manager, API_KEY_INVALIDATION, key.prefix);
         await this.audit.record(
           { action: AuditAction.ApiKeyRevoked, details: { keyId: key.id, name: key.name } },
           manager,
@@ -98,6 +103,7 @@ export class ApiKeysService {
       const graceEnd = new Date(Date.now() + graceHours * HOUR_MS);
       const oldExpiry = old.expiresAt !== null && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
       await this.keys.update(old.id, { expiresAt: oldExpiry }, manager);
+      await this.invalidations.publish(manager, API_KEY_INVALIDATION, old.prefix);
       const created = await this.insertKey(manager, {
         name: old.name,
         tier: old.tier,
@@ -140,6 +146,8 @@ export class ApiKeysService {
       lastUsedAt: null,
     });
     await this.keys.insert(key, manager);
+    // Replicas learn the new public id, which they otherwise refuse without reading the database.
+    await this.invalidations.publish(manager, API_KEY_CREATED, key.prefix);
     return {
       id: key.id,
       key: generated.key,

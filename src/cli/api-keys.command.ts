@@ -99,7 +99,7 @@ export async function runApiKeysCommand(
           print(
             json,
             revoked,
-            `Revoked ${revoked.prefix} ("${revoked.name}"). Replicas stop accepting it within ${config.APIKEY_CACHE_TTL_SECONDS} s.`,
+            `Revoked ${revoked.prefix} ("${revoked.name}"). Replicas stop accepting it within a second (at most ${config.APIKEY_CACHE_TTL_SECONDS} s).`,
           );
           return;
         }

@@ -210,4 +210,20 @@ describe('loadConfig', () => {
     );
     expect(loadConfig({ SHUTDOWN_TIMEOUT_MS: '5001', DIRECTLINE_DEADLINE_MS: '5000' }).SHUTDOWN_TIMEOUT_MS).toBe(5001);
   });
+
+  it('should refuse HTTP time bounds that do not fit the shutdown drain or the longest handler', () => {
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '10000', SHUTDOWN_TIMEOUT_MS: '10000' })).toThrow(
+      'HTTP_REQUEST_TIMEOUT_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (10000)',
+    );
+    expect(() => loadConfig({ HTTP_CONNECTION_TIMEOUT_MS: '8000' })).toThrow('HTTP_CONNECTION_TIMEOUT_MS');
+    expect(loadConfig({ HTTP_CONNECTION_TIMEOUT_MS: '0' }).HTTP_CONNECTION_TIMEOUT_MS).toBe(0);
+    expect(loadConfig({}).HTTP_REQUEST_TIMEOUT_MS).toBeLessThan(loadConfig({}).SHUTDOWN_TIMEOUT_MS);
+  });
+
+  it('should default the per-client limit under a public key to a tenth of the key limit, at least 100', () => {
+    expect(loadConfig({}).rateLimitClientLimit).toBe(600);
+    expect(loadConfig({ RATE_LIMIT_LIMIT: '50' }).rateLimitClientLimit).toBe(50);
+    expect(loadConfig({ RATE_LIMIT_LIMIT: '500' }).rateLimitClientLimit).toBe(100);
+    expect(loadConfig({ RATE_LIMIT_CLIENT_LIMIT: '7' }).rateLimitClientLimit).toBe(7);
+  });
 });

@@ -96,12 +96,36 @@ export class AppConfig {
   @Max(16_384)
   HEALTH_HEAP_LIMIT_MB = 176;
 
-  /** Number of reverse proxies in front of the service whose X-Forwarded-For is trusted. */
+  /**
+   * Reverse proxies in front of the service (ingress = 1). The client address is the entry this many hops from
+   * the right of X-Forwarded-For; entries further left (client-supplied) are ignored. 0: the peer address.
+   */
   @EnvInt()
   @IsInt()
   @Min(0)
   @Max(10)
   TRUST_PROXY_HOPS = 0;
+
+  /** Longest time a client may take to send a whole request (headers and body), in ms; then 408 and the socket is closed. */
+  @EnvInt()
+  @IsInt()
+  @Min(500)
+  @Max(120_000)
+  HTTP_REQUEST_TIMEOUT_MS = 5_000;
+
+  /** Longest inactivity on a socket while a request is open, in ms; 0 turns it off. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  HTTP_CONNECTION_TIMEOUT_MS = 30_000;
+
+  /** How long an idle keep-alive connection stays open, in ms; longer than the load balancer's idle timeout. */
+  @EnvInt()
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
   // --- database --------------------------------------------------------------
 
@@ -160,6 +184,30 @@ export class AppConfig {
   @Max(3600)
   APIKEY_CACHE_TTL_SECONDS = 30;
 
+  /**
+   * While this replica is not listening for invalidations (its listening connection dropped), a verified key
+   * is trusted for at most this many seconds (capped by APIKEY_CACHE_TTL_SECONDS). See docs/revocation.md.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(60)
+  INVALIDATION_FALLBACK_TTL_SECONDS = 2;
+
+  /** How often each replica re-reads the set of key ids it accepts, in seconds (notifications keep it fresh between). */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  APIKEY_ID_REFRESH_SECONDS = 60;
+
+  /** Failed authentications (401) allowed per client address per RATE_LIMIT_TTL_SECONDS window; beyond, 429. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  AUTH_FAILURE_LIMIT = 60;
+
   /** Rate-limit window per API key, in seconds. */
   @EnvInt()
   @IsInt()
@@ -173,6 +221,17 @@ export class AppConfig {
   @Min(1)
   @Max(10_000_000)
   RATE_LIMIT_LIMIT = 6_000;
+
+  /**
+   * Requests allowed per client address under one public key per window, so one abusive holder of a channel
+   * key is limited alone. Default: a tenth of RATE_LIMIT_LIMIT, at least 100 (never more than RATE_LIMIT_LIMIT).
+   */
+  @IsOptional()
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  RATE_LIMIT_CLIENT_LIMIT?: number;
 
   /** (secret) Redis URL; when set, rate-limit counters are shared between replicas. */
   @IsOptional()
@@ -569,6 +628,14 @@ export class AppConfig {
     return [this.GVP_JWKS_URL, this.GVP_JWKS, this.GVP_ISSUER, this.GVP_AUDIENCE].some((value) => value !== undefined);
   }
 
+  /** RATE_LIMIT_CLIENT_LIMIT, or its default. */
+  get rateLimitClientLimit(): number {
+    return (
+      this.RATE_LIMIT_CLIENT_LIMIT ??
+      Math.min(this.RATE_LIMIT_LIMIT, Math.max(100, Math.ceil(this.RATE_LIMIT_LIMIT / 10)))
+    );
+  }
+
   get runMigrationsAtStart(): boolean {
     return this.DATABASE_MIGRATIONS_RUN ?? this.isEmbeddedDatabase;
   }
@@ -709,6 +776,27 @@ function consistencyProblems(config: AppConfig): string[] {
     );
   }
   problems.push(...gvpProblems(config));
+  problems.push(...httpTimeoutProblems(config));
+  return problems;
+}
+
+/** The HTTP server's bounds must fit the shutdown drain and the longest handler. */
+function httpTimeoutProblems(config: AppConfig): string[] {
+  const problems: string[] = [];
+  // A request still arriving at SIGTERM must be cut (408) before the drain gives up on it.
+  if (config.HTTP_REQUEST_TIMEOUT_MS >= config.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_REQUEST_TIMEOUT_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (${config.SHUTDOWN_TIMEOUT_MS}), ` +
+        'or a slow request outlives the shutdown drain',
+    );
+  }
+  // An idle socket while the handler waits on Direct Line or a request still arriving must not be cut first.
+  const longest = Math.max(config.DIRECTLINE_DEADLINE_MS, config.HTTP_REQUEST_TIMEOUT_MS);
+  if (config.HTTP_CONNECTION_TIMEOUT_MS !== 0 && config.HTTP_CONNECTION_TIMEOUT_MS <= longest) {
+    problems.push(
+      `HTTP_CONNECTION_TIMEOUT_MS: must be 0 or longer than DIRECTLINE_DEADLINE_MS and HTTP_REQUEST_TIMEOUT_MS (${longest})`,
+    );
+  }
   return problems;
 }
 

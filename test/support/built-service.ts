@@ -45,7 +45,8 @@ export async function startService(env: Record<string, string | undefined>): Pro
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const baseUrl = host.includes(':') ? `http://[::1]:${port}` : `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 300; attempt++) {
+  // Up to a minute: a production boot takes 20-45 s on a loaded shared machine.
+  for (let attempt = 0; attempt < 600; attempt++) {
     const healthy = await fetch(`${baseUrl}/healthz`).then(
       (response) => response.status === 200,
       () => false,

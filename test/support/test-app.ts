@@ -25,6 +25,9 @@ export const TEST_ENV: Record<string, string> = {
   AZURE_STORAGE_SUBDOMAIN: 'auratest',
   // The app shares the Jest worker's heap, which says nothing about the service's own.
   HEALTH_HEAP_LIMIT_MB: '8192',
+  // Every test request comes from one address, where suites try hundreds of bad keys on purpose; the limit
+  // itself is tested where a test sets it (test/api-keys/access-boundary.e2e-spec.ts).
+  AUTH_FAILURE_LIMIT: '1000000',
 };
 
 /** Every log line the app wrote, as text, so tests can assert on what leaves the process. */

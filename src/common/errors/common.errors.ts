@@ -6,6 +6,8 @@ export enum CommonErrorCode {
   MalformedJson = 'malformed_json',
   PayloadTooLarge = 'payload_too_large',
   UriTooLong = 'uri_too_long',
+  RequestTimeout = 'request_timeout',
+  HeadersTooLarge = 'headers_too_large',
   UnsupportedMediaType = 'unsupported_media_type',
   RouteNotFound = 'route_not_found',
   MethodNotAllowed = 'method_not_allowed',
@@ -35,12 +37,16 @@ export class CommonError extends AppError {
         return 404;
       case CommonErrorCode.MethodNotAllowed:
         return 405;
+      case CommonErrorCode.RequestTimeout:
+        return 408;
       case CommonErrorCode.PayloadTooLarge:
         return 413;
       case CommonErrorCode.UriTooLong:
         return 414;
       case CommonErrorCode.UnsupportedMediaType:
         return 415;
+      case CommonErrorCode.HeadersTooLarge:
+        return 431;
       case CommonErrorCode.RateLimited:
         return 429;
       case CommonErrorCode.InternalError:

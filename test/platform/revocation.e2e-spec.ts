@@ -1,0 +1,224 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import type { INestApplicationContext } from '@nestjs/common';
+import { ApiKeysService, type CreatedApiKey } from 'src/api-keys/api-keys.service';
+import { Tier } from 'src/common/access/tier';
+import { CLI_ENTRY } from 'src/build-paths';
+import { createCliContext } from 'src/cli/cli-context';
+import { startService, type RunningService } from '../support/built-service';
+import { TEST_DATABASE_URL, withAdminClient } from '../support/postgres';
+import { freshDatabase, TEST_ENV, testConfig, type TestDatabase } from '../support/test-app';
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Two replicas of the production build on one PostgreSQL, revocations through the operator CLI. */
+(TEST_DATABASE_URL ? describe : describe.skip)('revocation on every replica (needs TEST_DATABASE_URL)', () => {
+  const TTL_SECONDS = 10;
+  jest.setTimeout(600_000);
+  let database: TestDatabase;
+  let env: Record<string, string | undefined>;
+  let context: INestApplicationContext;
+  let replicas: RunningService[] = [];
+
+  const status = async (replica: RunningService, key: string) =>
+    (await fetch(`${replica.baseUrl}/config`, { headers: { 'x-api-key': key } })).status;
+
+  /** Polls until the replica refuses the key; the moment it did (epoch ms), or undefined past `withinMs`. */
+  const refusedAt = async (replica: RunningService, key: string, withinMs: number) => {
+    const deadline = Date.now() + withinMs;
+    while (Date.now() < deadline) {
+      if ((await status(replica, key)) === 401) {
+        return Date.now();
+      }
+      await sleep(2);
+    }
+    return undefined;
+  };
+
+  const acceptedWithin = async (replica: RunningService, key: string, withinMs: number) => {
+    const deadline = Date.now() + withinMs;
+    while (Date.now() < deadline) {
+      if ((await status(replica, key)) === 200) {
+        return true;
+      }
+      await sleep(5);
+    }
+    return false;
+  };
+
+  const cli = (...args: string[]) =>
+    run(process.execPath, [CLI_ENTRY, ...args], { env: { PATH: process.env.PATH, ...env } });
+
+  const metric = async (replica: RunningService, name: string) => {
+    const text = await (await fetch(`${replica.baseUrl}/metrics`)).text();
+    return text.split('\n').find((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
+  };
+
+  beforeAll(async () => {
+    database = await freshDatabase();
+    env = {
+      ...TEST_ENV,
+      ...database.env,
+      LOG_LEVEL: 'warn',
+      APIKEY_CACHE_TTL_SECONDS: String(TTL_SECONDS),
+      RATE_LIMIT_LIMIT: '10000000',
+      AUTH_FAILURE_LIMIT: '10000000',
+    };
+    // One after the other: two boots at once can outlast the health wait on a loaded machine.
+    replicas = [await startService(env)];
+    replicas.push(await startService(env));
+    context = await createCliContext(testConfig(database, env));
+  });
+  afterAll(async () => {
+    for (const replica of replicas) {
+      replica.process.kill('SIGTERM');
+      await replica.exited;
+    }
+    await context?.close();
+    await database?.drop();
+  });
+
+  it('should refuse a key revoked through the CLI on both replicas within 1 s of its commit (p99)', async () => {
+    const keys: CreatedApiKey[] = [];
+    for (let i = 0; i < 50; i++) {
+      keys.push(await context.get(ApiKeysService).create({ name: `revocation ${i}`, tier: Tier.Public }));
+    }
+    // Known to both replicas, and cached: from now on only a notification can make them refuse it.
+    for (const { key } of keys) {
+      for (const replica of replicas) {
+        expect(await acceptedWithin(replica, key, 1_000)).toBe(true);
+      }
+    }
+
+    // The commit clock: PostgreSQL delivers a notification when its transaction commits, to the test's own
+    // LISTEN connection as to the replicas'.
+    const commits = new Map<string, (at: number) => void>();
+    const watcher = new Client({ connectionString: database.env.DATABASE_URL });
+    await watcher.connect();
+    watcher.on('notification', ({ payload }) => {
+      const { i: prefix } = JSON.parse(payload ?? '{}') as { i?: string };
+      commits.get(prefix ?? '')?.(Date.now());
+    });
+    await watcher.query('LISTEN aura_auth_invalidation');
+
+    const delays: number[] = [];
+    const BATCH = 5;
+    try {
+      for (let start = 0; start < keys.length; start += BATCH) {
+        await Promise.all(
+          keys.slice(start, start + BATCH).map(async ({ id, key }) => {
+            const prefix = key.split('_').slice(0, 3).join('_');
+            const committed = new Promise<number>((resolve) => commits.set(prefix, resolve));
+            const revoking = cli('api-keys', 'revoke', id, '--json');
+            const commitAt = await Promise.race([committed, revoking.then(() => committed)]);
+            const refused = await Promise.all(replicas.map((replica) => refusedAt(replica, key, TTL_SECONDS * 1000)));
+            await revoking;
+            for (const at of refused) {
+              expect(at).toBeDefined();
+              delays.push(Math.max(0, at! - commitAt));
+            }
+          }),
+        );
+      }
+    } finally {
+      await watcher.end();
+    }
+    delays.sort((a, b) => a - b);
+    const at = (q: number) => delays[Math.min(delays.length - 1, Math.ceil(q * delays.length) - 1)];
+    console.log(
+      `revocation → refusal on each replica, ${delays.length} samples (50 CLI revocations × 2 replicas): ` +
+        `p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms, max ${delays[delays.length - 1]} ms`,
+    );
+    expect(at(0.99)).toBeLessThan(1_000);
+    for (const replica of replicas) {
+      expect(await metric(replica, 'invalidation_listener_connected')).toBe('invalidation_listener_connected 1');
+      expect(await metric(replica, 'invalidations_received_total')).toMatch(/kind="api-key"/);
+      const sum = Number((await metric(replica, 'invalidation_apply_delay_seconds_sum'))?.split(' ')[1]);
+      const count = Number((await metric(replica, 'invalidation_apply_delay_seconds_count'))?.split(' ')[1]);
+      expect(count).toBeGreaterThanOrEqual(100);
+      console.log(
+        `replica's own histogram: ${count} invalidations applied, mean publish → applied ${((sum / count) * 1000).toFixed(1)} ms`,
+      );
+    }
+  });
+
+  it('should still refuse within the TTL when its listening connection is cut, and listen again by itself', async () => {
+    const [, other] = replicas;
+    const listener = `aura-authentication-api:invalidation:${other.process.pid}`;
+    const listenerPid = async () =>
+      withAdminClient(async (client) => {
+        const { rows } = await client.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE application_name = $1`,
+          [listener],
+        );
+        return rows[0]?.pid;
+      });
+    const notified = await context.get(ApiKeysService).create({ name: 'cut notified', tier: Tier.Public });
+    const silent = await context.get(ApiKeysService).create({ name: 'cut silent', tier: Tier.Public });
+    expect(await acceptedWithin(other, notified.key, 1_000)).toBe(true);
+    expect(await acceptedWithin(other, silent.key, 1_000)).toBe(true);
+
+    const before = await listenerPid();
+    expect(before).toBeDefined();
+    await withAdminClient((client) => client.query('SELECT pg_terminate_backend($1)', [before]));
+    const cutAt = Date.now();
+    const relistening = (async () => {
+      for (let i = 0; i < 300; i++) {
+        const gauge = await metric(other, 'invalidation_listener_connected');
+        const pid = await listenerPid();
+        if (gauge === 'invalidation_listener_connected 1' && pid !== undefined && pid !== before) {
+          return Date.now();
+        }
+        await sleep(20);
+      }
+      return undefined;
+    })();
+
+    // A revocation nobody announces (a direct UPDATE, as a notification lost during the cut would be):
+    // the caches flushed at the cut and the TTL bound it.
+    const silentRevokedAt = Date.now();
+    await onDatabase(database, 'UPDATE api_keys SET revoked_at = now() WHERE id = $1', [silent.id]);
+    const silentRefused = await refusedAt(other, silent.key, TTL_SECONDS * 1000);
+    expect(silentRefused).toBeDefined();
+
+    const relistened = await relistening;
+    expect(relistened).toBeDefined();
+
+    // A revocation through the CLI after the cut: announced again.
+    await cli('api-keys', 'revoke', notified.id);
+    const revokedDone = Date.now();
+    const notifiedRefused = await refusedAt(other, notified.key, 1_000);
+    expect(notifiedRefused).toBeDefined();
+    console.log(
+      `listener cut: listening again ${relistened! - cutAt} ms after the cut; an unannounced revocation refused ` +
+        `${silentRefused! - silentRevokedAt} ms after its UPDATE (TTL ${TTL_SECONDS} s); a CLI revocation after ` +
+        `reconnection refused ${notifiedRefused! - revokedDone} ms after the CLI exited`,
+    );
+
+    // Listening for real again: a new revocation is seen at once.
+    const after = await context.get(ApiKeysService).create({ name: 'after the cut', tier: Tier.Public });
+    // A new key id reaches the replica by its own notification, milliseconds after the commit.
+    expect(await acceptedWithin(other, after.key, 1_000)).toBe(true);
+    await cli('api-keys', 'revoke', after.id);
+    const started = Date.now();
+    expect(await refusedAt(other, after.key, 1_000)).toBeDefined();
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+/** One statement on the test's database, outside the service. */
+async function onDatabase(
+  database: TestDatabase,
+  sql: string,
+  parameters: unknown[],
+): Promise<Record<string, unknown>[]> {
+  const client = new Client({ connectionString: database.env.DATABASE_URL });
+  await client.connect();
+  try {
+    return (await client.query(sql, parameters)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+}
