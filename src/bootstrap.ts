@@ -21,10 +21,13 @@ import { sessionCors } from 'src/sessions/session-cors';
 
 /**
  * A caller's request id is kept only when it is a UUID or a ULID: ids of those shapes are generated, never
- * typed, so they do not carry a phone number (or other personal data) into logs and audit rows. Anything
- * else gets a new id.
+ * typed, so they do not carry a phone number (or other personal data) into logs and audit rows. Those shapes
+ * still have room for a number (a UUID's last group holds 12 digits), so an id with a run of 8 or more digits
+ * — a national number of most countries — is not kept either (about one random UUID in eight). Anything else
+ * gets a new id.
  */
 const REQUEST_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-7][0-9a-hjkmnp-tv-z]{25})$/i;
+const DIGIT_RUN = /\d{8}/;
 
 export interface CreateAppOptions {
   config?: AppConfig;
@@ -49,7 +52,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     clientErrorHandler: answerClientError,
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const incoming = request.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) && !DIGIT_RUN.test(incoming)
+        ? incoming
+        : randomUUID();
     },
     routerOptions: { maxParamLength: 512 },
     // The shutdown drain serves every request that reaches the process (ConnectionDrain); Fastify's own
@@ -106,7 +111,10 @@ export async function listen(app: NestFastifyApplication): Promise<void> {
   const config = app.get(AppConfig);
   await app.listen({ port: config.PORT, host: config.HOST });
   const url = listenerUrl(app.getHttpServer());
-  app.getHttpAdapter().getInstance().log.info({ listener: 'api', url }, `Server listening at ${url}`);
+  const log = app.getHttpAdapter().getInstance().log;
+  log.info({ listener: 'api', url }, `Server listening at ${url}`);
+  // Log lines are written in 4 KiB batches; the one an operator waits for at start goes out at once.
+  (log as { flush?: () => void }).flush?.();
 }
 
 /**

@@ -55,6 +55,14 @@ export class KeysService {
     return this.keys.map((key) => key.publicJwk);
   }
 
+  /**
+   * Public JWKs of the keys this service holds the private part of: what verifies its own tokens. The
+   * public-only keys of others (aura-bot's) are left out, so a token they sign never passes for ours.
+   */
+  ownPublicKeys(): PublicJwk[] {
+    return this.keys.filter((key) => key.privateKey !== undefined).map((key) => key.publicJwk);
+  }
+
   /** Algorithms of the published keys, without repeats. */
   algorithms(): SigningAlgorithm[] {
     return [...new Set(this.keys.map((key) => key.alg))];

@@ -31,7 +31,7 @@ export class AccessTokens {
     private readonly keys: KeysService,
     config: AppConfig,
   ) {
-    this.jwks = createLocalJWKSet({ keys: keys.publicKeys().map((key) => ({ ...key })) });
+    this.jwks = createLocalJWKSet({ keys: keys.ownPublicKeys().map((key) => ({ ...key })) });
     this.issuer = issuerUrl(config);
     this.audiences = config.sessionAudiences;
     this.ttlSeconds = config.SESSION_ACCESS_TTL_SECONDS;

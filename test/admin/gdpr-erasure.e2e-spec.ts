@@ -66,7 +66,9 @@ describe('GDPR erasure by phone number', () => {
     expect(response.json()).toEqual({ deleted: 3 });
 
     expect(await t.query('SELECT aura_id FROM aura_users')).toEqual([{ aura_id: 'wa-other' }]);
-    const other = await t.request({ method: 'GET', url: '/users/wa-other', headers: bot });
+    // wa-other is identifiable: read back through its get-or-create (GET /users/{auraId} is 404 for it).
+    const other = await t.request({ method: 'GET', url: '/users/aura-id/wa-other?channel=whatsapp-es', headers: bot });
+    expect(other.statusCode).toBe(200);
     expect(other.json().phoneNumber).toBe('+34600111222');
 
     const audit = await t.query<Record<string, unknown>>(

@@ -80,6 +80,7 @@ const SCENARIOS: Record<
   },
   'GET /config': { scope: 'none', request: () => ({ method: 'GET', url: '/config' }) },
   'GET /ping': { scope: 'none', request: () => ({ method: 'GET', url: '/ping' }) },
+  'GET /metrics': { scope: 'none', request: () => ({ method: 'GET', url: '/metrics' }) },
   'GET /token': { scope: 'none', request: () => ({ method: 'GET', url: '/token' }) },
   'GET /token/wss': { scope: 'none', request: () => ({ method: 'GET', url: '/token/wss' }) },
   // A device signs in within the key's own channel (links are per channel): no record of another channel is reached.

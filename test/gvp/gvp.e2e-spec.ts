@@ -1,3 +1,4 @@
+import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
 import { randomUUID } from 'node:crypto';
 import { base64url, decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { Tier } from 'src/common/access/tier';
@@ -91,15 +92,21 @@ describe('GVP device sign-in', () => {
       expect(profileCalls()).toHaveLength(1);
 
       const [user] = await g.t.query(
-        `SELECT user_id, user_type, channel, phone_number, subscription_type, device_id, expires_at > now() AS valid
+        `SELECT user_id, user_type, channel, phone_number, subscription_type, device_id, expires_at > now() AS valid,
+           phone_number_index IS NOT NULL AS indexed
          FROM aura_users WHERE aura_id = $1`,
         [body.Content.auraId],
       );
+      // The number is sealed at rest like every user's (docs/pii.md), and found again by its blind index.
+      const sealedPhone = user.phone_number as string;
+      expect(sealedPhone).not.toContain(PHONE.slice(1));
+      expect(g.t.app.get(PersonalDataCipher).openNullable(SealedColumn.PhoneNumber, sealedPhone)).toBe(PHONE);
       expect(user).toEqual({
         user_id: SUBSCRIBERS[ALICE].id,
         user_type: 'authenticated',
         channel: 'tv',
-        phone_number: PHONE,
+        phone_number: sealedPhone,
+        indexed: true,
         subscription_type: 'postpaid',
         device_id: deviceId,
         valid: true,

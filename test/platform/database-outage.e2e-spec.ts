@@ -1,3 +1,4 @@
+import { PersonalDataCipher } from 'src/users/personal-data';
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import type { InjectOptions, Response } from 'light-my-request';
@@ -104,6 +105,9 @@ async function waitFor(check: () => Promise<boolean>, attempts = 50): Promise<bo
     const publicKey = apiKeyHeader((await t.createKey(Tier.Public)).key);
     const cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
     const hash = (phone: string) => createHmac('sha256', t.config.AUDIT_HMAC_SECRET).update(phone).digest('hex');
+    // Numbers are sealed at rest: a person's records are found by the blind index (docs/pii.md).
+    const pii = new PersonalDataCipher(t.config);
+    const index = (phone: string) => pii.phoneIndex(phone);
     const phoneOf = (n: number) => `+3469${String(n).padStart(7, '0')}`;
 
     // People to erase during the faults, each with a record created while the database was fine.
@@ -244,9 +248,9 @@ async function waitFor(check: () => Promise<boolean>, attempts = 50): Promise<bo
       `SELECT p.phone,
          EXISTS (SELECT 1 FROM consumed_callback_tokens c WHERE c.subject_hash = p.hash) AS token,
          EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'callback.login' AND a.subject_hash = p.hash) AS audit,
-         EXISTS (SELECT 1 FROM aura_users u WHERE u.phone_number = p.phone) AS "user"
-       FROM unnest($1::text[], $2::text[]) AS p(phone, hash)`,
-      [loginPeople, loginPeople.map(hash)],
+         EXISTS (SELECT 1 FROM aura_users u WHERE u.phone_number_index = p.idx) AS "user"
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS p(phone, hash, idx)`,
+      [loginPeople, loginPeople.map(hash), loginPeople.map(index)],
     );
     expect(state.filter((row) => !(row.token === row.audit && row.audit === row.user))).toEqual([]);
     const loggedIn = new Set(
@@ -257,9 +261,9 @@ async function waitFor(check: () => Promise<boolean>, attempts = 50): Promise<bo
     const erasures = await t.query<{ phone: string; audit: boolean; user: boolean }>(
       `SELECT p.phone,
          EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'users.erased_by_phone_number' AND a.subject_hash = p.hash) AS audit,
-         EXISTS (SELECT 1 FROM aura_users u WHERE u.phone_number = p.phone) AS "user"
-       FROM unnest($1::text[], $2::text[]) AS p(phone, hash)`,
-      [erased, erased.map(hash)],
+         EXISTS (SELECT 1 FROM aura_users u WHERE u.phone_number_index = p.idx) AS "user"
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS p(phone, hash, idx)`,
+      [erased, erased.map(hash), erased.map(index)],
     );
     expect(erasures.filter((row) => row.audit === row.user)).toEqual([]);
     const confirmed = new Set(outcomes.filter((o) => o.kind === 'erasure' && o.status === 200).map((o) => o.phone));

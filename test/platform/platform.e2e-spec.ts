@@ -95,8 +95,17 @@ describe('platform endpoints', () => {
     expect(response.body).not.toContain('aaaa');
   });
 
-  it.each(['bad id\u0001', '34600000002', '+34600000002', 'req-600000002', 'trace:34600000002', 'a'.repeat(26)])(
-    'should replace an incoming request id that is not a UUID or ULID (%j) with a generated one, logged and audited',
+  it.each([
+    'bad id\u0001',
+    '34600000002',
+    '+34600000002',
+    'req-600000002',
+    'trace:34600000002',
+    'a'.repeat(26),
+    '0f8fad5b-d9cb-469f-a165-034600000002',
+    '01ARZ3NDEK34600000002FAVXY',
+  ])(
+    'should replace an incoming request id that is not a UUID or ULID, or carries a digit run (%j), with a generated one',
     async (incoming) => {
       const response = await t.request({ method: 'GET', url: '/config', headers: { 'x-request-id': incoming } });
       const id = response.headers['x-request-id'] as string;

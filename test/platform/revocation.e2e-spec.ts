@@ -51,8 +51,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const cli = (...args: string[]) =>
     run(process.execPath, [CLI_ENTRY, ...args], { env: { PATH: process.env.PATH, ...env } });
 
+  let scrapeKey: string;
   const metric = async (replica: RunningService, name: string) => {
-    const text = await (await fetch(`${replica.baseUrl}/metrics`)).text();
+    // /metrics is a public-tier endpoint: Prometheus scrapes it with a key.
+    const text = await (await fetch(`${replica.baseUrl}/metrics`, { headers: { 'x-api-key': scrapeKey } })).text();
     return text.split('\n').find((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
   };
 
@@ -70,6 +72,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     replicas = [await startService(env)];
     replicas.push(await startService(env));
     context = await createCliContext(testConfig(database, env));
+    scrapeKey = (await context.get(ApiKeysService).create({ name: 'prometheus', tier: Tier.Public })).key;
   });
   afterAll(async () => {
     for (const replica of replicas) {
