@@ -67,7 +67,7 @@ describe('platform endpoints', () => {
   });
 
   it('should answer an unknown route with a problem document', async () => {
-    const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    const id = '0f8fad5b-d9cb-469f-a165-7086a7728e5e';
     const response = await t.request({ method: 'GET', url: '/no/such/route', headers: { 'x-request-id': id } });
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
