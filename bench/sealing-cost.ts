@@ -79,7 +79,7 @@ function serviceCpuMs(): { get: number; getOrCreate: number; source: string } {
   });
   let get = 0.52;
   let getOrCreate = 0.73;
-  let source = 'defaults (the last benchmark before sealing cost was measured)';
+  let source = 'the defaults (the service figures of the last benchmark run before this tool)';
   if (existsSync(LATEST)) {
     const report = JSON.parse(readFileSync(LATEST, 'utf8')) as {
       date?: string;
