@@ -5,6 +5,7 @@ import type { AlternativeCredential } from 'src/common/access/alternative-creden
 import { SESSION_ADMITTED_METADATA, type SessionAdmission } from 'src/sessions/admits-session.decorator';
 import { AccessTokens, type SessionPrincipal } from 'src/sessions/access-tokens';
 import { ACCESS_COOKIE, readCookie } from 'src/sessions/session-cookies';
+import { SessionRevocations } from 'src/sessions/session-revocations';
 import { SessionsError, SessionsErrorCode } from 'src/sessions/sessions.errors';
 
 export type RequestWithSession = FastifyRequest & { session?: SessionPrincipal };
@@ -12,14 +13,15 @@ export type RequestWithSession = FastifyRequest & { session?: SessionPrincipal }
 /**
  * A browser session as the credential of the routes declared `@AdmitsSession()`: asked by the access
  * guard before the API key. It admits a request that carries no API key and a valid `authara_access`
- * cookie. The token is verified locally (signature, issuer, audience, expiry): a revoked session's token
- * keeps working until it expires (SESSION_ACCESS_TTL_SECONDS at most).
+ * cookie. The token is verified locally (signature, issuer, audience, expiry), and its session must not have
+ * ended: known from memory on every replica within about a second of its revocation (SessionRevocations).
  */
 @Injectable()
 export class SessionCredential implements AlternativeCredential {
   constructor(
     private readonly reflector: Reflector,
     private readonly accessTokens: AccessTokens,
+    private readonly revocations: SessionRevocations,
   ) {}
 
   async admit(context: ExecutionContext): Promise<boolean> {
@@ -38,7 +40,7 @@ export class SessionCredential implements AlternativeCredential {
       return false;
     }
     const principal = await this.accessTokens.verify(token);
-    if (principal === undefined) {
+    if (principal === undefined || (await this.revocations.hasEnded(principal))) {
       throw new SessionsError(
         SessionsErrorCode.SessionInvalid,
         'The session cookie is invalid or expired; refresh it.',

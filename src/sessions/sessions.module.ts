@@ -1,10 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import { ALTERNATIVE_CREDENTIAL } from 'src/common/access/alternative-credential';
 import { AppConfig } from 'src/config/app-config';
+import { InvalidationModule } from 'src/invalidation/invalidation.module';
 import { OpenIdModule } from 'src/openid/openid.module';
 import { AccessTokens } from 'src/sessions/access-tokens';
 import { SessionCookieWriter } from 'src/sessions/session-cookies';
 import { SessionCredential } from 'src/sessions/session-credential';
+import { SessionRevocations } from 'src/sessions/session-revocations';
 import { SessionsController } from 'src/sessions/sessions.controller';
 import { SessionsMetrics, sessionEventsProvider } from 'src/sessions/sessions.metrics';
 import { SessionsRepository } from 'src/sessions/sessions.repository';
@@ -18,7 +20,7 @@ import { UsersModule } from 'src/users/users.module';
  */
 @Global()
 @Module({
-  imports: [UsersModule, OpenIdModule],
+  imports: [UsersModule, OpenIdModule, InvalidationModule],
   controllers: [SessionsController],
   providers: [
     SessionsService,
@@ -27,6 +29,7 @@ import { UsersModule } from 'src/users/users.module';
     SessionsMetrics,
     sessionEventsProvider,
     AccessTokens,
+    SessionRevocations,
     SessionCredential,
     { provide: ALTERNATIVE_CREDENTIAL, useExisting: SessionCredential },
     {

@@ -113,16 +113,6 @@ export class SessionsRepository {
     return rows.length > 0;
   }
 
-  /** Every live session of a user ends (the rows go with the user record anyway, by the foreign key). */
-  async revokeAllOfUser(auraId: string, manager?: EntityManager): Promise<number> {
-    const rows = await (manager ?? this.dataSource).query<unknown[]>(
-      `WITH changed AS (UPDATE sessions SET revoked = true, revoked_at = now() WHERE aura_id = $1 AND NOT revoked RETURNING id)
-       SELECT * FROM changed`,
-      [auraId],
-    );
-    return rows.length;
-  }
-
   async isLive(id: string, auraId: string, idleSeconds: number): Promise<boolean> {
     const rows = await this.dataSource.query<unknown[]>(
       `SELECT 1 FROM sessions WHERE id = $1 AND aura_id = $2 AND ${live(3)}`,

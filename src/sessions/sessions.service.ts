@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
-import { AccessTokens, type SessionPrincipal } from 'src/sessions/access-tokens';
+import { AccessTokens } from 'src/sessions/access-tokens';
 import type { CurrentUserResponseDto } from 'src/sessions/dto/session.dto';
 import {
   newCsrfToken,
@@ -12,6 +12,7 @@ import {
   type RefreshToken,
 } from 'src/sessions/refresh-token';
 import type { SessionCookies } from 'src/sessions/session-cookies';
+import { SessionRevocations } from 'src/sessions/session-revocations';
 import { SessionsError, SessionsErrorCode } from 'src/sessions/sessions.errors';
 import { SessionsMetrics } from 'src/sessions/sessions.metrics';
 import { type SessionRow, SessionsRepository } from 'src/sessions/sessions.repository';
@@ -51,6 +52,7 @@ export class SessionsService {
     private readonly accessTokens: AccessTokens,
     private readonly users: UsersService,
     private readonly metrics: SessionsMetrics,
+    private readonly revocations: SessionRevocations,
     private readonly config: AppConfig,
   ) {
     this.audiences = config.sessionAudiences;
@@ -93,6 +95,7 @@ export class SessionsService {
     const principal = await this.accessTokens.verify(credentials.accessToken);
     if (
       principal === undefined ||
+      this.revocations.isKnownRevoked(principal.sessionId) ||
       !(await this.repository.isLive(principal.sessionId, principal.auraId, this.config.SESSION_IDLE_TIMEOUT_SECONDS))
     ) {
       throw SessionsError.unauthorized();
@@ -144,12 +147,15 @@ export class SessionsService {
       ));
     if (row === undefined) {
       const reused = await this.repository.revokeOnReuse(presented.sessionId, presented.hash);
+      if (reused) {
+        this.revocations.revoke(presented.sessionId);
+      }
       this.metrics.refreshed(reused ? 'reuse_revoked' : 'refused');
       throw SessionsError.unauthorized(reused ? 'Refresh token reuse: the session is revoked.' : 'No valid session.');
     }
     const found = await this.users.findForSession(row.aura_id);
     if (found === undefined || found.expired) {
-      await this.repository.revoke(row.id);
+      await this.revoke(row.id);
       this.metrics.refreshed('refused');
       throw SessionsError.unauthorized('The user record of the session has expired.');
     }
@@ -169,10 +175,12 @@ export class SessionsService {
     const presented = parseRefreshToken(credentials.refreshToken);
     const revoked =
       presented !== undefined && (await this.repository.revokeByRefreshHash(presented.sessionId, presented.hash));
-    if (!revoked) {
+    if (revoked) {
+      this.revocations.revoke(presented.sessionId);
+    } else {
       const principal = await this.accessTokens.verify(credentials.accessToken);
       if (principal !== undefined) {
-        await this.repository.revoke(principal.sessionId);
+        await this.revoke(principal.sessionId);
       }
     }
     this.metrics.loggedOut();
@@ -185,14 +193,13 @@ export class SessionsService {
     return { token, cookies: { csrf: { value: token, maxAgeSeconds: this.config.SESSION_ABSOLUTE_LIFETIME_SECONDS } } };
   }
 
-  /** A valid access token's principal; for the routes a session admits besides an API key. */
-  verifyAccessToken(token: string | undefined): Promise<SessionPrincipal | undefined> {
-    return this.accessTokens.verify(token);
-  }
-
-  /** Revokes every session of a user (their rows also go with the record). */
-  revokeAllOfUser(auraId: string, manager?: EntityManager): Promise<number> {
-    return this.repository.revokeAllOfUser(auraId, manager);
+  /**
+   * Ends one session. The database announces it to every replica (docs/revocation.md); this one refuses its
+   * access tokens at once.
+   */
+  private async revoke(sessionId: string): Promise<void> {
+    await this.repository.revoke(sessionId);
+    this.revocations.revoke(sessionId);
   }
 
   /** Double submit: the header must equal the cookie, compared in constant time. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Tier } from 'src/common/access/tier';
 import { CallbackPurpose } from 'src/callbacks/callback-cipher';
+import { Invalidations } from 'src/invalidation/invalidations';
 import { KeysService } from 'src/openid/keys.service';
 import { SessionsSweeper } from 'src/sessions/sessions.sweeper';
 import { UsersSweeper } from 'src/users/users.sweeper';
@@ -38,6 +39,22 @@ describe('browser sessions (Authara-compatible)', () => {
       `SELECT id, revoked, refresh_hash, previous_refresh_hash FROM sessions WHERE aura_id = $1`,
       [auraId],
     );
+  /** GET /config with the access cookie alone: admitted by SessionCredential, or refused as an invalid cookie. */
+  const onConfig = (jar: Jar) =>
+    t.request({ method: 'GET', url: '/config', cookies: { authara_access: jar.authara_access as string } });
+  /** Polls /config until the access cookie is refused (the end of its session announced); false past 1 s. */
+  const refusedWithinASecond = async (jar: Jar) => {
+    const deadline = Date.now() + 1_000;
+    do {
+      const response = await onConfig(jar);
+      if (response.statusCode === 401) {
+        expect(response.json().code).toBe('session_invalid');
+        return true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    } while (Date.now() < deadline);
+    return false;
+  };
   const logout = (jar: Jar, csrf: string | null = jar.authara_csrf ?? null) =>
     t.request({
       method: 'POST',
@@ -266,6 +283,7 @@ describe('browser sessions (Authara-compatible)', () => {
       // The thief's or the owner's newer token dies with it, and so does the session's access token.
       expect((await refresh(t, rotated)).statusCode).toBe(401);
       expect((await currentUser(t, rotated)).statusCode).toBe(401);
+      expect((await onConfig(rotated)).statusCode).toBe(401);
     });
 
     it('should keep two tabs refreshing at the same moment logged in (grace for the previous token)', async () => {
@@ -322,6 +340,7 @@ describe('browser sessions (Authara-compatible)', () => {
   describe('POST /auth/api/v1/sessions/logout and GET /auth/api/v1/csrf', () => {
     it('should revoke the session and clear the three cookies', async () => {
       const { jar, auraId } = await browserLogin(t);
+      expect((await onConfig(jar)).statusCode).toBe(200);
       const response = await logout(jar);
       expect(response.statusCode).toBe(204);
       const cleared = (response.cookies as Array<{ name: string; value: string; maxAge?: number; path: string }>).map(
@@ -335,9 +354,33 @@ describe('browser sessions (Authara-compatible)', () => {
         ]),
       );
       expect((await sessionRows(auraId))[0].revoked).toBe(true);
-      expect((await currentUser(t, jar)).statusCode).toBe(401);
+      // The old access cookie, at once: refused like a bad one, on the session API and where a session is admitted.
+      const user = await currentUser(t, jar);
+      expect(user.statusCode).toBe(401);
+      expect(user.json()).toEqual({ error: { code: 'unauthorized', message: 'No valid session.' } });
+      const config = await onConfig(jar);
+      expect(config.statusCode).toBe(401);
+      expect(config.json()).toMatchObject({ code: 'session_invalid', status: 401 });
       expect((await refresh(t, jar)).statusCode).toBe(401);
       expect((await logout(jar)).statusCode).toBe(204);
+    });
+
+    it('should refuse at once the access token of a session logged out by its access cookie alone', async () => {
+      const { jar } = await browserLogin(t);
+      expect((await onConfig(jar)).statusCode).toBe(200);
+      const { authara_access, authara_csrf } = jar;
+      expect((await logout({ authara_access, authara_csrf })).statusCode).toBe(204);
+      expect((await onConfig(jar)).statusCode).toBe(401);
+      expect((await currentUser(t, jar)).statusCode).toBe(401);
+    });
+
+    it('should refuse, within a second, the access token of a session revoked outside the service (the database announces it)', async () => {
+      const { jar, auraId } = await browserLogin(t);
+      // Listening, and the session confirmed live: from now on only a notification can make this replica refuse it.
+      expect(t.app.get(Invalidations).listening).toBe(true);
+      expect((await onConfig(jar)).statusCode).toBe(200);
+      await t.query(`UPDATE sessions SET revoked = true, revoked_at = now() WHERE aura_id = $1`, [auraId]);
+      expect(await refusedWithinASecond(jar)).toBe(true);
     });
 
     it('should answer 403 csrf_invalid to a logout without the CSRF header, and keep the session', async () => {
@@ -361,7 +404,9 @@ describe('browser sessions (Authara-compatible)', () => {
   });
 
   describe('revocation with the user record', () => {
+    /** The session's access cookie was admitted before (this replica trusts it from memory), and is refused now. */
     const expectGone = async (jar: Jar, auraId: string) => {
+      expect(await refusedWithinASecond(jar)).toBe(true);
       expect(await sessionRows(auraId)).toEqual([]);
       expect((await currentUser(t, jar)).statusCode).toBe(401);
       expect((await refresh(t, jar)).statusCode).toBe(401);
@@ -369,6 +414,7 @@ describe('browser sessions (Authara-compatible)', () => {
 
     it('should end the sessions when DELETE /users/{auraId} removes the record', async () => {
       const { jar, auraId } = await browserLogin(t);
+      expect((await onConfig(jar)).statusCode).toBe(200);
       const internal = await t.createKey(Tier.Internal);
       expect(
         (await t.request({ method: 'DELETE', url: `/users/${auraId}`, headers: apiKeyHeader(internal.key) }))
@@ -380,6 +426,7 @@ describe('browser sessions (Authara-compatible)', () => {
     it('should end the sessions on GDPR erasure', async () => {
       const phoneNumber = '+34611223344';
       const { jar, auraId } = await browserLogin(t, { phoneNumber });
+      expect((await onConfig(jar)).statusCode).toBe(200);
       const kernel = await t.createKey(Tier.Kernel);
       const response = await t.request({
         method: 'DELETE',
@@ -401,6 +448,8 @@ describe('browser sessions (Authara-compatible)', () => {
         [session.userId],
       );
       expect(await sessionRows(auraId)).toHaveLength(2);
+      expect((await onConfig(tab)).statusCode).toBe(200);
+      expect((await onConfig(phone)).statusCode).toBe(200);
       const response = await t.request({
         method: 'GET',
         url: `${LOGOUT}?data=${encodeURIComponent(sealed(t, CallbackPurpose.Logout, { ...session, redirectUri: `${ORIGIN}/bye` }))}`,
@@ -425,6 +474,7 @@ describe('browser sessions (Authara-compatible)', () => {
         `SELECT aura_id FROM aura_users WHERE user_id = $1`,
         [session.userId],
       );
+      expect((await onConfig(jar)).statusCode).toBe(200);
       const response = await t.request({
         method: 'GET',
         url: `${LOGOUT}?data=${encodeURIComponent(sealed(t, CallbackPurpose.Logout, session))}`,
@@ -435,6 +485,7 @@ describe('browser sessions (Authara-compatible)', () => {
 
     it('should end the sessions when the expiry sweep deletes the record', async () => {
       const { jar, auraId } = await browserLogin(t);
+      expect((await onConfig(jar)).statusCode).toBe(200);
       await t.query(`UPDATE aura_users SET expires_at = now() - interval '1 day' WHERE aura_id = $1`, [auraId]);
       expect(await t.app.get(UsersSweeper).sweep()).toBeGreaterThanOrEqual(1);
       await expectGone(jar, auraId);

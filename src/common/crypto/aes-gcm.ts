@@ -23,8 +23,26 @@ export interface RingKey {
 
 export const KID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
+/**
+ * IVs are cut from a block of CSPRNG bytes drawn 6 KiB at a time: one `randomBytes` call costs about as much as
+ * the rest of a seal (docs/pii.md "Cost"). Each slice is used once; a spent block is replaced, never refilled,
+ * so an IV handed out never changes.
+ */
+const IV_BLOCK_BYTES = IV_BYTES * 512;
+let ivBlock = Buffer.alloc(0);
+let ivOffset = 0;
+
+function nextIv(): Buffer {
+  if (ivOffset + IV_BYTES > ivBlock.length) {
+    ivBlock = randomBytes(IV_BLOCK_BYTES);
+    ivOffset = 0;
+  }
+  ivOffset += IV_BYTES;
+  return ivBlock.subarray(ivOffset - IV_BYTES, ivOffset);
+}
+
 export function aesGcmSeal(key: Buffer, plaintext: Buffer | string, aad: Buffer): SealedParts {
-  const iv = randomBytes(IV_BYTES);
+  const iv = nextIv();
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES }).setAAD(aad);
   const ciphertext = Buffer.concat([
     typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext),

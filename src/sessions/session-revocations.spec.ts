@@ -1,0 +1,104 @@
+import type { AppConfig } from 'src/config/app-config';
+import { Invalidations } from 'src/invalidation/invalidations';
+import type { SessionPrincipal } from 'src/sessions/access-tokens';
+import { SESSION_INVALIDATION, SessionRevocations } from 'src/sessions/session-revocations';
+import type { SessionsRepository } from 'src/sessions/sessions.repository';
+
+const TTL_SECONDS = 600;
+const principal = (sessionId: string): SessionPrincipal => ({
+  auraId: 'aura-1',
+  sessionId,
+  audience: 'app',
+  roles: [],
+});
+
+/** The repository's liveness query, answered from a set of live session ids, counting its calls. */
+class FakeRepository {
+  readonly live = new Set<string>();
+  queries = 0;
+  pending?: () => void;
+
+  async isLive(id: string): Promise<boolean> {
+    this.queries += 1;
+    if (this.pending === undefined) {
+      return this.live.has(id);
+    }
+    await new Promise<void>((resolve) => (this.pending = resolve));
+    return this.live.has(id);
+  }
+}
+
+describe('SessionRevocations', () => {
+  let invalidations: Invalidations;
+  let repository: FakeRepository;
+  let revocations: SessionRevocations;
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: new Date('2026-12-01T00:00:00Z') });
+    invalidations = new Invalidations();
+    repository = new FakeRepository();
+    revocations = new SessionRevocations(
+      invalidations,
+      repository as unknown as SessionsRepository,
+      {
+        SESSION_ACCESS_TTL_SECONDS: TTL_SECONDS,
+        SESSION_IDLE_TIMEOUT_SECONDS: 3600,
+      } as AppConfig,
+    );
+    invalidations.setListening(true);
+    repository.live.add('s1');
+  });
+  afterEach(() => jest.useRealTimers());
+
+  it('should ask the database once per session while listening, then answer from memory', async () => {
+    expect(await revocations.hasEnded(principal('s1'))).toBe(false);
+    expect(await revocations.hasEnded(principal('s1'))).toBe(false);
+    expect(repository.queries).toBe(1);
+  });
+
+  it('should refuse a confirmed session as soon as its end is announced, without a query', async () => {
+    await revocations.hasEnded(principal('s1'));
+    invalidations.apply(SESSION_INVALIDATION, 's1');
+    expect(await revocations.hasEnded(principal('s1'))).toBe(true);
+    expect(revocations.isKnownRevoked('s1')).toBe(true);
+    expect(repository.queries).toBe(1);
+  });
+
+  it('should remember a revocation as long as an access token issued before it can live, then forget it', () => {
+    revocations.revoke('s2');
+    jest.advanceTimersByTime(TTL_SECONDS * 1000);
+    expect(revocations.isKnownRevoked('s2')).toBe(true);
+    jest.advanceTimersByTime(10_000);
+    expect(revocations.isKnownRevoked('s2')).toBe(false);
+  });
+
+  it('should ask on every request while not listening, and once more per session after listening again', async () => {
+    await revocations.hasEnded(principal('s1'));
+    invalidations.setListening(false);
+    await revocations.hasEnded(principal('s1'));
+    await revocations.hasEnded(principal('s1'));
+    expect(repository.queries).toBe(3);
+    invalidations.setListening(true);
+    await revocations.hasEnded(principal('s1'));
+    await revocations.hasEnded(principal('s1'));
+    expect(repository.queries).toBe(4);
+  });
+
+  it('should refuse a session the database no longer holds live, and not ask again', async () => {
+    expect(await revocations.hasEnded(principal('gone'))).toBe(true);
+    expect(await revocations.hasEnded(principal('gone'))).toBe(true);
+    expect(repository.queries).toBe(1);
+  });
+
+  it('should not confirm a session from a query begun before the listening connection dropped', async () => {
+    repository.pending = () => undefined;
+    const asking = revocations.hasEnded(principal('s1'));
+    invalidations.setListening(false);
+    invalidations.setListening(true);
+    repository.pending();
+    expect(await asking).toBe(false);
+    repository.pending = undefined;
+    await revocations.hasEnded(principal('s1'));
+    expect(repository.queries).toBe(2);
+  });
+});
