@@ -27,7 +27,7 @@ export interface Tx {
   readonly [MANAGER]: EntityManager;
 }
 
-/** What the pg pool reports of its connections (zeros on the embedded database, which has no pool). */
+/** What the driver's connection pool reports (zeros when it reports nothing). */
 export interface PoolCounts {
   total: number;
   idle: number;
@@ -35,7 +35,7 @@ export interface PoolCounts {
 }
 
 /**
- * The one way the service talks to its database. On PostgreSQL a statement outside a transaction runs as a
+ * The one way the service runs its statements. On PostgreSQL a statement outside a transaction runs as a
  * named prepared statement straight on the pg pool (planned once per connection: planning the hot statements
  * costs more than running them); on the embedded PGlite it goes through TypeORM, which lends its single
  * connection to one caller at a time. Inside a transaction it runs on the transaction's connection.
