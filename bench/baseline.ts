@@ -85,17 +85,17 @@ app.get<{ Querystring: Record<string, string> }>('/users/aura-id', async (reques
   }
   const { channel, userId, authorizationId } = request.query;
   const values = GET_OR_CREATE_KERNEL_USER.params({
-    auraId: randomBytes(24).toString('base64url'),
-    auraIdGlobal: deriveAuraIdGlobal(pseudonyms, { phoneNumber: null, userId }),
-    userId,
-    channel,
-    subscriptionType: null,
-    sealedPhoneNumber: null,
-    authorizationId,
-    expiresAt: null,
+    user: {
+      auraId: randomBytes(24).toString('base64url'),
+      auraIdGlobal: deriveAuraIdGlobal(pseudonyms, { phoneNumber: null, userId }),
+      userId,
+      channel,
+      subscriptionType: null,
+      authorizationId,
+      expiresAt: null,
+    },
+    personal: { sealedPhoneNumber: null, phoneIndex: null, phoneMentions: [] },
     ttlDays: TTL_DAYS,
-    phoneIndex: null,
-    phoneMentions: [],
   });
   const [row] = (await query(GET_OR_CREATE_KERNEL_USER, values)) as (UserRow & { created: boolean })[];
   return reply.status(row.created ? 201 : 200).send(toUserResponse(row));

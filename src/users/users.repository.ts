@@ -127,7 +127,7 @@ export class UsersRepository {
 
   /** Undefined when a concurrent insert or replacement of the same user was not yet visible: run it again. */
   async getOrCreateKernelUser(user: NewKernelUser, ttlDays: number, tx?: Tx): Promise<UpsertedUser | undefined> {
-    const record = { ...user, ...this.sealed(user.phoneNumber, [user.userId]), ttlDays };
+    const record = { user, personal: this.sealed(user.phoneNumber, [user.userId]), ttlDays };
     try {
       const row = await this.db.one(GET_OR_CREATE_KERNEL_USER, record, tx);
       if (row?.expired !== true) {
@@ -149,7 +149,7 @@ export class UsersRepository {
    * A record of another channel is returned as it is. Undefined: a concurrent change was not yet visible.
    */
   async getOrCreateIdentifiableUser(user: NewIdentifiableUser, ttlDays: number): Promise<UpsertedUser | undefined> {
-    const record = { ...user, ...this.sealed(user.phoneNumber, [user.auraId]), ttlDays };
+    const record = { user, personal: this.sealed(user.phoneNumber, [user.auraId]), ttlDays };
     const row = await this.db.one(GET_OR_CREATE_IDENTIFIABLE_USER, record);
     if (row === undefined || !row.expired || row.channel !== user.channel) {
       return row === undefined ? undefined : { user: this.unseal(row), created: row.created };
@@ -165,8 +165,8 @@ export class UsersRepository {
   async upsertAuthenticatedUser(user: AuthenticatedUserFields, ttlDays: number): Promise<UpsertedUser | undefined> {
     try {
       const row = await this.db.one(UPSERT_AUTHENTICATED_USER, {
-        ...user,
-        ...this.sealed(user.phoneNumber, [user.auraId, user.userId, user.authenticationContext]),
+        user,
+        personal: this.sealed(user.phoneNumber, [user.auraId, user.userId, user.authenticationContext]),
         sealedAuthenticationContext: this.pii.seal(
           SealedColumn.AuthenticationContext,
           JSON.stringify(user.authenticationContext),
@@ -195,7 +195,8 @@ export class UsersRepository {
     session: { channel: string; userId: string; authorizationId: string; auraId?: string },
     tx: Tx,
   ): Promise<number> {
-    const row = await this.db.one(DELETE_BY_KERNEL_SESSION, { ...session, auraId: session.auraId ?? null }, tx);
+    const { channel, userId, authorizationId, auraId = null } = session;
+    const row = await this.db.one(DELETE_BY_KERNEL_SESSION, { channel, userId, authorizationId, auraId }, tx);
     return row?.count ?? 0;
   }
 
@@ -230,8 +231,8 @@ export class UsersRepository {
    */
   async createDeviceUser(user: NewDeviceUser, ttlDays: number): Promise<UserRow | undefined> {
     const row = await this.db.one(CREATE_DEVICE_USER, {
-      ...user,
-      ...this.sealed(user.phoneNumber, [user.userId]),
+      user,
+      personal: this.sealed(user.phoneNumber, [user.userId]),
       ttlDays,
     });
     return row === undefined ? undefined : this.unseal(row);

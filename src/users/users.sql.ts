@@ -54,40 +54,49 @@ export interface SealedPersonalData {
   phoneMentions: string[];
 }
 
-interface NewRecordFields extends SealedPersonalData {
+interface UserFields {
   auraId: string;
   auraIdGlobal: string;
   userId: string;
   channel: string;
-  /** Validity of a record created without an expiry of its own. */
+}
+
+/**
+ * A record to write: the user's fields (its phone number not among them), its sealed personal data, and the
+ * validity of a record created without an expiry of its own. Parts rather than one flat object: the hot paths
+ * pass them on as they are, without copying.
+ */
+export interface NewRecord<User extends UserFields> {
+  user: User;
+  personal: SealedPersonalData;
   ttlDays: number;
 }
 
 /** A Kernel-authenticated record, as get-or-create writes it. */
-export interface KernelUserRecord extends NewRecordFields {
-  subscriptionType: SubscriptionType | null;
-  authorizationId: string;
-  expiresAt: Date | null;
-}
+export type KernelUserRecord = NewRecord<
+  UserFields & { subscriptionType: SubscriptionType | null; authorizationId: string; expiresAt: Date | null }
+>;
 
-export type IdentifiableUserRecord = NewRecordFields;
+export type IdentifiableUserRecord = NewRecord<UserFields>;
 
-/** A record authenticated by an OTP login, as its upsert writes it. */
-export interface AuthenticatedUserRecord extends KernelUserRecord {
+/** A record authenticated by an OTP login, as its upsert writes it (`kernelAuraIdGlobal`: the one Kernel sent). */
+export interface AuthenticatedUserRecord extends NewRecord<
+  KernelUserRecord['user'] & { kernelAuraIdGlobal: string | null }
+> {
   sealedAuthenticationContext: string;
-  /** The auraIdGlobal Kernel sent, if any: it wins over the record's own. */
-  kernelAuraIdGlobal: string | null;
 }
 
 /** A GVP device user and the device's link to it. */
-export interface DeviceUserRecord extends NewRecordFields {
-  subscriptionType: SubscriptionType | null;
-  authorizationId: string | null;
-  deviceId: string;
-  subscriberHash: string;
-  /** auraId the device's link may be moved away from; null: the device has no link yet. */
-  replacing: string | null;
-}
+export type DeviceUserRecord = NewRecord<
+  UserFields & {
+    subscriptionType: SubscriptionType | null;
+    authorizationId: string | null;
+    deviceId: string;
+    subscriberHash: string;
+    /** auraId the device's link may be moved away from; null: the device has no link yet. */
+    replacing: string | null;
+  }
+>;
 
 /** The audit row a logout writes with the deletion. */
 export interface DeletionAudit {
@@ -111,18 +120,18 @@ export const FIND_BY_AURA_ID: Statement<{ auraId: string }, StoredUserRow & { ex
 };
 
 /** The parameters shared by the Kernel get-or-create and its replacement of an expired record. */
-const kernelUserParams = (user: KernelUserRecord): unknown[] => [
+const kernelUserParams = ({ user, personal, ttlDays }: KernelUserRecord): unknown[] => [
   user.auraId,
   user.auraIdGlobal,
   user.userId,
   user.channel,
   user.subscriptionType,
-  user.sealedPhoneNumber,
+  personal.sealedPhoneNumber,
   user.authorizationId,
   user.expiresAt,
-  user.ttlDays,
-  user.phoneIndex,
-  user.phoneMentions,
+  ttlDays,
+  personal.phoneIndex,
+  personal.phoneMentions,
 ];
 
 /**
@@ -164,15 +173,15 @@ SELECT ${COLUMNS} FROM replaced`,
 };
 
 /** The parameters shared by the identifiable get-or-create and its renewal of an expired record. */
-const identifiableUserParams = (user: IdentifiableUserRecord): unknown[] => [
+const identifiableUserParams = ({ user, personal, ttlDays }: IdentifiableUserRecord): unknown[] => [
   user.auraId,
   user.auraIdGlobal,
   user.userId,
   user.channel,
-  user.sealedPhoneNumber,
-  user.ttlDays,
-  user.phoneIndex,
-  user.phoneMentions,
+  personal.sealedPhoneNumber,
+  ttlDays,
+  personal.phoneIndex,
+  personal.phoneMentions,
 ];
 
 /** Get-or-create of an identifiable user with a given auraId; the existing record is returned whatever its channel. */
@@ -232,20 +241,20 @@ ON CONFLICT (aura_id) DO UPDATE SET
   updated_at = now(), expires_at = EXCLUDED.expires_at
 WHERE u.channel = EXCLUDED.channel
 RETURNING ${COLUMNS}, (xmax = 0) AS created`,
-  params: (user) => [
+  params: ({ user, personal, sealedAuthenticationContext, ttlDays }) => [
     user.auraId,
     user.auraIdGlobal,
     user.userId,
     user.channel,
     user.subscriptionType,
-    user.sealedPhoneNumber,
+    personal.sealedPhoneNumber,
     user.authorizationId,
-    user.sealedAuthenticationContext,
+    sealedAuthenticationContext,
     user.expiresAt,
-    user.ttlDays,
+    ttlDays,
     user.kernelAuraIdGlobal,
-    user.phoneIndex,
-    user.phoneMentions,
+    personal.phoneIndex,
+    personal.phoneMentions,
   ],
 };
 
@@ -423,20 +432,20 @@ WITH link AS (
   RETURNING ${COLUMNS}
 )
 SELECT ${COLUMNS} FROM created`,
-  params: (user) => [
+  params: ({ user, personal, ttlDays }) => [
     user.auraId,
     user.auraIdGlobal,
     user.userId,
     user.channel,
     user.subscriptionType,
-    user.sealedPhoneNumber,
+    personal.sealedPhoneNumber,
     user.authorizationId,
     null, // no expiry of its own: the TTL
-    user.ttlDays,
+    ttlDays,
     user.deviceId,
     user.subscriberHash,
     user.replacing,
-    user.phoneIndex,
-    user.phoneMentions,
+    personal.phoneIndex,
+    personal.phoneMentions,
   ],
 };
