@@ -32,11 +32,28 @@ module.exports = {
       to: { path: `^src/${FEATURES}/` },
     },
     {
-      name: 'database-imports-only-entities',
-      comment: 'src/database lists the entities of the features, and needs nothing else of them.',
+      name: 'database-imports-no-feature',
+      comment:
+        'Every feature runs its statements through src/database, so it imports none (entities are found by name).',
       severity: 'error',
       from: { path: '^src/database/' },
-      to: { path: `^src/${FEATURES}/`, pathNot: '\\.entity\\.ts$' },
+      to: { path: `^src/${FEATURES}/` },
+    },
+    {
+      name: 'typeorm-only-in-database',
+      comment:
+        'TypeORM is known to src/database (connection, Database, Tx), the entities (schema and migrations) and the ' +
+        'CLI; repositories run typed statements through Database, services pass a Tx on.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(database|cli)/|\\.entity\\.ts$' },
+      to: { path: '^(node_modules/)?(typeorm|@nestjs/typeorm)(/|$)' },
+    },
+    {
+      name: 'sql-only-in-repositories',
+      comment: "A feature's statements (<feature>.sql.ts) are run by its repository, and by nothing else.",
+      severity: 'error',
+      from: { path: '^src/', pathNot: '\\.(repository|sql)\\.ts$' },
+      to: { path: '\\.sql\\.ts$' },
     },
     {
       name: 'no-feature-internals',

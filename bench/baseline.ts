@@ -71,7 +71,8 @@ app.get<{ Params: { auraId: string } }>('/users/:auraId', async (request, reply)
   if (!authorized(request.headers['x-api-key'], 'internal')) {
     return reply.status(401).send({ code: 'api_key_invalid' });
   }
-  const [row] = (await query(FIND_BY_AURA_ID, [request.params.auraId])) as (UserRow & { expired: boolean })[];
+  const values = FIND_BY_AURA_ID.params({ auraId: request.params.auraId });
+  const [row] = (await query(FIND_BY_AURA_ID, values)) as (UserRow & { expired: boolean })[];
   if (row === undefined || row.expired) {
     return reply.status(404).send({ code: 'user_not_found' });
   }
@@ -83,19 +84,19 @@ app.get<{ Querystring: Record<string, string> }>('/users/aura-id', async (reques
     return reply.status(401).send({ code: 'api_key_invalid' });
   }
   const { channel, userId, authorizationId } = request.query;
-  const values = [
-    randomBytes(24).toString('base64url'),
-    deriveAuraIdGlobal(pseudonyms, { phoneNumber: null, userId }),
-    userId,
-    channel,
-    null,
-    null,
-    authorizationId,
-    null,
-    TTL_DAYS,
-    null,
-    [],
-  ];
+  const values = GET_OR_CREATE_KERNEL_USER.params({
+    user: {
+      auraId: randomBytes(24).toString('base64url'),
+      auraIdGlobal: deriveAuraIdGlobal(pseudonyms, { phoneNumber: null, userId }),
+      userId,
+      channel,
+      subscriptionType: null,
+      authorizationId,
+      expiresAt: null,
+    },
+    personal: { sealedPhoneNumber: null, phoneIndex: null, phoneMentions: [] },
+    ttlDays: TTL_DAYS,
+  });
   const [row] = (await query(GET_OR_CREATE_KERNEL_USER, values)) as (UserRow & { created: boolean })[];
   return reply.status(row.created ? 201 : 200).send(toUserResponse(row));
 });
@@ -105,14 +106,19 @@ app.delete<{ Params: { auraId: string } }>('/users/:auraId', async (request, rep
     return reply.status(401).send({ code: 'api_key_invalid' });
   }
   // The service's logout statement, audit row included (hashed auraId, acting key, request id).
-  await query(DELETE_BY_AURA_ID_AND_AUDIT, [
-    request.params.auraId,
-    null,
-    'user.deleted',
-    BASELINE_KEY_ID,
-    auditHash(request.params.auraId),
-    request.id,
-  ]);
+  await query(
+    DELETE_BY_AURA_ID_AND_AUDIT,
+    DELETE_BY_AURA_ID_AND_AUDIT.params({
+      auraId: request.params.auraId,
+      channel: null,
+      audit: {
+        action: 'user.deleted',
+        actorKeyId: BASELINE_KEY_ID,
+        subjectHash: auditHash(request.params.auraId),
+        requestId: request.id,
+      },
+    }),
+  );
   return reply.status(204).send();
 });
 

@@ -17,3 +17,6 @@ export const DATA_SOURCE_ENTRY = `${BUILD_DIR}/database/data-source.js`;
  */
 const runningFromSources = __filename.endsWith('.ts');
 export const MIGRATIONS_DIR = runningFromSources ? join(__dirname, '..', 'migrations') : join(__dirname, 'migrations');
+
+/** Every TypeORM entity (`src/<feature>/*.entity.ts`), found by name: src/database lists them without importing the features. */
+export const ENTITIES_GLOB = join(__dirname, '*', `*.entity.${runningFromSources ? 'ts' : 'js'}`);

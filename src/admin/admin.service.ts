@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
 import { AdminMetrics } from 'src/admin/admin.metrics';
 import type { ErasureResponseDto } from 'src/admin/dto/erasure.dto';
 import type { Caller } from 'src/common/access/caller';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
+import { Database, type Tx } from 'src/database/database';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { CallbacksService } from 'src/callbacks/callbacks.service';
 import { UsersService } from 'src/users/users.service';
@@ -21,7 +20,7 @@ interface Erased {
 @Injectable()
 export class AdminService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly database: Database,
     private readonly phoneNumbers: PhoneNumbers,
     private readonly users: UsersService,
     private readonly callbacks: CallbacksService,
@@ -36,8 +35,8 @@ export class AdminService {
   async deleteUsersByPhoneNumber(text: string, caller: Caller): Promise<ErasureResponseDto> {
     this.users.assertMayEraseEveryChannel(caller);
     const phoneNumber = this.phoneNumbers.normalize(text, PHONE_NUMBER_PARAM);
-    const erased = await this.dataSource.transaction(async (manager) => {
-      const result = await this.eraseEverything(phoneNumber, manager);
+    const erased = await this.database.transaction(async (tx) => {
+      const result = await this.eraseEverything(phoneNumber, tx);
       await this.audit.record(
         {
           action: AuditAction.UsersErasedByPhoneNumber,
@@ -47,7 +46,7 @@ export class AdminService {
           requestId: caller.requestId,
           details: { channels: result.channels, phoneIndex: result.phoneIndex },
         },
-        manager,
+        tx,
       );
       return result;
     });
@@ -59,15 +58,15 @@ export class AdminService {
    * The one place that knows every store of personal data tied to a phone number: user records (holding
    * it in any writing: docs/gdpr.md), the consumed callback tokens that carried it, and the audit rows whose
    * hashed subject was the number or an erased auraId. A new store of such data (device links) is erased
-   * here, with the same manager, so that the erasure stays one transaction. Data keyed by auraId can use
+   * here, in the same transaction, so that the erasure stays one transaction. Data keyed by auraId can use
    * `users.auraIds`.
    */
-  private async eraseEverything(phoneNumber: string, manager: EntityManager): Promise<Erased> {
-    const users = await this.users.eraseByPhoneNumber(phoneNumber, manager);
-    await this.callbacks.eraseByPhoneNumber(phoneNumber, manager);
+  private async eraseEverything(phoneNumber: string, tx: Tx): Promise<Erased> {
+    const users = await this.users.eraseByPhoneNumber(phoneNumber, tx);
+    await this.callbacks.eraseByPhoneNumber(phoneNumber, tx);
     // The number as a WhatsApp id writes it (digits, no +), and the erased auraIds: audit rows of logouts and
     // callbacks hashed those.
-    await this.audit.unlinkSubjects([phoneNumber, phoneNumber.slice(1), ...users.auraIds], manager);
+    await this.audit.unlinkSubjects([phoneNumber, phoneNumber.slice(1), ...users.auraIds], tx);
     return { users: users.count, channels: users.channels, phoneIndex: users.phoneIndex };
   }
 }

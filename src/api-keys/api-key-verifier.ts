@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { ApiKey } from 'src/api-keys/api-key.entity';
 import { displayPrefix, hashApiKey, parseApiKey } from 'src/api-keys/api-key-format';
 import { API_KEY_INVALIDATION, ApiKeyIds } from 'src/api-keys/api-key-ids';
 import { ApiKeyUsage } from 'src/api-keys/api-key-usage';
 import { ApiKeyError, type ApiKeyRejection } from 'src/api-keys/api-keys.errors';
-import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
+import { type ApiKeyRecord, ApiKeysRepository } from 'src/api-keys/api-keys.repository';
 import { AuthFailures } from 'src/common/access/auth-failures';
 import type { AuthenticatedKey } from 'src/common/access/caller';
 import { AppConfig } from 'src/config/app-config';
@@ -127,9 +126,9 @@ export class ApiKeyVerifier {
     }
   }
 
-  private toEntry(row: ApiKey | null, now: number): CachedKey | CachedUnknown {
+  private toEntry(row: ApiKeyRecord | undefined, now: number): CachedKey | CachedUnknown {
     const staleAt = now + (this.invalidations.listening ? this.ttlMs : this.fallbackTtlMs);
-    if (row === null) {
+    if (row === undefined) {
       return { unknown: true, staleAt };
     }
     return {

@@ -1,61 +1,69 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, In, Repository } from 'typeorm';
-import { ApiKey } from 'src/api-keys/api-key.entity';
+import {
+  type ApiKeyRecord,
+  COUNT,
+  FIND_BY_REFERENCE,
+  FIND_BY_SECRET_HASH,
+  INSERT,
+  LIST,
+  LIST_PREFIXES,
+  LOCK_BY_REFERENCE,
+  REVOKE,
+  SET_EXPIRY,
+  TOUCH_LAST_USED,
+} from 'src/api-keys/api-keys.sql';
+import { Database, type Tx } from 'src/database/database';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export type { ApiKeyRecord } from 'src/api-keys/api-keys.sql';
+
+/** A key to insert: its creation time is the database's. */
+export type NewApiKey = Omit<ApiKeyRecord, 'createdAt' | 'lastUsedAt' | 'revokedAt'>;
 
 @Injectable()
 export class ApiKeysRepository {
-  constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
+  constructor(private readonly db: Database) {}
 
-  async insert(key: ApiKey, manager?: EntityManager): Promise<void> {
-    await (manager?.getRepository(ApiKey) ?? this.keys).insert(key);
+  async insert(key: NewApiKey, tx?: Tx): Promise<void> {
+    await this.db.run(INSERT, key, tx);
   }
 
-  findBySecretHash(secretHash: string): Promise<ApiKey | null> {
-    return this.keys.findOneBy({ secretHash });
+  findBySecretHash(secretHash: string): Promise<ApiKeyRecord | undefined> {
+    return this.db.one(FIND_BY_SECRET_HASH, { secretHash });
   }
 
   /**
    * An operator refers to a key by its id or by its public prefix (`aak_<env>_<id>`). Within a transaction
-   * (`manager`) the row is locked until it ends.
+   * the row is locked until it ends.
    */
-  findByReference(reference: string, manager?: EntityManager): Promise<ApiKey | null> {
-    const where = UUID.test(reference) ? { id: reference } : { prefix: reference };
-    return manager === undefined
-      ? this.keys.findOneBy(where)
-      : manager.getRepository(ApiKey).findOne({ where, lock: { mode: 'pessimistic_write' } });
+  findByReference(reference: string, tx?: Tx): Promise<ApiKeyRecord | undefined> {
+    return tx === undefined
+      ? this.db.one(FIND_BY_REFERENCE, { reference })
+      : this.db.one(LOCK_BY_REFERENCE, { reference }, tx);
   }
 
-  list(): Promise<ApiKey[]> {
-    return this.keys.find({ order: { createdAt: 'ASC' } });
+  list(): Promise<ApiKeyRecord[]> {
+    return this.db.run(LIST, undefined);
   }
 
   /** The public ids of all keys, revoked and expired ones included (they are refused later, by their row). */
   async listPrefixes(): Promise<string[]> {
-    const rows = await this.keys.find({ select: { prefix: true } });
-    return rows.map((row) => row.prefix);
+    return (await this.db.run(LIST_PREFIXES, undefined)).map((row) => row.prefix);
   }
 
-  count(): Promise<number> {
-    return this.keys.count();
+  async count(): Promise<number> {
+    return (await this.db.one(COUNT, undefined))?.count ?? 0;
   }
 
-  async update(
-    id: string,
-    changes: Partial<Pick<ApiKey, 'revokedAt' | 'expiresAt'>>,
-    manager?: EntityManager,
-  ): Promise<void> {
-    await (manager?.getRepository(ApiKey) ?? this.keys).update({ id }, changes);
+  async revoke(id: string, revokedAt: Date, tx: Tx): Promise<void> {
+    await this.db.run(REVOKE, { id, revokedAt }, tx);
+  }
+
+  async setExpiry(id: string, expiresAt: Date, tx: Tx): Promise<void> {
+    await this.db.run(SET_EXPIRY, { id, expiresAt }, tx);
   }
 
   /** One statement for all keys used since the last flush. */
   async touchLastUsed(ids: string[], at: Date): Promise<void> {
-    await this.keys.update({ id: In(ids) }, { lastUsedAt: at });
-  }
-
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.keys.manager.transaction(work);
+    await this.db.run(TOUCH_LAST_USED, { ids, at });
   }
 }

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { ApiKey } from 'src/api-keys/api-key.entity';
 import { displayPrefix, generateApiKey } from 'src/api-keys/api-key-format';
 import { API_KEY_CREATED, API_KEY_INVALIDATION } from 'src/api-keys/api-key-ids';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
-import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
+import { type ApiKeyRecord, ApiKeysRepository } from 'src/api-keys/api-keys.repository';
 import { Tier } from 'src/common/access/tier';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { AppConfig } from 'src/config/app-config';
+import { Database, type Tx } from 'src/database/database';
 import { Invalidations } from 'src/invalidation/invalidations';
 
 const DAY_MS = 86_400_000;
@@ -49,6 +48,7 @@ export interface CreatedApiKey {
 @Injectable()
 export class ApiKeysService {
   constructor(
+    private readonly database: Database,
     private readonly keys: ApiKeysRepository,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
@@ -56,13 +56,13 @@ export class ApiKeysService {
   ) {}
 
   create(command: CreateApiKeyCommand): Promise<CreatedApiKey> {
-    return this.keys.transaction(async (manager) => {
+    return this.database.transaction(async (tx) => {
       const expiresAt =
         command.expiresInDays === undefined ? null : new Date(Date.now() + command.expiresInDays * DAY_MS);
-      const created = await this.insertKey(manager, { ...command, expiresAt, rotatedFromId: null });
+      const created = await this.insertKey(tx, { ...command, expiresAt, rotatedFromId: null });
       await this.audit.record(
         { action: AuditAction.ApiKeyCreated, details: { keyId: created.id, name: created.name, tier: created.tier } },
-        manager,
+        tx,
       );
       return created;
     });
@@ -75,15 +75,13 @@ export class ApiKeysService {
   async revoke(reference: string): Promise<ApiKeySummary> {
     const key = await this.find(reference);
     if (key.revokedAt === null) {
-      key.revokedAt = new Date();
-      await this.keys.transaction(async (manager) => {
-        await this.keys.update(key.id, { revokedAt: key.revokedAt }, manager);
+      const revokedAt = new Date();
+      key.revokedAt = revokedAt;
+      await this.database.transaction(async (tx) => {
+        await this.keys.revoke(key.id, revokedAt, tx);
         // Every replica drops the key from its cache when this commits (docs/revocation.md).
-        await this.invalidations.publish(manager, API_KEY_INVALIDATION, key.prefix);
-        await this.audit.record(
-          { action: AuditAction.ApiKeyRevoked, details: { keyId: key.id, name: key.name } },
-          manager,
-        );
+        await this.invalidations.publish(tx, API_KEY_INVALIDATION, key.prefix);
+        await this.audit.record({ action: AuditAction.ApiKeyRevoked, details: { keyId: key.id, name: key.name } }, tx);
       });
     }
     return toSummary(key);
@@ -91,9 +89,9 @@ export class ApiKeysService {
 
   /** A new key with the same name, tier and channel; the old one keeps working for `graceHours`, then expires. */
   async rotate(reference: string, graceHours: number): Promise<CreatedApiKey> {
-    return this.keys.transaction(async (manager) => {
+    return this.database.transaction(async (tx) => {
       // Locked: two concurrent rotations of one key must not both create a successor.
-      const old = await this.find(reference, manager);
+      const old = await this.find(reference, tx);
       if (old.revokedAt !== null || (old.expiresAt !== null && old.expiresAt <= new Date())) {
         throw new ApiKeyError(
           ApiKeyErrorCode.NotFound,
@@ -102,9 +100,9 @@ export class ApiKeysService {
       }
       const graceEnd = new Date(Date.now() + graceHours * HOUR_MS);
       const oldExpiry = old.expiresAt !== null && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;
-      await this.keys.update(old.id, { expiresAt: oldExpiry }, manager);
-      await this.invalidations.publish(manager, API_KEY_INVALIDATION, old.prefix);
-      const created = await this.insertKey(manager, {
+      await this.keys.setExpiry(old.id, oldExpiry, tx);
+      await this.invalidations.publish(tx, API_KEY_INVALIDATION, old.prefix);
+      const created = await this.insertKey(tx, {
         name: old.name,
         tier: old.tier,
         channel: old.channel ?? undefined,
@@ -113,27 +111,27 @@ export class ApiKeysService {
       });
       await this.audit.record(
         { action: AuditAction.ApiKeyRotated, details: { keyId: created.id, rotatedFromId: old.id, graceHours } },
-        manager,
+        tx,
       );
       return created;
     });
   }
 
-  private async find(reference: string, manager?: EntityManager): Promise<ApiKey> {
-    const key = await this.keys.findByReference(reference, manager);
-    if (key === null) {
+  private async find(reference: string, tx?: Tx): Promise<ApiKeyRecord> {
+    const key = await this.keys.findByReference(reference, tx);
+    if (key === undefined) {
       throw new ApiKeyError(ApiKeyErrorCode.NotFound, 'No API key with that id or prefix.');
     }
     return key;
   }
 
   private async insertKey(
-    manager: EntityManager,
+    tx: Tx,
     fields: Omit<CreateApiKeyCommand, 'expiresInDays'> & { expiresAt: Date | null; rotatedFromId: string | null },
   ): Promise<CreatedApiKey> {
     const environment = this.config.APIKEY_ENVIRONMENT;
     const generated = generateApiKey(environment);
-    const key = Object.assign(new ApiKey(), {
+    const key = {
       id: randomUUID(),
       name: fields.name,
       prefix: displayPrefix(environment, generated.publicId),
@@ -142,12 +140,10 @@ export class ApiKeysService {
       channel: fields.channel ?? null,
       rotatedFromId: fields.rotatedFromId,
       expiresAt: fields.expiresAt,
-      revokedAt: null,
-      lastUsedAt: null,
-    });
-    await this.keys.insert(key, manager);
+    };
+    await this.keys.insert(key, tx);
     // Replicas learn the new public id, which they otherwise refuse without reading the database.
-    await this.invalidations.publish(manager, API_KEY_CREATED, key.prefix);
+    await this.invalidations.publish(tx, API_KEY_CREATED, key.prefix);
     return {
       id: key.id,
       key: generated.key,
@@ -159,7 +155,7 @@ export class ApiKeysService {
   }
 }
 
-function toSummary(key: ApiKey): ApiKeySummary {
+function toSummary(key: ApiKeyRecord): ApiKeySummary {
   return {
     id: key.id,
     name: key.name,

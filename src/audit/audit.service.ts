@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { AuditRepository } from 'src/audit/audit.repository';
 import { AppConfig } from 'src/config/app-config';
+import type { Tx } from 'src/database/database';
 
 export enum AuditAction {
   ApiKeyCreated = 'api_key.created',
@@ -41,16 +41,16 @@ export class AuditService {
    * them to the person, inside the erasure's transaction; the rows themselves (what happened, when) stay.
    * Erasure rows keep theirs: docs/gdpr.md.
    */
-  unlinkSubjects(subjects: string[], manager: EntityManager): Promise<number> {
+  unlinkSubjects(subjects: string[], tx: Tx): Promise<number> {
     return this.events.unlinkSubjects(
       subjects.map((subject) => this.hashIdentifier(subject)),
       [AuditAction.UsersErasedByPhoneNumber],
-      manager,
+      tx,
     );
   }
 
-  /** Records an event; pass the transaction's manager so the audit row commits or rolls back with the change. */
-  async record(record: AuditRecord, manager?: EntityManager): Promise<void> {
+  /** Records an event; pass the transaction so the audit row commits or rolls back with the change. */
+  async record(record: AuditRecord, tx?: Tx): Promise<void> {
     await this.events.insert(
       {
         action: record.action,
@@ -60,7 +60,7 @@ export class AuditService {
         requestId: record.requestId ?? null,
         details: record.details ?? null,
       },
-      manager,
+      tx,
     );
   }
 }

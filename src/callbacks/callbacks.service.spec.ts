@@ -1,23 +1,26 @@
 import { Logger } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { AuditService } from 'src/audit/audit.service';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import type { CallbacksMetrics } from 'src/callbacks/callbacks.metrics';
 import type { CallbacksRepository, ConsumedToken } from 'src/callbacks/callbacks.repository';
 import { CallbacksService } from 'src/callbacks/callbacks.service';
 import { loadConfig } from 'src/config/app-config';
+import type { Database, Tx } from 'src/database/database';
 import type { SessionsService } from 'src/sessions/sessions.service';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import type { KernelSession, UsersService } from 'src/users/users.service';
 
 /** Hand-written fakes: the token ledger and the users remember what the callback did; no database. */
+class FakeDatabase {
+  transactions = 0;
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    this.transactions++;
+    return work({} as Tx);
+  }
+}
+
 class FakeCallbacksRepository {
   readonly consumed = new Map<string, ConsumedToken>();
-  transactions = 0;
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    this.transactions++;
-    return work({} as EntityManager);
-  }
   consume(token: ConsumedToken): Promise<boolean> {
     const fresh = !this.consumed.has(token.jti);
     this.consumed.set(token.jti, token);
@@ -49,6 +52,7 @@ const session = { channel: 'web', userId: 'u-1', authorizationId: 'a-1' };
 const caller = { key: undefined, requestId: 'req-1' };
 
 describe('CallbacksService', () => {
+  let database: FakeDatabase;
   let repository: FakeCallbacksRepository;
   let users: FakeUsers;
   let audited: unknown[];
@@ -58,6 +62,7 @@ describe('CallbacksService', () => {
     Logger.overrideLogger(false);
   });
   beforeEach(() => {
+    database = new FakeDatabase();
     repository = new FakeCallbacksRepository();
     users = new FakeUsers();
     audited = [];
@@ -72,6 +77,7 @@ describe('CallbacksService', () => {
       open: () => Promise.resolve({}),
     } as unknown as SessionsService;
     service = new CallbacksService(
+      database as unknown as Database,
       repository as unknown as CallbacksRepository,
       users as unknown as UsersService,
       new PhoneNumbers(config),
@@ -87,7 +93,7 @@ describe('CallbacksService', () => {
     expect(outcome).toMatchObject({ status: 201, body: { auraId: 'aura-1', channel: 'web' } });
     expect(users.created).toEqual([expect.objectContaining(session)]);
     expect(repository.consumed.size).toBe(1);
-    expect(repository.transactions).toBe(1);
+    expect(database.transactions).toBe(1);
     expect(audited).toEqual([expect.objectContaining({ requestId: 'req-1', recordCount: 1 })]);
   });
 
@@ -100,7 +106,7 @@ describe('CallbacksService', () => {
   it('should refuse a login value on the logout path, before touching anything', async () => {
     const data = sealPayload(cipher, CallbackPurpose.Login, session);
     await expect(service.logout(data, caller)).rejects.toMatchObject({ code: 'callback_wrong_purpose' });
-    expect(repository.transactions).toBe(0);
+    expect(database.transactions).toBe(0);
   });
 
   it('should refuse an expired value and a redirect off the allow-list, writing nothing', async () => {

@@ -1,7 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import type { EntityManager } from 'typeorm';
 import type { Caller } from 'src/common/access/caller';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys } from 'src/callbacks/callback-cipher';
@@ -12,6 +11,7 @@ import type { CallbackLoginResponseDto } from 'src/callbacks/dto/callback.dto';
 import { CallbackPayload } from 'src/callbacks/dto/callback-payload';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from 'src/common/http/json-body';
 import { AppConfig } from 'src/config/app-config';
+import { Database, type Tx } from 'src/database/database';
 import type { SessionCookies } from 'src/sessions/session-cookies';
 import { SessionsService } from 'src/sessions/sessions.service';
 import { PhoneNumbers } from 'src/users/phone-numbers';
@@ -53,6 +53,7 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
   private purgeTimer?: NodeJS.Timeout;
 
   constructor(
+    private readonly database: Database,
     private readonly repository: CallbacksRepository,
     private readonly users: UsersService,
     private readonly phoneNumbers: PhoneNumbers,
@@ -87,9 +88,9 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
     const payload = this.open(data, CallbackPurpose.Login);
     const redirect = this.redirectTarget(payload);
     const audience = this.sessionAudience(payload);
-    const outcome = await this.repository.transaction(async (manager) => {
-      await this.consume(payload, CallbackPurpose.Login, manager);
-      const result = await this.users.getOrCreateForKernelSession(payload, manager);
+    const outcome = await this.database.transaction(async (tx) => {
+      await this.consume(payload, CallbackPurpose.Login, tx);
+      const result = await this.users.getOrCreateForKernelSession(payload, tx);
       await this.audit.record(
         {
           action: AuditAction.CallbackLogin,
@@ -98,10 +99,10 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
           requestId: caller.requestId,
           details: { channel: payload.channel, created: result.created },
         },
-        manager,
+        tx,
       );
       const session =
-        redirect === undefined ? undefined : await this.sessions.open(result.user, audience, userAgent, manager);
+        redirect === undefined ? undefined : await this.sessions.open(result.user, audience, userAgent, tx);
       return { ...result, session };
     });
     this.metrics.accepted(CallbackPurpose.Login);
@@ -116,9 +117,9 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
   async logout(data: string, caller: Caller): Promise<CallbackOutcome> {
     const payload = this.open(data, CallbackPurpose.Logout);
     const redirect = this.redirectTarget(payload);
-    await this.repository.transaction(async (manager) => {
-      await this.consume(payload, CallbackPurpose.Logout, manager);
-      const deleted = await this.users.deleteForKernelSession(payload, manager);
+    await this.database.transaction(async (tx) => {
+      await this.consume(payload, CallbackPurpose.Logout, tx);
+      const deleted = await this.users.deleteForKernelSession(payload, tx);
       await this.audit.record(
         {
           action: AuditAction.CallbackLogout,
@@ -127,7 +128,7 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
           requestId: caller.requestId,
           details: { channel: payload.channel },
         },
-        manager,
+        tx,
       );
     });
     this.metrics.accepted(CallbackPurpose.Logout);
@@ -135,8 +136,8 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** GDPR erasure: the consumed tokens that carried this (E.164) phone number, in the erasure's transaction. */
-  eraseByPhoneNumber(phoneNumber: string, manager: EntityManager): Promise<number> {
-    return this.repository.eraseBySubject(this.audit.hashIdentifier(phoneNumber), manager);
+  eraseByPhoneNumber(phoneNumber: string, tx: Tx): Promise<number> {
+    return this.repository.eraseBySubject(this.audit.hashIdentifier(phoneNumber), tx);
   }
 
   async purgeConsumedTokens(): Promise<number> {
@@ -225,10 +226,10 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
     return url.toString();
   }
 
-  private async consume(payload: CallbackPayload, purpose: CallbackPurpose, manager: EntityManager): Promise<void> {
+  private async consume(payload: CallbackPayload, purpose: CallbackPurpose, tx: Tx): Promise<void> {
     const fresh = await this.repository.consume(
       { jti: payload.jti, purpose, subjectHash: this.subjectHash(payload), expiresAt: new Date(payload.exp * 1000) },
-      manager,
+      tx,
     );
     if (!fresh) {
       throw this.refuse(purpose, CallbacksErrorCode.Replayed, 'The callback value has already been used.');

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import type { CommandOptions } from 'src/cli/command-options';
 import type { AppConfig } from 'src/config/app-config';
+import { Database } from 'src/database/database';
 import { dataSourceOptions } from 'src/database/data-source-options';
 import { PersonalDataCipher, PersonalDataError } from 'src/users/personal-data';
 import { PhoneNumbers } from 'src/users/phone-numbers';
@@ -39,7 +40,7 @@ export async function runPiiCommand(
   const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
   try {
     const pii = new PersonalDataCipher(config);
-    const users = new UsersRepository(dataSource, config, pii, new PhoneNumbers(config));
+    const users = new UsersRepository(new Database(dataSource, config), pii, new PhoneNumbers(config));
     const total = await users.countStaleSealed();
     console.log(`${total} record(s) hold values sealed under another key than "${pii.currentKid}".`);
     let done = 0;

@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import type { ClientBase } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from 'src/config/app-config';
-import { MIGRATIONS_DIR } from 'src/build-paths';
+import { ENTITIES_GLOB, MIGRATIONS_DIR } from 'src/build-paths';
 import { embeddedPostgresDriver } from 'src/database/embedded-pool';
-import { ENTITIES } from 'src/database/entities';
 
 const MIGRATIONS_GLOB = join(MIGRATIONS_DIR, '*.{ts,js}');
 
@@ -28,7 +27,7 @@ function keepClientErrorsHandled(client: ClientBase): void {
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
-    entities: ENTITIES,
+    entities: [ENTITIES_GLOB],
     migrations: [MIGRATIONS_GLOB],
     migrationsTableName: 'migrations',
     synchronize: false,

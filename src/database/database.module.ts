@@ -1,8 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from 'src/config/app-config';
+import { Database } from 'src/database/database';
 import { dataSourceOptions } from 'src/database/data-source-options';
 
+/** The connection, and `Database`, the one way repositories run statements and services open transactions. */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -16,5 +19,7 @@ import { dataSourceOptions } from 'src/database/data-source-options';
       }),
     }),
   ],
+  providers: [Database],
+  exports: [Database],
 })
 export class DatabaseModule {}

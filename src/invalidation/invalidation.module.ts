@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { InvalidationListener } from 'src/invalidation/invalidation.listener';
 import { invalidationMetricProviders } from 'src/invalidation/invalidation.metrics';
+import { InvalidationRepository } from 'src/invalidation/invalidation.repository';
 import { Invalidations } from 'src/invalidation/invalidations';
 
 /** Publishing and handler registration: for the service and the operator CLI alike. */
 @Module({
-  providers: [Invalidations],
+  providers: [InvalidationRepository, Invalidations],
   exports: [Invalidations],
 })
 export class InvalidationModule {}

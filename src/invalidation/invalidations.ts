@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { Tx } from 'src/database/database';
+import { InvalidationRepository } from 'src/invalidation/invalidation.repository';
 
 /** The PostgreSQL channel every replica listens on (docs/revocation.md). */
 export const INVALIDATION_CHANNEL = 'aura_auth_invalidation';
@@ -20,7 +21,7 @@ export type ResetHandler = () => void;
 /**
  * Invalidation of in-memory state across replicas.
  *
- * - `publish(manager, kind, id)` runs `pg_notify` inside the caller's transaction, so the notification is
+ * - `publish(tx, kind, id)` runs `pg_notify` inside the caller's transaction, so the notification is
  *   delivered to every replica exactly when (and only if) the change commits. It also applies the
  *   handlers of this process at once, so the process that made the change never serves the old state.
  * - `on(kind, handler)` registers what to drop when an id of that kind changes (handlers are synchronous,
@@ -36,6 +37,8 @@ export class Invalidations {
   private readonly resetHandlers: ResetHandler[] = [];
   private listeningNow = false;
 
+  constructor(private readonly repository: InvalidationRepository) {}
+
   get listening(): boolean {
     return this.listeningNow;
   }
@@ -49,14 +52,14 @@ export class Invalidations {
     this.resetHandlers.push(handler);
   }
 
-  /** Must be called with the EntityManager of the transaction that makes the change. */
-  async publish(manager: EntityManager, kind: string, id: string): Promise<void> {
+  /** Must be called with the transaction that makes the change. */
+  async publish(tx: Tx, kind: string, id: string): Promise<void> {
     assertKind(kind);
     if (id.length === 0 || id.length > MAX_ID_LENGTH) {
       throw new Error(`invalidation id must be 1-${MAX_ID_LENGTH} characters`);
     }
     const payload = JSON.stringify({ k: kind, i: id, t: Date.now() });
-    await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload]);
+    await this.repository.notify(INVALIDATION_CHANNEL, payload, tx);
     this.apply(kind, id);
   }
 

@@ -1,4 +1,5 @@
 import type { AppConfig } from 'src/config/app-config';
+import type { InvalidationRepository } from 'src/invalidation/invalidation.repository';
 import { Invalidations } from 'src/invalidation/invalidations';
 import type { SessionPrincipal } from 'src/sessions/access-tokens';
 import { SESSION_INVALIDATION, SessionRevocations } from 'src/sessions/session-revocations';
@@ -35,7 +36,8 @@ describe('SessionRevocations', () => {
 
   beforeEach(() => {
     jest.useFakeTimers({ now: new Date('2026-12-01T00:00:00Z') });
-    invalidations = new Invalidations();
+    // Publishing is not exercised here: only the handlers and the listening state.
+    invalidations = new Invalidations({} as InvalidationRepository);
     repository = new FakeRepository();
     revocations = new SessionRevocations(
       invalidations,

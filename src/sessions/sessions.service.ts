@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
+import type { Tx } from 'src/database/database';
 import { AccessTokens } from 'src/sessions/access-tokens';
 import type { CurrentUserResponseDto } from 'src/sessions/dto/session.dto';
 import {
@@ -67,7 +67,7 @@ export class SessionsService {
   }
 
   /** A new session of the user (login callback), inside the caller's transaction: the cookies to set. */
-  async open(user: SessionUser, audience: string, userAgent: string | undefined, manager?: EntityManager) {
+  async open(user: SessionUser, audience: string, userAgent: string | undefined, tx?: Tx) {
     const refresh = newRefreshToken(newSessionId());
     const row = await this.repository.insert(
       {
@@ -78,7 +78,7 @@ export class SessionsService {
         lifetimeSeconds: this.config.SESSION_ABSOLUTE_LIFETIME_SECONDS,
         userAgent: userAgent?.slice(0, USER_AGENT_MAX) ?? null,
       },
-      manager,
+      tx,
     );
     const access = await this.accessTokens.sign({
       auraId: user.auraId,

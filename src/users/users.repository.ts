@@ -1,12 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool, QueryResultRow } from 'pg';
-import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { AppConfig } from 'src/config/app-config';
+import { Database, isUniqueViolation, type Tx } from 'src/database/database';
 import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
 import { PhoneNumbers } from 'src/users/phone-numbers';
-import { type SubscriptionType, UserType } from 'src/users/user.entity';
+import type { SubscriptionType, UserType } from 'src/users/user.entity';
 import {
   FIND_BY_AURA_ID,
   GET_OR_CREATE_KERNEL_USER,
@@ -23,30 +19,18 @@ import {
   COUNT_STALE_SEALED,
   RESEAL,
   CREATE_DEVICE_USER,
-  type Statement,
+  type DeletionAudit,
+  type LastValidAuraId,
+  type SealedPersonalData,
+  type StoredUserRow,
 } from 'src/users/users.sql';
 
-/** A user as read from `aura_users`: the columns a response needs, nothing else. */
-export interface UserRow {
-  aura_id: string;
-  aura_id_global: string;
-  user_id: string;
-  channel: string;
-  user_type: UserType;
-  subscription_type: SubscriptionType | null;
-  phone_number: string | null;
-  authorization_id: string | null;
-  authentication_context: Record<string, unknown> | null;
-  created_at: Date;
-  updated_at: Date;
-  expires_at: Date;
-}
+export type { DeletionAudit, LastValidAuraId } from 'src/users/users.sql';
 
-/** A row as stored: the personal data still sealed. */
-type StoredUserRow = Omit<UserRow, 'phone_number' | 'authentication_context'> & {
-  phone_number: string | null;
-  authentication_context: string | null;
-};
+/** A user as read from `aura_users`: the columns a response needs, nothing else. */
+export interface UserRow extends Omit<StoredUserRow, 'authentication_context'> {
+  authentication_context: Record<string, unknown> | null;
+}
 
 /** One pass of `pii reencrypt`. */
 export interface ResealBatch {
@@ -110,14 +94,6 @@ export interface DeletedUser {
   deleted: boolean;
 }
 
-/** The audit row a logout writes with the deletion. */
-export interface DeletionAudit {
-  action: string;
-  actorKeyId: string | null;
-  subjectHash: string;
-  requestId: string;
-}
-
 export interface ErasedUsers {
   /** The blind index the erasure matched (kept in its audit row, to redo it on a restored backup). */
   phoneIndex: string;
@@ -126,21 +102,11 @@ export interface ErasedUsers {
   channels: string[];
 }
 
-export interface LastValidAuraId {
-  aura_id: string;
-  aura_id_global: string;
-  channel: string;
-  expires_at: Date;
-}
-
-const UNIQUE_VIOLATION = '23505';
 const AUTHORIZATION_CONSTRAINT = 'uq_aura_users_channel_user_authorization';
 
 export class AuthorizationAlreadyLinkedError extends Error {}
 
 export class AuraIdTakenError extends Error {}
-
-type Flagged = StoredUserRow & { created: boolean; expired: boolean };
 
 /**
  * Every query on `aura_users`. Each request is served by one SQL statement returning only the columns
@@ -148,48 +114,26 @@ type Flagged = StoredUserRow & { created: boolean; expired: boolean };
  */
 @Injectable()
 export class UsersRepository {
-  /** The pg pool, on PostgreSQL; the embedded database has none that could be shared safely. */
-  private readonly pool: Pool | undefined;
-
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    config: AppConfig,
+    private readonly db: Database,
     private readonly pii: PersonalDataCipher,
     private readonly phoneNumbers: PhoneNumbers,
-  ) {
-    this.pool = config.isEmbeddedDatabase ? undefined : ((dataSource.driver as PostgresDriver).master as Pool);
-  }
+  ) {}
 
   async findByAuraId(auraId: string): Promise<UserLookup | undefined> {
-    const [row] = await this.run<StoredUserRow & { expired: boolean }>(FIND_BY_AURA_ID, [auraId]);
+    const row = await this.db.one(FIND_BY_AURA_ID, { auraId });
     return row === undefined ? undefined : { user: this.unseal(row), expired: row.expired };
   }
 
   /** Undefined when a concurrent insert or replacement of the same user was not yet visible: run it again. */
-  async getOrCreateKernelUser(
-    user: NewKernelUser,
-    ttlDays: number,
-    manager?: EntityManager,
-  ): Promise<UpsertedUser | undefined> {
-    const parameters = [
-      user.auraId,
-      user.auraIdGlobal,
-      user.userId,
-      user.channel,
-      user.subscriptionType,
-      this.pii.sealNullable(SealedColumn.PhoneNumber, user.phoneNumber),
-      user.authorizationId,
-      user.expiresAt,
-      ttlDays,
-      this.phoneIndex(user.phoneNumber),
-      this.mentions(user.phoneNumber, [user.userId]),
-    ];
+  async getOrCreateKernelUser(user: NewKernelUser, ttlDays: number, tx?: Tx): Promise<UpsertedUser | undefined> {
+    const record = { user, personal: this.sealed(user.phoneNumber, [user.userId]), ttlDays };
     try {
-      const [row] = await this.run<Flagged>(GET_OR_CREATE_KERNEL_USER, parameters, manager);
+      const row = await this.db.one(GET_OR_CREATE_KERNEL_USER, record, tx);
       if (row?.expired !== true) {
         return row === undefined ? undefined : { user: this.unseal(row), created: row.created };
       }
-      const [replaced] = await this.run<StoredUserRow>(REPLACE_EXPIRED_KERNEL_USER, parameters, manager);
+      const replaced = await this.db.one(REPLACE_EXPIRED_KERNEL_USER, record, tx);
       return replaced === undefined ? undefined : { user: this.unseal(replaced), created: true };
     } catch (error) {
       // The session key conflicts are handled in SQL: a unique violation left is the auraId itself.
@@ -205,21 +149,12 @@ export class UsersRepository {
    * A record of another channel is returned as it is. Undefined: a concurrent change was not yet visible.
    */
   async getOrCreateIdentifiableUser(user: NewIdentifiableUser, ttlDays: number): Promise<UpsertedUser | undefined> {
-    const parameters = [
-      user.auraId,
-      user.auraIdGlobal,
-      user.userId,
-      user.channel,
-      this.pii.sealNullable(SealedColumn.PhoneNumber, user.phoneNumber),
-      ttlDays,
-      this.phoneIndex(user.phoneNumber),
-      this.mentions(user.phoneNumber, [user.auraId]),
-    ];
-    const [row] = await this.run<Flagged>(GET_OR_CREATE_IDENTIFIABLE_USER, parameters);
+    const record = { user, personal: this.sealed(user.phoneNumber, [user.auraId]), ttlDays };
+    const row = await this.db.one(GET_OR_CREATE_IDENTIFIABLE_USER, record);
     if (row === undefined || !row.expired || row.channel !== user.channel) {
       return row === undefined ? undefined : { user: this.unseal(row), created: row.created };
     }
-    const [replaced] = await this.run<StoredUserRow>(REPLACE_EXPIRED_IDENTIFIABLE_USER, parameters);
+    const replaced = await this.db.one(REPLACE_EXPIRED_IDENTIFIABLE_USER, record);
     return replaced === undefined ? undefined : { user: this.unseal(replaced), created: true };
   }
 
@@ -229,21 +164,15 @@ export class UsersRepository {
    */
   async upsertAuthenticatedUser(user: AuthenticatedUserFields, ttlDays: number): Promise<UpsertedUser | undefined> {
     try {
-      const [row] = await this.run<StoredUserRow & { created: boolean }>(UPSERT_AUTHENTICATED_USER, [
-        user.auraId,
-        user.auraIdGlobal,
-        user.userId,
-        user.channel,
-        user.subscriptionType,
-        this.pii.sealNullable(SealedColumn.PhoneNumber, user.phoneNumber),
-        user.authorizationId,
-        this.pii.seal(SealedColumn.AuthenticationContext, JSON.stringify(user.authenticationContext)),
-        user.expiresAt,
+      const row = await this.db.one(UPSERT_AUTHENTICATED_USER, {
+        user,
+        personal: this.sealed(user.phoneNumber, [user.auraId, user.userId, user.authenticationContext]),
+        sealedAuthenticationContext: this.pii.seal(
+          SealedColumn.AuthenticationContext,
+          JSON.stringify(user.authenticationContext),
+        ),
         ttlDays,
-        user.kernelAuraIdGlobal,
-        this.phoneIndex(user.phoneNumber),
-        this.mentions(user.phoneNumber, [user.auraId, user.userId, user.authenticationContext]),
-      ]);
+      });
       return row === undefined ? undefined : { user: this.unseal(row), created: row.created };
     } catch (error) {
       if (isUniqueViolation(error, AUTHORIZATION_CONSTRAINT)) {
@@ -255,10 +184,7 @@ export class UsersRepository {
 
   /** Deletes the record of that auraId (with `channel`, only if it is that channel's) and audits it, atomically. */
   async deleteByAuraId(auraId: string, channel: string | null, audit: DeletionAudit): Promise<DeletedUser> {
-    const [row] = await this.run<{ channel: string; user_type: UserType; deleted: boolean }>(
-      DELETE_BY_AURA_ID_AND_AUDIT,
-      [auraId, channel, audit.action, audit.actorKeyId, audit.subjectHash, audit.requestId],
-    );
+    const row = await this.db.one(DELETE_BY_AURA_ID_AND_AUDIT, { auraId, channel, audit });
     return row === undefined
       ? { channel: null, userType: null, deleted: false }
       : { channel: row.channel, userType: row.user_type, deleted: row.deleted };
@@ -267,29 +193,24 @@ export class UsersRepository {
   /** Deletes the channel's record of a Kernel session, or of that auraId; how many went. */
   async deleteByKernelSession(
     session: { channel: string; userId: string; authorizationId: string; auraId?: string },
-    manager: EntityManager,
+    tx: Tx,
   ): Promise<number> {
-    const rows: { count: number }[] = await manager.query(DELETE_BY_KERNEL_SESSION, [
-      session.channel,
-      session.userId,
-      session.authorizationId,
-      session.auraId ?? null,
-    ]);
-    return rows[0]?.count ?? 0;
+    const { channel, userId, authorizationId, auraId = null } = session;
+    const row = await this.db.one(DELETE_BY_KERNEL_SESSION, { channel, userId, authorizationId, auraId }, tx);
+    return row?.count ?? 0;
   }
 
-  async findLastValidAuraId(auraIdGlobal: string, channel: string): Promise<LastValidAuraId | undefined> {
-    const [row] = await this.run<LastValidAuraId>(LAST_VALID_AURA_ID, [auraIdGlobal, channel]);
-    return row;
+  findLastValidAuraId(auraIdGlobal: string, channel: string): Promise<LastValidAuraId | undefined> {
+    return this.db.one(LAST_VALID_AURA_ID, { auraIdGlobal, channel });
   }
 
   /**
    * Deletes every record of the person with that (E.164) phone number, in every channel, inside the
    * caller's transaction. Returns the auraIds erased, so that data keyed by auraId can be erased with them.
    */
-  async eraseByPhoneNumber(phoneNumber: string, manager: EntityManager): Promise<ErasedUsers> {
+  async eraseByPhoneNumber(phoneNumber: string, tx: Tx): Promise<ErasedUsers> {
     const phoneIndex = this.pii.phoneIndex(phoneNumber);
-    const rows: { aura_id: string; channel: string }[] = await manager.query(ERASE_BY_PHONE_NUMBER, [phoneIndex]);
+    const rows = await this.db.run(ERASE_BY_PHONE_NUMBER, { phoneIndex }, tx);
     return {
       phoneIndex,
       count: rows.length,
@@ -300,8 +221,8 @@ export class UsersRepository {
 
   /** Deletes up to `batchSize` records expired for more than `retentionDays`; returns how many. */
   async deleteExpiredBatch(retentionDays: number, batchSize: number): Promise<number> {
-    const rows: { count: number }[] = await this.dataSource.query(DELETE_EXPIRED_BATCH, [retentionDays, batchSize]);
-    return rows[0]?.count ?? 0;
+    const row = await this.db.one(DELETE_EXPIRED_BATCH, { retentionDays, batchSize });
+    return row?.count ?? 0;
   }
 
   /**
@@ -309,29 +230,18 @@ export class UsersRepository {
    * sign-in of the same device linked it first: read the link again.
    */
   async createDeviceUser(user: NewDeviceUser, ttlDays: number): Promise<UserRow | undefined> {
-    const [row] = await this.run<StoredUserRow>(CREATE_DEVICE_USER, [
-      user.auraId,
-      user.auraIdGlobal,
-      user.userId,
-      user.channel,
-      user.subscriptionType,
-      this.pii.sealNullable(SealedColumn.PhoneNumber, user.phoneNumber),
-      user.authorizationId,
-      null,
+    const row = await this.db.one(CREATE_DEVICE_USER, {
+      user,
+      personal: this.sealed(user.phoneNumber, [user.userId]),
       ttlDays,
-      user.deviceId,
-      user.subscriberHash,
-      user.replacing,
-      this.phoneIndex(user.phoneNumber),
-      this.mentions(user.phoneNumber, [user.userId]),
-    ]);
+    });
     return row === undefined ? undefined : this.unseal(row);
   }
 
   /** Records with a value sealed under another key than the current one. */
   async countStaleSealed(): Promise<number> {
-    const rows: { count: number }[] = await this.dataSource.query(COUNT_STALE_SEALED, [this.pii.currentKid]);
-    return rows[0]?.count ?? 0;
+    const row = await this.db.one(COUNT_STALE_SEALED, { currentKid: this.pii.currentKid });
+    return row?.count ?? 0;
   }
 
   /**
@@ -340,20 +250,19 @@ export class UsersRepository {
    * A value that cannot be opened (its key left the ring) stops the run with PersonalDataError.
    */
   async resealBatch(after: string, batchSize: number): Promise<ResealBatch> {
-    const rows: Pick<StoredUserRow, 'aura_id' | 'phone_number' | 'authentication_context'>[] =
-      await this.dataSource.query(STALE_SEALED_BATCH, [this.pii.currentKid, after, batchSize]);
+    const rows = await this.db.run(STALE_SEALED_BATCH, { currentKid: this.pii.currentKid, after, batchSize });
     let resealed = 0;
     for (const row of rows) {
       const phone = this.pii.openNullable(SealedColumn.PhoneNumber, row.phone_number);
       const context = this.pii.openNullable(SealedColumn.AuthenticationContext, row.authentication_context);
-      const updated: { count: number }[] = await this.dataSource.query(RESEAL, [
-        row.aura_id,
-        row.phone_number,
-        row.authentication_context,
-        this.pii.sealNullable(SealedColumn.PhoneNumber, phone),
-        this.pii.sealNullable(SealedColumn.AuthenticationContext, context),
-      ]);
-      resealed += updated[0]?.count ?? 0;
+      const updated = await this.db.one(RESEAL, {
+        auraId: row.aura_id,
+        phoneNumber: row.phone_number,
+        authenticationContext: row.authentication_context,
+        resealedPhoneNumber: this.pii.sealNullable(SealedColumn.PhoneNumber, phone),
+        resealedAuthenticationContext: this.pii.sealNullable(SealedColumn.AuthenticationContext, context),
+      });
+      resealed += updated?.count ?? 0;
     }
     return { found: rows.length, resealed, last: rows.length < batchSize ? null : rows[rows.length - 1].aura_id };
   }
@@ -368,45 +277,15 @@ export class UsersRepository {
     };
   }
 
-  private phoneIndex(phoneNumber: string | null): string | null {
-    return phoneNumber === null ? null : this.pii.phoneIndex(phoneNumber);
+  /** The phone number sealed, its blind index, and those of the other numbers written in `values`. */
+  private sealed(phoneNumber: string | null, values: unknown[]): SealedPersonalData {
+    return {
+      sealedPhoneNumber: this.pii.sealNullable(SealedColumn.PhoneNumber, phoneNumber),
+      phoneIndex: phoneNumber === null ? null : this.pii.phoneIndex(phoneNumber),
+      phoneMentions: this.phoneNumbers
+        .findAll(values)
+        .filter((number) => number !== phoneNumber)
+        .map((number) => this.pii.phoneIndex(number)),
+    };
   }
-
-  /** Blind indexes of the phone numbers written in these values, other than the record's own number. */
-  private mentions(phoneNumber: string | null, values: unknown[]): string[] {
-    return this.phoneNumbers
-      .findAll(values)
-      .filter((number) => number !== phoneNumber)
-      .map((number) => this.pii.phoneIndex(number));
-  }
-
-  /** Within a transaction (`manager`), on its connection; otherwise as a prepared statement on the pool. */
-  private async run<T extends QueryResultRow>(
-    statement: Statement,
-    values: unknown[],
-    manager?: EntityManager,
-  ): Promise<T[]> {
-    if (manager !== undefined) {
-      return manager.query<T[]>(statement.text, values);
-    }
-    if (this.pool === undefined) {
-      return this.dataSource.query<T[]>(statement.text, values);
-    }
-    return (await this.pool.query<T>({ name: statement.name, text: statement.text, values })).rows;
-  }
-}
-
-/** A unique violation (of `constraint`, when given). */
-function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  const driverError = (error instanceof QueryFailedError ? error.driverError : error) as {
-    code?: unknown;
-    constraint?: unknown;
-    message?: unknown;
-  } | null;
-  return (
-    driverError?.code === UNIQUE_VIOLATION &&
-    (constraint === undefined ||
-      driverError.constraint === constraint ||
-      (typeof driverError.message === 'string' && driverError.message.includes(constraint)))
-  );
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { Caller } from 'src/common/access/caller';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { AppConfig } from 'src/config/app-config';
+import type { Tx } from 'src/database/database';
 import { ChannelAccess } from 'src/users/channel-access';
 import type { CreateAuthenticatedUserDto } from 'src/users/dto/create-authenticated-user.dto';
 import type { GetOrCreateUserQueryDto, IdentifiableUserQueryDto } from 'src/users/dto/user-queries.dto';
@@ -225,7 +225,7 @@ export class UsersService {
   }
 
   /** Kernel's login callback: the same get-or-create as `GET /users/aura-id`, inside the caller's transaction. */
-  async getOrCreateForKernelSession(session: KernelSession, manager: EntityManager): Promise<GetOrCreateOutcome> {
+  async getOrCreateForKernelSession(session: KernelSession, tx: Tx): Promise<GetOrCreateOutcome> {
     const phoneNumber = this.optionalPhoneNumber(session.phoneNumber, 'phoneNumber');
     const auraIdGlobal = session.auraIdGlobal ?? deriveAuraIdGlobal(this.pii, { phoneNumber, userId: session.userId });
     const attempt = () =>
@@ -241,7 +241,7 @@ export class UsersService {
           expiresAt: null,
         },
         this.ttlDays,
-        manager,
+        tx,
       );
     try {
       return await this.untilSettled(attempt);
@@ -254,8 +254,8 @@ export class UsersService {
   }
 
   /** Kernel's logout callback: the channel's record of that session, and of that auraId when one is given. */
-  async deleteForKernelSession(session: KernelSession, manager: EntityManager): Promise<number> {
-    const deleted = await this.users.deleteByKernelSession(session, manager);
+  async deleteForKernelSession(session: KernelSession, tx: Tx): Promise<number> {
+    const deleted = await this.users.deleteByKernelSession(session, tx);
     this.metrics.usersDeleted('callback_logout', deleted);
     return deleted;
   }
@@ -266,8 +266,8 @@ export class UsersService {
   }
 
   /** Every record of the person with that E.164 number, in every channel, within the caller's transaction. */
-  eraseByPhoneNumber(phoneNumber: string, manager: EntityManager): Promise<ErasedUsers> {
-    return this.users.eraseByPhoneNumber(phoneNumber, manager);
+  eraseByPhoneNumber(phoneNumber: string, tx: Tx): Promise<ErasedUsers> {
+    return this.users.eraseByPhoneNumber(phoneNumber, tx);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { Tier } from 'src/common/access/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
+import { Database } from 'src/database/database';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 const LOGIN = '/users/auraid/integrated';
@@ -9,12 +9,12 @@ const LOGIN = '/users/auraid/integrated';
 /** A well-formed key of the test environment that no one ever created. */
 const randomKey = () => `aak_test_${randomBytes(5).toString('hex')}_${randomBytes(20).toString('hex')}`;
 
-/** SQL statements touching api_keys sent while `work` runs, whatever code path sends them. */
+/** SQL statements touching api_keys sent while `work` runs (every statement of the service goes through Database). */
 async function apiKeyQueriesDuring(work: () => Promise<void>): Promise<number> {
-  const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query');
+  const spy = jest.spyOn(Database.prototype, 'run');
   try {
     await work();
-    return spy.mock.calls.filter(([sql]) => /api_keys/i.test(String(sql))).length;
+    return spy.mock.calls.filter(([statement]) => /api_keys/i.test(statement.text)).length;
   } finally {
     spy.mockRestore();
   }

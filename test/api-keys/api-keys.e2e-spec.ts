@@ -1,7 +1,7 @@
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import { ApiKeyUsage } from 'src/api-keys/api-key-usage';
 import { ApiKeysService } from 'src/api-keys/api-keys.service';
 import { Tier } from 'src/common/access/tier';
+import { Database } from 'src/database/database';
 import { startService, type RunningService } from '../support/built-service';
 import { TEST_DATABASE_URL } from '../support/postgres';
 import { apiKeyHeader, createTestApp, TEST_ENV, type TestApp } from '../support/test-app';
@@ -40,7 +40,7 @@ describe('API key verification', () => {
 
     it('should verify a cached key without any database query', async () => {
       const { key } = await t.createKey(Tier.Public);
-      const queries = jest.spyOn(PostgresQueryRunner.prototype, 'query');
+      const queries = jest.spyOn(Database.prototype, 'run');
       try {
         await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(key) });
         const firstUse = queries.mock.calls.length;

@@ -17,8 +17,13 @@ const BAD_TREE: Record<string, string> = {
     "import { UsersService } from 'src/users/users.service';\nexport const service = UsersService;\n",
   'src/admin/admin.service.ts':
     "import { UsersRepository } from 'src/users/users.repository';\nexport const repository = UsersRepository;\n",
-  'src/database/entities.ts':
-    "import { UsersService } from 'src/users/users.service';\nexport const ENTITIES = [UsersService];\n",
+  'src/database/database.ts':
+    "import { UsersService } from 'src/users/users.service';\nexport const service = UsersService;\n",
+  'src/users/users.sql.ts': "export const FIND = { name: 'users_find', text: 'SELECT 1', params: () => [] };\n",
+  'src/users/users.controller.ts':
+    "import type { EntityManager } from 'typeorm';\nimport { FIND } from 'src/users/users.sql';\n" +
+    'export const find = (manager: EntityManager) => manager.query(FIND.text);\n',
+  'src/users/user.entity.ts': "import { Entity } from 'typeorm';\n@Entity('aura_users')\nexport class AuraUser {}\n",
   'src/app.module.ts': 'export class AppModule {}\n',
   'src/openid/openid.service.ts': "import { AppModule } from 'src/app.module';\nexport const root = AppModule;\n",
   'tsconfig.json': JSON.stringify({ compilerOptions: { paths: { 'src/*': ['./src/*'] } } }),
@@ -81,8 +86,17 @@ describe('dependency rules', () => {
     ]);
   });
 
-  it('should refuse database/ importing more than entities, and anything importing the composition root', () => {
-    expect(found('database-imports-only-entities')).toHaveLength(1);
+  it('should refuse TypeORM outside src/database and the entities, and SQL outside repositories', () => {
+    expect(found('typeorm-only-in-database')).toEqual([
+      expect.objectContaining({ from: 'src/users/users.controller.ts', to: 'typeorm' }),
+    ]);
+    expect(found('sql-only-in-repositories')).toEqual([
+      expect.objectContaining({ from: 'src/users/users.controller.ts', to: 'src/users/users.sql.ts' }),
+    ]);
+  });
+
+  it('should refuse database/ importing a feature, and anything importing the composition root', () => {
+    expect(found('database-imports-no-feature')).toHaveLength(1);
     expect(found('no-composition-root')).toEqual([
       expect.objectContaining({ from: 'src/openid/openid.service.ts', to: 'src/app.module.ts' }),
     ]);

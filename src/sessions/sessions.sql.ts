@@ -1,0 +1,118 @@
+import type { Statement } from 'src/database/database';
+
+/** The SQL of browser sessions (docs/sessions.md). */
+
+/** What a refresh or a lookup needs of a session row. */
+export interface SessionRow {
+  id: string;
+  aura_id: string;
+  audience: string;
+  expires_at: Date;
+}
+
+/** A live session: not revoked, before its absolute end and used within the idle timeout (database clock). */
+const LIVE = `NOT revoked AND expires_at > now() AND last_used_at > now() - make_interval(secs => $IDLE)`;
+const live = (idleParameter: number) => LIVE.replace('$IDLE', `$${idleParameter}`);
+
+export const INSERT: Statement<
+  {
+    id: string;
+    auraId: string;
+    audience: string;
+    refreshHash: string;
+    lifetimeSeconds: number;
+    userAgent: string | null;
+  },
+  SessionRow
+> = {
+  name: 'sessions_insert',
+  text: `INSERT INTO sessions (id, aura_id, audience, refresh_hash, expires_at, user_agent)
+       VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5), $6)
+       RETURNING id, aura_id, audience, expires_at`,
+  params: (session) => [
+    session.id,
+    session.auraId,
+    session.audience,
+    session.refreshHash,
+    session.lifetimeSeconds,
+    session.userAgent,
+  ],
+};
+
+/** The presented token is the current one of a live session: it is replaced by the next one. */
+export const ROTATE: Statement<
+  { id: string; presentedHash: string; nextHash: string; idleSeconds: number },
+  SessionRow
+> = {
+  name: 'sessions_rotate',
+  text: `WITH changed AS (UPDATE sessions
+          SET previous_refresh_hash = refresh_hash, refresh_hash = $3, rotated_at = now(), last_used_at = now()
+        WHERE id = $1 AND refresh_hash = $2 AND ${live(4)}
+        RETURNING id, aura_id, audience, expires_at)
+       SELECT * FROM changed`,
+  params: ({ id, presentedHash, nextHash, idleSeconds }) => [id, presentedHash, nextHash, idleSeconds],
+};
+
+/** The presented token was rotated away less than the grace ago (another tab won the race). */
+export const USE_WITHIN_GRACE: Statement<
+  { id: string; presentedHash: string; graceSeconds: number; idleSeconds: number },
+  SessionRow
+> = {
+  name: 'sessions_use_within_grace',
+  text: `WITH changed AS (UPDATE sessions SET last_used_at = now()
+        WHERE id = $1 AND previous_refresh_hash = $2 AND rotated_at > now() - make_interval(secs => $3) AND ${live(4)}
+        RETURNING id, aura_id, audience, expires_at)
+       SELECT * FROM changed`,
+  params: ({ id, presentedHash, graceSeconds, idleSeconds }) => [id, presentedHash, graceSeconds, idleSeconds],
+};
+
+/** Reuse: a token of the session other than its current one was presented. Returns the session if revoked now. */
+export const REVOKE_ON_REUSE: Statement<{ id: string; presentedHash: string }, { id: string }> = {
+  name: 'sessions_revoke_on_reuse',
+  text: `WITH changed AS (UPDATE sessions SET revoked = true, revoked_at = now()
+        WHERE id = $1 AND NOT revoked AND refresh_hash <> $2
+        RETURNING id)
+       SELECT * FROM changed`,
+  params: ({ id, presentedHash }) => [id, presentedHash],
+};
+
+/** Logout by refresh token: the session whose current or previous token it is. */
+export const REVOKE_BY_REFRESH_HASH: Statement<{ id: string; presentedHash: string }, { id: string }> = {
+  name: 'sessions_revoke_by_refresh_hash',
+  text: `WITH changed AS (UPDATE sessions SET revoked = true, revoked_at = now()
+        WHERE id = $1 AND NOT revoked AND (refresh_hash = $2 OR previous_refresh_hash = $2)
+        RETURNING id)
+       SELECT * FROM changed`,
+  params: ({ id, presentedHash }) => [id, presentedHash],
+};
+
+export const REVOKE: Statement<{ id: string }, { id: string }> = {
+  name: 'sessions_revoke',
+  text: `WITH changed AS (UPDATE sessions SET revoked = true, revoked_at = now() WHERE id = $1 AND NOT revoked RETURNING id)
+       SELECT * FROM changed`,
+  params: ({ id }) => [id],
+};
+
+export const IS_LIVE: Statement<{ id: string; auraId: string; idleSeconds: number }, { live: number }> = {
+  name: 'sessions_is_live',
+  text: `SELECT 1 AS live FROM sessions WHERE id = $1 AND aura_id = $2 AND ${live(3)}`,
+  params: ({ id, auraId, idleSeconds }) => [id, auraId, idleSeconds],
+};
+
+/** Up to `$3` ended sessions (expired, idle, or revoked longer ago than the grace), skipping locked rows. */
+export const DELETE_ENDED_BATCH: Statement<
+  { idleSeconds: number; graceSeconds: number; limit: number },
+  { id: string }
+> = {
+  name: 'sessions_delete_ended_batch',
+  text: `WITH changed AS (DELETE FROM sessions WHERE id IN (
+         SELECT id FROM sessions
+          WHERE expires_at <= now()
+             OR last_used_at <= now() - make_interval(secs => $1)
+             OR (revoked AND revoked_at <= now() - make_interval(secs => $2))
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED)
+       RETURNING id)
+       SELECT * FROM changed`,
+  params: ({ idleSeconds, graceSeconds, limit }) => [idleSeconds, graceSeconds, limit],
+};
