@@ -2,6 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AccessGuard } from 'src/api-keys/access.guard';
 import type { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
+import { ApiKeyError } from 'src/api-keys/api-keys.errors';
 import type { AppConfig } from 'src/config/app-config';
 import type { AuthFailureLimiter } from 'src/rate-limit/auth-failure.limiter';
 import { Access, NoApiKey } from 'src/common/access/access.decorator';
@@ -36,36 +37,34 @@ const key = (tier: Tier): AuthenticatedKey => ({ id: 'k', name: 'n', prefix: 'aa
 describe('AccessGuard', () => {
   let reasons: AuthFailureReason[];
   let guard: AccessGuard;
-  /** Passport's part (strategies, verifier) is the e2e suites' business: here it finds `verified`, or nothing. */
+  /** The verifier's part is the e2e suites' business: here it finds `verified` for any key presented. */
   let verified: AuthenticatedKey | undefined;
-  let passport: jest.SpyInstance;
+  let verifications: string[];
 
   beforeEach(() => {
     reasons = [];
     verified = undefined;
+    verifications = [];
     const failures = { record: (reason: AuthFailureReason) => reasons.push(reason) } as unknown as AuthFailures;
     // No address is over the failure limit here: that limiter has its own e2e suite (access-boundary).
-    const verifier = { isTrusted: () => false } as unknown as ApiKeyVerifier;
+    const verifier = {
+      isTrusted: () => false,
+      verify: (text: string) => {
+        verifications.push(text);
+        return verified === undefined ? Promise.reject(ApiKeyError.invalid('unknown')) : Promise.resolve(verified);
+      },
+    } as unknown as ApiKeyVerifier;
     const limiter = {
       blocked: () => undefined,
       fail: () => Promise.resolve(undefined),
     } as unknown as AuthFailureLimiter;
     const config = { APIKEY_QUERY_PARAM_ENABLED: false } as AppConfig;
     guard = new AccessGuard(new Reflector(), failures, verifier, limiter, config);
-    passport = jest
-      .spyOn(Object.getPrototypeOf(AccessGuard.prototype) as { canActivate: () => Promise<boolean> }, 'canActivate')
-      .mockImplementation(function (this: AccessGuard, ...args: unknown[]) {
-        const context = args[0] as ExecutionContext;
-        const request = context.switchToHttp().getRequest<{ user?: AuthenticatedKey }>();
-        request.user = this.handleRequest(null, verified ?? false, undefined, context);
-        return Promise.resolve(true);
-      });
   });
-  afterEach(() => passport.mockRestore());
 
   it('should let a keyless route through without looking for a key', async () => {
-    await expect(guard.canActivate(contextFor('keyless', { headers: {} }))).resolves.toBe(true);
-    expect(passport).not.toHaveBeenCalled();
+    await expect(guard.canActivate(contextFor('keyless', { headers: { 'x-api-key': 'k' } }))).resolves.toBe(true);
+    expect(verifications).toEqual([]);
   });
 
   it('should refuse a route that declares nothing (deny by default)', async () => {
@@ -87,9 +86,9 @@ describe('AccessGuard', () => {
 
   it('should admit the declared tiers and refuse another with 403', async () => {
     verified = key(Tier.Kernel);
-    await expect(guard.canActivate(contextFor('internal', { headers: {} }))).resolves.toBe(true);
+    await expect(guard.canActivate(contextFor('internal', { headers: { 'x-api-key': 'k' } }))).resolves.toBe(true);
     verified = key(Tier.Public);
-    await expect(guard.canActivate(contextFor('internal', { headers: {} }))).rejects.toMatchObject({
+    await expect(guard.canActivate(contextFor('internal', { headers: { 'x-api-key': 'k' } }))).rejects.toMatchObject({
       code: 'api_key_tier_forbidden',
       status: 403,
     });
@@ -99,7 +98,24 @@ describe('AccessGuard', () => {
   it('should admit every valid key on a public route', async () => {
     for (const tier of [Tier.Internal, Tier.Kernel, Tier.Public]) {
       verified = key(tier);
-      await expect(guard.canActivate(contextFor('open', { headers: {} }))).resolves.toBe(true);
+      await expect(guard.canActivate(contextFor('open', { headers: { 'x-api-key': 'k' } }))).resolves.toBe(true);
     }
+  });
+
+  it('should look for the key in Authorization (APIKEY scheme) first, then X-API-Key, and leave it on the request', async () => {
+    verified = key(Tier.Internal);
+    const request: Record<string, unknown> = { headers: { authorization: 'APIKEY first', 'x-api-key': 'second' } };
+    await expect(guard.canActivate(contextFor('internal', request))).resolves.toBe(true);
+    const other: Record<string, unknown> = { headers: { authorization: 'Bearer x', 'x-api-key': 'second' } };
+    await expect(guard.canActivate(contextFor('internal', other))).resolves.toBe(true);
+    expect(verifications).toEqual(['first', 'second']);
+    expect(request.user).toBe(verified);
+  });
+
+  it("should refuse with the verifier's 401 when the key found is not valid", async () => {
+    await expect(
+      guard.canActivate(contextFor('internal', { headers: { authorization: 'APIKEY bad', 'x-api-key': 'good' } })),
+    ).rejects.toMatchObject({ code: 'api_key_invalid', status: 401 });
+    expect(verifications).toEqual(['bad']);
   });
 });

@@ -1,11 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AccessGuard } from 'src/api-keys/access.guard';
-import {
-  AuthorizationApiKeyStrategy,
-  HeaderApiKeyStrategy,
-  QueryApiKeyStrategy,
-} from 'src/api-keys/api-key.strategies';
 import { ApiKeyIds } from 'src/api-keys/api-key-ids';
 import { ApiKeyUsage } from 'src/api-keys/api-key-usage';
 import { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
@@ -21,17 +16,7 @@ import { RateLimitModule } from 'src/rate-limit/rate-limit.module';
  */
 @Module({
   imports: [ApiKeysManagementModule, DiscoveryModule, AccessModule, RateLimitModule],
-  providers: [
-    ApiKeyVerifier,
-    ApiKeyIds,
-    ApiKeyUsage,
-    AuthorizationApiKeyStrategy,
-    HeaderApiKeyStrategy,
-    QueryApiKeyStrategy,
-    RouteAccessRegistry,
-    DevelopmentKeys,
-    AccessGuard,
-  ],
+  providers: [ApiKeyVerifier, ApiKeyIds, ApiKeyUsage, RouteAccessRegistry, DevelopmentKeys, AccessGuard],
   exports: [RouteAccessRegistry, ApiKeyVerifier, AccessGuard],
 })
 export class ApiKeysModule {}

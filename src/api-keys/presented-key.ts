@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 
 const AUTHORIZATION_PREFIX = /^APIKEY /i;
 
-/** The key a request carries, wherever the strategies look for it (api-key.strategies.ts); undefined if none. */
+/** The key a request carries, wherever the access guard looks for it; undefined if none. */
 export function presentedKey(request: FastifyRequest, queryEnabled: boolean): string | undefined {
   const header = request.headers['x-api-key'];
   if (typeof header === 'string' && header !== '') {

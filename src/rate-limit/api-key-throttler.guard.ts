@@ -1,14 +1,62 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import {
+  ThrottlerGuard,
+  type ThrottlerGenerateKeyFunction,
+  type ThrottlerGetTrackerFunction,
+  type ThrottlerLimitDetail,
+  type ThrottlerOptions,
+} from '@nestjs/throttler';
+import {
+  THROTTLER_BLOCK_DURATION,
+  THROTTLER_KEY_GENERATOR,
+  THROTTLER_LIMIT,
+  THROTTLER_SKIP,
+  THROTTLER_TRACKER,
+  THROTTLER_TTL,
+} from '@nestjs/throttler/dist/throttler.constants';
 import type { FastifyReply } from 'fastify';
 import type { RequestWithKey } from 'src/common/access/caller';
+
+/** A limit of the module's options, named by the library at init ('default' when unnamed). */
+type NamedThrottler = ThrottlerOptions & { name: string };
+
+/** One limit as it applies to one route: what the route's metadata says, resolved once. */
+interface RouteLimit {
+  throttler: NamedThrottler;
+  limit: number;
+  ttl: number;
+  blockDuration: number;
+  getTracker: ThrottlerGetTrackerFunction;
+  generateKey: ThrottlerGenerateKeyFunction;
+}
+
+interface RoutePlan {
+  classRef: unknown;
+  /** The limits the route counts (those it skips with `@SkipThrottle()` are left out). */
+  limits: RouteLimit[];
+}
 
 /**
  * Counts requests per API key across all routes (keyless routes per client address), and per client address
  * under each public key (src/rate-limit/throttlers.ts).
+ *
+ * The library reads a dozen metadata entries per request to find each route's limits; they cannot change
+ * after boot, so they are read on a route's first request and kept (the counting itself is the library's).
  */
 @Injectable()
 export class ApiKeyThrottlerGuard extends ThrottlerGuard {
+  private readonly plans = new Map<unknown, RoutePlan>();
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    for (const route of this.planOf(context)) {
+      const skipIf = route.throttler.skipIf ?? this.commonOptions.skipIf;
+      if (!skipIf?.(context)) {
+        await this.handleRequest({ context, ...route });
+      }
+    }
+    return true;
+  }
+
   protected override getTracker(request: Record<string, unknown>): Promise<string> {
     const { user, ip } = request as unknown as RequestWithKey;
     return Promise.resolve(user === undefined ? `ip:${ip}` : `key:${user.id}`);
@@ -28,5 +76,52 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
       .getResponse<FastifyReply>()
       .header('retry-after', String(Math.max(1, detail.timeToBlockExpire)));
     return super.throwThrottlingException(context, detail);
+  }
+
+  private planOf(context: ExecutionContext): RouteLimit[] {
+    const handler = context.getHandler();
+    const classRef = context.getClass();
+    const known = this.plans.get(handler);
+    if (known !== undefined && known.classRef === classRef) {
+      return known.limits;
+    }
+    const limits = this.resolveLimits([handler, classRef]);
+    this.plans.set(handler, { classRef, limits });
+    return limits;
+  }
+
+  /** As the library's canActivate resolves them, with route and class metadata over the module's options. */
+  private resolveLimits(
+    targets: [ReturnType<ExecutionContext['getHandler']>, ReturnType<ExecutionContext['getClass']>],
+  ): RouteLimit[] {
+    const read = <T>(key: string, throttler: NamedThrottler) =>
+      this.reflector.getAllAndOverride<T | undefined>(key + throttler.name, targets);
+    const limits: RouteLimit[] = [];
+    for (const throttler of this.throttlers as NamedThrottler[]) {
+      if (read<boolean>(THROTTLER_SKIP, throttler) === true) {
+        continue;
+      }
+      const ttl = read<number>(THROTTLER_TTL, throttler) ?? throttler.ttl;
+      const limit = read<number>(THROTTLER_LIMIT, throttler) ?? throttler.limit;
+      const blockDuration = read<number>(THROTTLER_BLOCK_DURATION, throttler) ?? throttler.blockDuration ?? ttl;
+      if (typeof ttl !== 'number' || typeof limit !== 'number' || typeof blockDuration !== 'number') {
+        throw new Error(`Throttler "${throttler.name}": limits resolved per request are not supported`);
+      }
+      limits.push({
+        throttler,
+        ttl,
+        limit,
+        blockDuration,
+        getTracker:
+          read<ThrottlerGetTrackerFunction>(THROTTLER_TRACKER, throttler) ??
+          throttler.getTracker ??
+          this.commonOptions.getTracker!,
+        generateKey:
+          read<ThrottlerGenerateKeyFunction>(THROTTLER_KEY_GENERATOR, throttler) ??
+          throttler.generateKey ??
+          this.commonOptions.generateKey!,
+      });
+    }
+    return limits;
   }
 }

@@ -46,6 +46,20 @@ describe('logger', () => {
     expect(out.text()).not.toMatch(/aak_|600000001|t0k3n/);
   });
 
+  it('should stamp each line with its ISO time, to the millisecond', () => {
+    const out = capture();
+    const logger = createLogger('info', out.stream);
+    for (let i = 0; i < 50; i++) {
+      const before = Date.now();
+      logger.info('tick');
+      const after = Date.now();
+      const { time } = out.lines[i] as { time: string };
+      expect(time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(Date.parse(time)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(time)).toBeLessThanOrEqual(after);
+    }
+  });
+
   it('should log errors by name, code, message and stack only, with digit runs masked', () => {
     const out = capture();
     const logger = createLogger('info', out.stream);

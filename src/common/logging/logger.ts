@@ -83,13 +83,31 @@ function serializeError(error: unknown): Record<string, unknown> {
   };
 }
 
+let timeSecond = -1;
+let timePrefix = '';
+
+/**
+ * pino's `isoTime` (`,"time":"2026-01-02T03:04:05.678Z"`), with the date and time up to the second formatted
+ * once a second rather than on every line: only the milliseconds change between lines.
+ */
+function isoTime(): string {
+  const now = Date.now();
+  const ms = now % 1000;
+  const second = now - ms;
+  if (second !== timeSecond) {
+    timeSecond = second;
+    timePrefix = `,"time":"${new Date(second).toISOString().slice(0, 20)}`;
+  }
+  return `${timePrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
 /** The process logger: JSON lines on stdout (or the given stream), with redaction applied before anything is written. */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: 'aura-authentication-api' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }), log: (object) => redact(object) as Record<string, unknown> },
       messageKey: 'message',
       serializers: { err: serializeError, error: serializeError },
