@@ -85,7 +85,10 @@ export function configureApp(app: NestFastifyApplication): void {
 
   // Browser sessions: cookies, and CORS with credentials for the listed origins (docs/sessions.md).
   void app.register(fastifyCookie);
-  app.enableCors(sessionCors(app.get(AppConfig)));
+  const cors = sessionCors(app.get(AppConfig));
+  if (cors !== undefined) {
+    app.enableCors(cors);
+  }
   fastify.removeContentTypeParser('text/plain');
   useBoundedJsonParser(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {

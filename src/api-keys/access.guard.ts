@@ -46,7 +46,11 @@ export class AccessGuard implements CanActivate {
       // Unreachable once the boot check passed; refusing is the safe answer anyway.
       throw new ApiKeyError(ApiKeyErrorCode.TierForbidden, 'This route admits no caller.');
     }
-    if (access.kind === 'none' || (this.alternative !== undefined && (await this.alternative.admit(context)))) {
+    if (access.kind === 'none') {
+      return true;
+    }
+    const admitted = this.alternative?.admit(context) ?? false;
+    if (admitted === true || (admitted !== false && (await admitted))) {
       return true;
     }
     const request = context.switchToHttp().getRequest<RequestWithKey>();

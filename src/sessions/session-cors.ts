@@ -10,10 +10,13 @@ type CorsOptions = NonNullable<Parameters<NestFastifyApplication['enableCors']>[
 /**
  * CORS for browser pages of other origins (docs/sessions.md "CORS"): only the listed origins, each
  * echoed back (never `*`, since credentials are allowed), and only on the browser paths. Everything else
- * gets no CORS headers at all, as before.
+ * gets no CORS headers at all, as before. Undefined when no origin is listed: then no CORS hook runs.
  */
-export function sessionCors(config: AppConfig): CorsOptions {
+export function sessionCors(config: AppConfig): CorsOptions | undefined {
   const origins = config.corsAllowedOrigins;
+  if (origins.length === 0) {
+    return undefined;
+  }
   const allowed: CorsOptions = {
     origin: origins,
     credentials: true,
@@ -22,8 +25,8 @@ export function sessionCors(config: AppConfig): CorsOptions {
     exposedHeaders: ['Retry-After', 'X-Request-Id'],
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   };
+  const refused: CorsOptions = { origin: false };
   return {
-    delegator: (request, callback) =>
-      callback(null, origins.length > 0 && BROWSER_PATHS.test(request.url) ? allowed : { origin: false }),
+    delegator: (request, callback) => callback(null, BROWSER_PATHS.test(request.url) ? allowed : refused),
   };
 }

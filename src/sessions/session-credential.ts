@@ -18,17 +18,27 @@ export type RequestWithSession = FastifyRequest & { session?: SessionPrincipal }
  */
 @Injectable()
 export class SessionCredential implements AlternativeCredential {
+  /** Each route's admission by handler: metadata does not change after boot, and this runs on every request. */
+  private readonly admissions = new Map<unknown, SessionAdmission | undefined>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly accessTokens: AccessTokens,
     private readonly revocations: SessionRevocations,
   ) {}
 
-  async admit(context: ExecutionContext): Promise<boolean> {
-    const admission = this.reflector.get<SessionAdmission | undefined>(SESSION_ADMITTED_METADATA, context.getHandler());
-    if (admission === undefined) {
-      return false;
+  /** Synchronous `false` on the routes that admit no session: the common case costs one Map look-up. */
+  admit(context: ExecutionContext): boolean | Promise<boolean> {
+    const handler = context.getHandler();
+    let admission = this.admissions.get(handler);
+    if (admission === undefined && !this.admissions.has(handler)) {
+      admission = this.reflector.get<SessionAdmission | undefined>(SESSION_ADMITTED_METADATA, handler);
+      this.admissions.set(handler, admission);
     }
+    return admission === undefined ? false : this.admitSession(context, admission);
+  }
+
+  private async admitSession(context: ExecutionContext, admission: SessionAdmission): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithSession>();
     const { headers, query } = request;
     const apiKeySent =
