@@ -256,19 +256,17 @@ export class UpstreamPolicy<Operation extends string, Failure extends UpstreamFa
     }
   }
 
-  /** What went wrong with an attempt, whatever it threw. */
+  /** What went wrong with an attempt: its own failure as it is, anything else (fetch, abort) classified. */
   private classify(error: unknown, attemptSignal: AbortSignal, deadline: AbortSignal): Failure {
-    const name = this.settings.name;
-    // A body cut off by the deadline or the attempt timeout is a time-out, not a broken connection or a bad answer.
-    const cutOff = !(error instanceof UpstreamFailure) || error.kind === 'connection' || error.kind === 'bad_response';
-    if (cutOff && deadline.aborted) {
-      return this.failure('deadline', `${name} deadline reached during the attempt`);
-    }
-    if (cutOff && attemptSignal.aborted) {
-      return this.failure('timeout', `${name} attempt timed out`);
-    }
     if (error instanceof this.settings.failure) {
       return error;
+    }
+    const name = this.settings.name;
+    if (deadline.aborted) {
+      return this.failure('deadline', `${name} deadline reached during the attempt`);
+    }
+    if (attemptSignal.aborted) {
+      return this.failure('timeout', `${name} attempt timed out`);
     }
     const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
     return this.failure('connection', `${name} connection failed${typeof cause === 'string' ? ` (${cause})` : ''}`);
