@@ -1,8 +1,13 @@
 import 'reflect-metadata';
-import { createApp, handleShutdownSignals, listen } from 'src/bootstrap';
+import { loadConfig } from 'src/config/app-config';
+import { initialiseEmbeddedDatabase } from 'src/database/embedded-initdb';
 
 async function main(): Promise<void> {
-  const app = await createApp();
+  const config = loadConfig();
+  // On a first start the embedded database is created in a worker thread while the application loads.
+  initialiseEmbeddedDatabase(config);
+  const { createApp, handleShutdownSignals, listen } = await import('src/bootstrap.js');
+  const app = await createApp({ config });
   handleShutdownSignals(app);
   await listen(app);
 }

@@ -1,5 +1,6 @@
 import type { PGliteOptions } from '@electric-sql/pglite';
 import { PGliteDriver } from 'typeorm-pglite';
+import { embeddedDatabaseReady } from 'src/database/embedded-initdb';
 
 /**
  * The embedded PostgreSQL (PGlite) is one connection shared by the whole process.
@@ -12,7 +13,8 @@ export function embeddedPostgresDriver(options: PGliteOptions): object {
   type ConnectCallback = Parameters<InstanceType<typeof Pool>['connect']>[0];
 
   class SerializedPool extends Pool {
-    private queue: Promise<void> = Promise.resolve();
+    /** The first connection also waits for a database being initialised in a worker (embedded-initdb.ts). */
+    private queue: Promise<void> = embeddedDatabaseReady();
 
     override connect(callback: ConnectCallback): Promise<void> {
       let release!: () => void;
