@@ -2,11 +2,13 @@
 # Start time as a new developer sees it: clones the committed branch to /tmp (node_modules hard-linked, as after
 # `npm ci`), times `npm start` until GET /healthz answers 200 on the embedded database (first start: build and
 # database initialisation included), stops it, then times a second `npm start` on the same clone.
-#   scripts/measure-start.sh [repository, default .] [runs of the repeated start, default 1]
+#   scripts/measure-start.sh [repository, default .] [runs of the repeated start, default 1] [revision, default the
+#   branch's last commit]
 set -euo pipefail
 
 repo=$(cd "${1:-.}" && pwd)
 repeats=${2:-1}
+revision=${3:-}
 branch=$(git -C "$repo" branch --show-current)
 work=$(mktemp -d /tmp/aura-start-XXXXXX)
 port=$((20000 + RANDOM % 20000))
@@ -15,6 +17,9 @@ trap 'rm -rf "$work"' EXIT
 git clone --quiet --branch "$branch" "$repo" "$work/app"
 cp -al "$repo/node_modules" "$work/app/node_modules"
 cd "$work/app"
+if [ -n "$revision" ]; then
+  git checkout --quiet "$revision"
+fi
 
 now_ms() { date +%s%3N; }
 
