@@ -1,13 +1,8 @@
 import 'reflect-metadata';
-import { loadConfig } from 'src/config/app-config';
-import { initialiseEmbeddedDatabase } from 'src/database/embedded-initdb';
+import { createApp, handleShutdownSignals, listen } from 'src/bootstrap';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  // On a first start the embedded database is created in a worker thread while the application loads.
-  initialiseEmbeddedDatabase(config);
-  const { createApp, handleShutdownSignals, listen } = await import('src/bootstrap.js');
-  const app = await createApp({ config });
+  const app = await createApp();
   handleShutdownSignals(app);
   await listen(app);
 }

@@ -4,11 +4,15 @@ import type { ClientBase } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from 'src/config/app-config';
 import { MIGRATIONS_DIR } from 'src/build-paths';
-import { embeddedDataDir } from 'src/database/embedded-initdb';
 import { embeddedPostgresDriver } from 'src/database/embedded-pool';
 import { ENTITIES } from 'src/database/entities';
 
 const MIGRATIONS_GLOB = join(MIGRATIONS_DIR, '*.{ts,js}');
+
+/** Embedded database location: a folder under DATA_DIR, or memory for `memory://`. */
+export function embeddedDataDir(dataDir: string): string | undefined {
+  return dataDir.startsWith('memory://') ? undefined : join(dataDir, 'pglite');
+}
 
 /**
  * Every pooled connection always has an 'error' listener. The pool hands a released connection straight to

@@ -1,6 +1,5 @@
 import type { PGliteOptions } from '@electric-sql/pglite';
 import { PGliteDriver } from 'typeorm-pglite';
-import { embeddedDatabaseReady } from 'src/database/embedded-initdb';
 
 /**
  * The embedded PostgreSQL (PGlite) is one connection shared by the whole process.
@@ -13,8 +12,7 @@ export function embeddedPostgresDriver(options: PGliteOptions): object {
   type ConnectCallback = Parameters<InstanceType<typeof Pool>['connect']>[0];
 
   class SerializedPool extends Pool {
-    /** The first connection also waits for a database being initialised in a worker (embedded-initdb.ts). */
-    private queue: Promise<void> = embeddedDatabaseReady();
+    private queue: Promise<void> = Promise.resolve();
 
     override connect(callback: ConnectCallback): Promise<void> {
       let release!: () => void;
