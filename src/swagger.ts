@@ -151,10 +151,12 @@ function annotateAccess(document: OpenAPIObject): void {
   }
 }
 
-export function setupSwagger(app: INestApplication): OpenAPIObject {
-  const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
-  return document;
+/** Serves the document at /docs, /docs-json and /docs-yaml; it is built on the first request, not at start. */
+export function setupSwagger(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'docs-json',
+    yamlDocumentUrl: 'docs-yaml',
+  });
 }
 
 /** JSON with object keys sorted at every level, so the committed spec diffs cleanly. */

@@ -1,20 +1,6 @@
-import { performance } from 'node:perf_hooks';
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  BrokenCircuitError,
-  circuitBreaker,
-  ConsecutiveBreaker,
-  DelegateBackoff,
-  ExponentialBackoff,
-  handleWhen,
-  retry,
-  timeout,
-  TimeoutStrategy,
-  type CircuitBreakerPolicy,
-  type IBackoff,
-  type RetryPolicy,
-  type TimeoutPolicy,
-} from 'cockatiel';
+import { toRetryAfterSeconds } from 'src/common/http/retry-after';
+import { UpstreamPolicy } from 'src/common/http/upstream-policy';
 import { AppConfig } from 'src/config/app-config';
 import { KernelFailure } from 'src/kernel/kernel-failure';
 import { KernelError, KernelErrorCode } from 'src/kernel/kernel.errors';
@@ -26,65 +12,46 @@ import {
   type KernelUserProfile,
 } from 'src/kernel/kernel-response';
 import { KeysService } from 'src/openid/keys.service';
-import { parseRetryAfter, toRetryAfterSeconds } from 'src/directline/directline-failure';
 
 export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Lifetime of an assertion: long enough for one token request, far below the 5 minutes Kernel accepts. */
 const ASSERTION_LIFETIME_SECONDS = 120;
 /** Largest Kernel body read; token and profile answers are a few KiB. */
 const MAX_BODY_BYTES = 64 * 1024;
-/** A retry is only worth scheduling if at least this much of the deadline is left for the attempt itself. */
-const MIN_ATTEMPT_MS = 50;
-
-interface Attempt {
-  operation: KernelOperation;
-  deadline: AbortSignal;
-}
-
 /**
  * Kernel's OAuth endpoints, for GVP device sign-in: a JWT-bearer grant (RFC 7523) whose assertion this
  * service signs with its active private key, then the user profile with the access token.
- * - one overall deadline (KERNEL_DEADLINE_MS) for both calls, and a timeout per attempt (KERNEL_TIMEOUT_MS);
- * - connection errors, timeouts, 5xx and 429 are retried with jittered exponential backoff (honouring
- *   Retry-After) while the deadline leaves room. Both calls are safe to repeat: the grant only issues a token,
- *   and each attempt carries a freshly signed assertion (new `jti`), so Kernel's replay check never refuses it;
- * - a circuit breaker counts consecutive upstream faults, then fails fast until it lets a probe through;
- * - redirects are never followed; every failure ends as a KernelError.
+ * Both calls run under one deadline (KERNEL_DEADLINE_MS) with a timeout per attempt (KERNEL_TIMEOUT_MS), retries
+ * and a circuit breaker (UpstreamPolicy). Both are safe to repeat: the grant only issues a token, and each attempt
+ * carries a freshly signed assertion (new `jti`), so Kernel's replay check never refuses it. Redirects are never
+ * followed; every failure ends as a KernelError.
  */
 @Injectable()
 export class KernelClient {
   private readonly logger = new Logger(KernelClient.name);
-  private readonly breaker: CircuitBreakerPolicy;
-  private readonly attemptTimeout: TimeoutPolicy;
-  private readonly backoff: ExponentialBackoff<unknown>;
-  private breakerOpenedAt = 0;
+  private readonly policy: UpstreamPolicy<KernelOperation, KernelFailure>;
 
   constructor(
     private readonly config: AppConfig,
     private readonly keys: KeysService,
-    private readonly metrics: KernelMetrics,
+    metrics: KernelMetrics,
   ) {
-    this.attemptTimeout = timeout(config.KERNEL_TIMEOUT_MS, TimeoutStrategy.Cooperative);
-    this.backoff = new ExponentialBackoff({
-      initialDelay: config.KERNEL_RETRY_INITIAL_DELAY_MS,
-      maxDelay: config.KERNEL_DEADLINE_MS,
-    });
-    this.breaker = circuitBreaker(
-      handleWhen((error) => error instanceof KernelFailure && error.isUpstreamFault),
+    this.policy = new UpstreamPolicy(
       {
-        halfOpenAfter: config.KERNEL_BREAKER_HALF_OPEN_AFTER_MS,
-        breaker: new ConsecutiveBreaker(config.KERNEL_BREAKER_THRESHOLD),
+        name: 'Kernel',
+        failure: KernelFailure,
+        attemptTimeoutMs: config.KERNEL_TIMEOUT_MS,
+        deadlineMs: config.KERNEL_DEADLINE_MS,
+        retryInitialDelayMs: config.KERNEL_RETRY_INITIAL_DELAY_MS,
+        maxRetries: config.KERNEL_MAX_RETRIES,
+        breakerThreshold: config.KERNEL_BREAKER_THRESHOLD,
+        breakerHalfOpenAfterMs: config.KERNEL_BREAKER_HALF_OPEN_AFTER_MS,
+        maxBodyBytes: MAX_BODY_BYTES,
+        quietKinds: ['subject_unknown'],
       },
+      metrics,
+      this.logger,
     );
-    this.breaker.onStateChange((state) => this.metrics.circuitState(state));
-    this.breaker.onBreak(() => {
-      this.breakerOpenedAt = Date.now();
-      this.logger.warn(
-        `Kernel circuit breaker opened after ${config.KERNEL_BREAKER_THRESHOLD} consecutive failures; ` +
-          `failing fast for ${config.KERNEL_BREAKER_HALF_OPEN_AFTER_MS} ms`,
-      );
-    });
-    this.breaker.onReset(() => this.logger.log('Kernel circuit breaker closed: Kernel answers again'));
   }
 
   /**
@@ -92,83 +59,14 @@ export class KernelClient {
    * `correlator` goes to Kernel as `x-correlator` (the request id).
    */
   async authenticate(subject: string, correlator: string): Promise<KernelUserProfile> {
-    const deadline = new AbortController();
-    const deadlineAt = Date.now() + this.config.KERNEL_DEADLINE_MS;
-    const deadlineTimer = setTimeout(() => deadline.abort(), this.config.KERNEL_DEADLINE_MS);
-    let operation: KernelOperation = 'token';
     try {
-      const token = await this.resilient({ operation, deadline: deadline.signal }, deadlineAt, (signal) =>
-        this.requestToken(subject, correlator, signal),
-      );
-      operation = 'userprofile';
-      const profile = await this.resilient({ operation, deadline: deadline.signal }, deadlineAt, (signal) =>
-        this.requestProfile(token, correlator, signal),
-      );
-      return { ...profile, authorizationId: profile.authorizationId ?? token.authorizationId };
+      return await this.policy.call(async (attempt) => {
+        const token = await attempt('token', (signal) => this.requestToken(subject, correlator, signal));
+        const profile = await attempt('userprofile', (signal) => this.requestProfile(token, correlator, signal));
+        return { ...profile, authorizationId: profile.authorizationId ?? token.authorizationId };
+      });
     } catch (error) {
-      throw this.toKernelError(operation, error);
-    } finally {
-      clearTimeout(deadlineTimer);
-    }
-  }
-
-  private async resilient<T>(
-    attempt: Attempt,
-    deadlineAt: number,
-    exchange: (signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
-    return this.retryPolicy(deadlineAt).execute(({ signal }) => {
-      if (signal.aborted) {
-        // Checked before the breaker, so that a call out of time is never taken for a probe.
-        throw new KernelFailure('deadline', 'Kernel deadline reached before the attempt');
-      }
-      return this.breaker.execute(
-        () =>
-          this.attemptTimeout.execute(
-            ({ signal: attemptSignal }) => this.measured(attempt, attemptSignal, exchange),
-            signal,
-          ),
-        signal,
-      );
-    }, attempt.deadline);
-  }
-
-  /** Retries built per call: whether a failure is retried depends on the time left before the deadline. */
-  private retryPolicy(deadlineAt: number): RetryPolicy {
-    let step: IBackoff<unknown> | undefined;
-    let nextDelayMs = 0;
-    const worthRetrying = (error: Error): boolean => {
-      if (!(error instanceof KernelFailure) || !error.retryable) {
-        return false;
-      }
-      step = step === undefined ? this.backoff.next() : step.next(undefined);
-      const delayMs = error.retryAfterMs ?? step.duration;
-      if (Date.now() + delayMs + MIN_ATTEMPT_MS > deadlineAt) {
-        return false;
-      }
-      nextDelayMs = delayMs;
-      return true;
-    };
-    return retry(handleWhen(worthRetrying), {
-      maxAttempts: this.config.KERNEL_MAX_RETRIES,
-      backoff: new DelegateBackoff(() => nextDelayMs),
-    });
-  }
-
-  private async measured<T>(
-    attempt: Attempt,
-    signal: AbortSignal,
-    exchange: (signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
-    const started = performance.now();
-    try {
-      const result = await exchange(signal);
-      this.metrics.attempt(attempt.operation, (performance.now() - started) / 1000);
-      return result;
-    } catch (error) {
-      const failure = classify(error, signal, attempt.deadline);
-      this.metrics.attempt(attempt.operation, (performance.now() - started) / 1000, failure.kind);
-      throw failure;
+      throw toKernelError(error);
     }
   }
 
@@ -197,7 +95,7 @@ export class KernelClient {
       signal,
     });
     if (response.status === 400 || response.status === 401) {
-      const error = oauthError(await readBody(response).catch(() => ''));
+      const error = oauthError(await this.policy.readBody(response).catch(() => ''));
       if (response.status === 400 && error === 'invalid_grant') {
         throw new KernelFailure('subject_unknown', 'Kernel refused the grant (invalid_grant)', 400);
       }
@@ -207,8 +105,8 @@ export class KernelClient {
       );
       throw new KernelFailure('client_rejected', `Kernel answered ${response.status}`, response.status);
     }
-    await this.rejectUnlessOk(response, 'token');
-    return parseAccessToken(parseJson(await readBody(response)));
+    await this.policy.rejectUnless(response, [200], (status) => this.refused('token', status));
+    return parseAccessToken(await this.policy.readJson(response));
   }
 
   private async requestProfile(
@@ -226,8 +124,8 @@ export class KernelClient {
       await response.body?.cancel().catch(() => undefined);
       throw new KernelFailure('subject_unknown', 'Kernel has no profile for the subscriber', 404);
     }
-    await this.rejectUnlessOk(response, 'userprofile');
-    return parseUserProfile(parseJson(await readBody(response)));
+    await this.policy.rejectUnless(response, [200], (status) => this.refused('userprofile', status));
+    return parseUserProfile(await this.policy.readJson(response));
   }
 
   private async signAssertion(subject: string, clientId: string, tokenUrl: string): Promise<string> {
@@ -245,35 +143,12 @@ export class KernelClient {
     }
   }
 
-  private async rejectUnlessOk(response: Response, operation: KernelOperation): Promise<void> {
-    const status = response.status;
-    if (status === 200) {
-      return;
-    }
-    await response.body?.cancel().catch(() => undefined);
-    if (status === 429) {
-      throw new KernelFailure(
-        'throttled',
-        'Kernel answered 429',
-        status,
-        parseRetryAfter(response.headers.get('retry-after')),
-      );
-    }
-    if (status >= 500) {
-      throw new KernelFailure(
-        'server_error',
-        `Kernel answered ${status}`,
-        status,
-        status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : undefined,
-      );
-    }
-    if (status >= 200 && status < 300) {
-      throw new KernelFailure('bad_response', `Kernel answered ${status} instead of a document`, status);
-    }
+  /** A redirect or a 4xx: Kernel refuses this service's configuration. */
+  private refused(operation: KernelOperation, status: number): KernelFailure {
     this.logger.error(
       `Kernel ${operation} answered ${status} (redirects are not followed): check the KERNEL_* settings`,
     );
-    throw new KernelFailure('client_rejected', `Kernel answered ${status}`, status);
+    return new KernelFailure('client_rejected', `Kernel answered ${status}`, status);
   }
 
   private required(value: string | undefined): string {
@@ -282,44 +157,6 @@ export class KernelClient {
       throw new KernelFailure('client_rejected', 'Kernel is not configured');
     }
     return value;
-  }
-
-  private toKernelError(operation: KernelOperation, error: unknown): unknown {
-    if (error instanceof BrokenCircuitError) {
-      this.metrics.circuitOpen(operation);
-      const probeInMs = this.breakerOpenedAt + this.config.KERNEL_BREAKER_HALF_OPEN_AFTER_MS - Date.now();
-      return new KernelError(
-        KernelErrorCode.CircuitOpen,
-        'Kernel is failing; calls are suspended for a short while',
-        toRetryAfterSeconds(probeInMs),
-      );
-    }
-    if (!(error instanceof KernelFailure)) {
-      return error;
-    }
-    if (error.kind !== 'subject_unknown') {
-      this.logger.warn(`Kernel ${operation} failed (${error.kind}): ${error.message}`);
-    }
-    switch (error.kind) {
-      case 'subject_unknown':
-        return new KernelError(KernelErrorCode.SubjectUnknown, 'Kernel does not know the subscriber');
-      case 'signing_failed':
-        return new KernelError(KernelErrorCode.SigningFailed, 'The JWT-bearer assertion could not be signed');
-      case 'timeout':
-      case 'deadline':
-        return new KernelError(KernelErrorCode.Timeout, 'Kernel did not answer in time');
-      case 'throttled':
-        return new KernelError(
-          KernelErrorCode.Unavailable,
-          'Kernel is throttling this service',
-          toRetryAfterSeconds(error.retryAfterMs),
-        );
-      case 'connection':
-      case 'server_error':
-      case 'bad_response':
-      case 'client_rejected':
-        return new KernelError(KernelErrorCode.Unavailable, `Kernel failed (${error.kind})`);
-    }
   }
 }
 
@@ -339,62 +176,35 @@ function oauthError(text: string): string | undefined {
   }
 }
 
-/** What went wrong with an attempt that threw something other than a KernelFailure of ours. */
-function classify(error: unknown, attemptSignal: AbortSignal, deadline: AbortSignal): KernelFailure {
-  if (error instanceof KernelFailure) {
-    // A body cut off by the deadline or the attempt timeout is a time-out, not a bad answer.
-    if (error.kind === 'connection' || error.kind === 'bad_response') {
-      if (deadline.aborted) {
-        return new KernelFailure('deadline', 'Kernel deadline reached during the attempt');
-      }
-      if (attemptSignal.aborted) {
-        return new KernelFailure('timeout', 'Kernel attempt timed out');
-      }
-    }
+/** The failure as the caller's error. */
+function toKernelError(error: unknown): unknown {
+  if (!(error instanceof KernelFailure)) {
     return error;
   }
-  if (deadline.aborted) {
-    return new KernelFailure('deadline', 'Kernel deadline reached during the attempt');
-  }
-  if (attemptSignal.aborted) {
-    return new KernelFailure('timeout', 'Kernel attempt timed out');
-  }
-  const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return new KernelFailure('connection', `Kernel connection failed${typeof cause === 'string' ? ` (${cause})` : ''}`);
-}
-
-/** Reads the body as UTF-8 text, refusing more than MAX_BODY_BYTES whatever Content-Length says. */
-async function readBody(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new KernelFailure('bad_response', 'Kernel answered a body that is too large', response.status);
-  }
-  if (response.body === null) {
-    return '';
-  }
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) {
-      break;
-    }
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new KernelFailure('bad_response', 'Kernel answered a body that is too large', response.status);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new KernelFailure('bad_response', 'Kernel answered a body that is not JSON');
+  switch (error.kind) {
+    case 'circuit_open':
+      return new KernelError(
+        KernelErrorCode.CircuitOpen,
+        'Kernel is failing; calls are suspended for a short while',
+        toRetryAfterSeconds(error.retryAfterMs),
+      );
+    case 'subject_unknown':
+      return new KernelError(KernelErrorCode.SubjectUnknown, 'Kernel does not know the subscriber');
+    case 'signing_failed':
+      return new KernelError(KernelErrorCode.SigningFailed, 'The JWT-bearer assertion could not be signed');
+    case 'timeout':
+    case 'deadline':
+      return new KernelError(KernelErrorCode.Timeout, 'Kernel did not answer in time');
+    case 'throttled':
+      return new KernelError(
+        KernelErrorCode.Unavailable,
+        'Kernel is throttling this service',
+        toRetryAfterSeconds(error.retryAfterMs),
+      );
+    case 'connection':
+    case 'server_error':
+    case 'bad_response':
+    case 'client_rejected':
+      return new KernelError(KernelErrorCode.Unavailable, `Kernel failed (${error.kind})`);
   }
 }

@@ -1,4 +1,5 @@
 import { KernelStub, type KernelSubscriber } from './kernel-stub';
+import { faultUsage, runByHand } from './upstream-stub';
 
 /**
  * Runs the Kernel stub by hand: `npm run stub:kernel`.
@@ -6,7 +7,7 @@ import { KernelStub, type KernelSubscriber } from './kernel-stub';
  * KERNEL_STUB_CLIENT_ID / KERNEL_STUB_CLIENT_SECRET (defaults aura-local / local-kernel-secret),
  * KERNEL_STUB_SUBSCRIBERS (JSON `{"<sub>": {"id": "…", "phone_number": "+34…", "subscription_type": "postpaid"}}`).
  */
-async function main(): Promise<void> {
+async function main(): Promise<KernelStub> {
   const clientId = process.env.KERNEL_STUB_CLIENT_ID ?? 'aura-local';
   const clientSecret = process.env.KERNEL_STUB_CLIENT_SECRET ?? 'local-kernel-secret';
   const jwksUrl = process.env.KERNEL_STUB_JWKS_URL ?? 'http://localhost:3000/openid/jwk';
@@ -26,21 +27,11 @@ async function main(): Promise<void> {
     `  KERNEL_TOKEN_URL=${stub.tokenUrl} KERNEL_USERPROFILE_URL=${stub.userProfileUrl} ` +
       `KERNEL_CLIENT_ID=${clientId} KERNEL_CLIENT_SECRET=${clientSecret} GVP_JWKS_URL=… GVP_ISSUER=… GVP_AUDIENCE=… npm start`,
   );
-  console.log(
-    `Make the next calls fail:  curl -X POST ${stub.url}/_stub/fault -d '{"fault":{"kind":"status","status":500}}'`,
-  );
-  console.log(`Recover:                   curl -X DELETE ${stub.url}/_stub/fault`);
+  console.log(faultUsage(stub.url));
   console.log(
     `Add subscribers:           curl -X PUT ${stub.url}/_stub/subscribers -d '{"sub-2":{"id":"kernel-user-2"}}'`,
   );
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void stub.close().then(() => process.exit(0));
-    });
-  }
+  return stub;
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runByHand(main);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { sendJson, UpstreamStub, type UpstreamFault, type UpstreamStubOptions } from './upstream-stub';
 
 /**
  * A local stand-in for Kernel's OAuth endpoints (node:http and jose): the JWT-bearer grant (RFC 7523) and the
@@ -16,14 +16,9 @@ export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /** How the next calls fail. */
 export type KernelFault =
-  /** Drop every connection at once, without an answer. */
+  | UpstreamFault
+  /** Kernel is down: every connection is dropped without an answer (as `reset`). */
   | { kind: 'down' }
-  /** Answer this status (with Retry-After when given). */
-  | { kind: 'status'; status: number; retryAfter?: string }
-  /** Accept the request and never answer. */
-  | { kind: 'hang' }
-  /** 200 with a body that is not JSON. */
-  | { kind: 'garbage' }
   /** The token endpoint answers invalid_grant whoever the subscriber. */
   | { kind: 'unknown_subscriber' };
 
@@ -47,7 +42,7 @@ export interface KernelStubCall {
   refused?: string;
 }
 
-export interface KernelStubOptions {
+export interface KernelStubOptions extends UpstreamStubOptions {
   clientId: string;
   clientSecret: string;
   /** The service's JWKS (its `/openid/jwk`); may be set later with `useJwks`. */
@@ -55,56 +50,33 @@ export interface KernelStubOptions {
   /** Expected `aud` of assertions; default: the stub's token URL. */
   audience?: string;
   subscribers?: Record<string, KernelSubscriber>;
-  host?: string;
-  port?: number;
   /** Longest assertion lifetime accepted (exp - iat), in seconds. */
   maxAssertionLifetimeSeconds?: number;
 }
 
-const MAX_REQUEST_BYTES = 64 * 1024;
-const CONTROL_FAULT = '/_stub/fault';
 const CONTROL_SUBSCRIBERS = '/_stub/subscribers';
 const ACCESS_TOKEN_LIFETIME = 3600;
 
-export class KernelStub {
-  readonly calls: KernelStubCall[] = [];
+export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
   readonly subscribers = new Map<string, KernelSubscriber>();
-  private faults: Array<{ fault: KernelFault; remaining: number }> = [];
   private readonly accessTokens = new Map<string, string>();
   private readonly usedJti = new Set<string>();
-  private readonly sockets = new Set<Socket>();
-  private readonly server: Server;
   private jwks: JWTVerifyGetKey | undefined;
 
   private constructor(private readonly options: KernelStubOptions) {
+    super();
     for (const [sub, subscriber] of Object.entries(options.subscribers ?? {})) {
       this.subscribers.set(sub, subscriber);
     }
     if (options.jwksUrl !== undefined) {
       this.useJwks(options.jwksUrl);
     }
-    this.server = createServer((request, response) => {
-      this.handle(request, response).catch(() => response.destroy());
-    });
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
   }
 
   static async start(options: KernelStubOptions): Promise<KernelStub> {
     const stub = new KernelStub(options);
-    await new Promise<void>((resolve, reject) => {
-      stub.server.once('error', reject);
-      stub.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-    });
+    await stub.listen(options);
     return stub;
-  }
-
-  get url(): string {
-    const address = this.server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
   }
 
   get tokenUrl(): string {
@@ -120,33 +92,6 @@ export class KernelStub {
     this.jwks = createRemoteJWKSet(new URL(url), { cooldownDuration: 0 });
   }
 
-  callsTo(path: string): KernelStubCall[] {
-    return this.calls.filter((call) => call.path === path);
-  }
-
-  /** The next `times` calls (all by default) fail this way, instead of any fault set before. */
-  fail(fault: KernelFault, times = Number.POSITIVE_INFINITY): this {
-    this.faults = [{ fault, remaining: times }];
-    return this;
-  }
-
-  recover(): void {
-    this.faults = [];
-  }
-
-  reset(): void {
-    this.recover();
-    this.calls.length = 0;
-  }
-
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) {
-      socket.destroy();
-    }
-    await closed;
-  }
-
   /** Asks the token endpoint as the service would, for tests of the stub's own checks. */
   async requestToken(assertion: string, clientSecret = this.options.clientSecret): Promise<Response> {
     const credentials = Buffer.from(`${this.options.clientId}:${clientSecret}`).toString('base64');
@@ -157,13 +102,8 @@ export class KernelStub {
     });
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = (request.url ?? '/').split('?')[0];
-    const text = await readText(request);
-    if (path === CONTROL_FAULT || path === CONTROL_SUBSCRIBERS) {
-      return this.control(path, request.method, text, response);
-    }
-    const call: KernelStubCall = {
+  protected record(path: string, request: IncomingMessage, text: string | undefined): KernelStubCall {
+    return {
       path,
       method: request.method ?? 'GET',
       authorization: request.headers.authorization,
@@ -171,47 +111,73 @@ export class KernelStub {
       contentType: header(request, 'content-type'),
       form: Object.fromEntries(new URLSearchParams(text ?? '')),
     };
-    this.calls.push(call);
-    const fault = this.takeFault();
-    if (fault !== undefined && fault.kind !== 'unknown_subscriber') {
-      return misbehave(fault, request, response);
+  }
+
+  protected async serve(
+    call: KernelStubCall,
+    fault: KernelFault | undefined,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
+    if (fault?.kind === 'down') {
+      return this.play({ kind: 'reset' }, request, response);
     }
-    if (path === KERNEL_STUB_PATHS.token && request.method === 'POST') {
+    if (fault !== undefined && fault.kind !== 'unknown_subscriber') {
+      return this.play(fault, request, response);
+    }
+    if (call.path === KERNEL_STUB_PATHS.token && call.method === 'POST') {
       return this.token(call, fault?.kind === 'unknown_subscriber', response);
     }
-    if (path === KERNEL_STUB_PATHS.userProfile && request.method === 'GET') {
+    if (call.path === KERNEL_STUB_PATHS.userProfile && call.method === 'GET') {
       return this.userProfile(call, response);
     }
-    return send(response, 404, { error: 'not_found' });
+    return sendJson(response, 404, { error: 'not_found' });
+  }
+
+  protected faultBody(): unknown {
+    return { error: 'stub_fault' };
+  }
+
+  /** PUT /_stub/subscribers {sub: profile, …} adds subscribers, GET lists them; /_stub/fault as every stub. */
+  protected override control(path: string, method: string | undefined, body: unknown, response: ServerResponse): void {
+    if (path !== CONTROL_SUBSCRIBERS) {
+      return super.control(path, method, body, response);
+    }
+    if (method === 'PUT' && typeof body === 'object' && body !== null) {
+      for (const [sub, subscriber] of Object.entries(body as Record<string, KernelSubscriber>)) {
+        this.subscribers.set(sub, subscriber);
+      }
+    }
+    return sendJson(response, 200, Object.fromEntries(this.subscribers));
   }
 
   private async token(call: KernelStubCall, refuseEveryone: boolean, response: ServerResponse): Promise<void> {
     const expected = `Basic ${Buffer.from(`${this.options.clientId}:${this.options.clientSecret}`).toString('base64')}`;
     if (call.authorization !== expected) {
       call.refused = 'client authentication';
-      return send(response, 401, { error: 'invalid_client' });
+      return sendJson(response, 401, { error: 'invalid_client' });
     }
     if (!call.contentType?.startsWith('application/x-www-form-urlencoded')) {
       call.refused = 'content type';
-      return send(response, 400, { error: 'invalid_request' });
+      return sendJson(response, 400, { error: 'invalid_request' });
     }
     if (call.form.grant_type !== JWT_BEARER) {
       call.refused = 'grant type';
-      return send(response, 400, { error: 'unsupported_grant_type' });
+      return sendJson(response, 400, { error: 'unsupported_grant_type' });
     }
     const refusal = await this.verifyAssertion(call);
     if (refusal !== undefined) {
       call.refused = refusal;
-      return send(response, 400, { error: 'invalid_grant', error_description: refusal });
+      return sendJson(response, 400, { error: 'invalid_grant', error_description: refusal });
     }
     const subject = String(call.assertion?.claims.sub);
     if (refuseEveryone || !this.subscribers.has(subject)) {
       call.refused = 'unknown subject';
-      return send(response, 400, { error: 'invalid_grant', error_description: 'unknown subject' });
+      return sendJson(response, 400, { error: 'invalid_grant', error_description: 'unknown subject' });
     }
     const accessToken = randomBytes(24).toString('base64url');
     this.accessTokens.set(accessToken, subject);
-    return send(response, 200, {
+    return sendJson(response, 200, {
       access_token: accessToken,
       token_type: 'Bearer',
       expires_in: ACCESS_TOKEN_LIFETIME,
@@ -262,103 +228,17 @@ export class KernelStub {
     const subject = token === undefined ? undefined : this.accessTokens.get(token);
     if (subject === undefined) {
       call.refused = 'access token';
-      return send(response, 401, { error: 'invalid_token' });
+      return sendJson(response, 401, { error: 'invalid_token' });
     }
     const subscriber = this.subscribers.get(subject);
     if (subscriber === undefined) {
-      return send(response, 404, { error: 'not_found' });
+      return sendJson(response, 404, { error: 'not_found' });
     }
-    return send(response, 200, subscriber);
-  }
-
-  private takeFault(): KernelFault | undefined {
-    const next = this.faults[0];
-    if (next === undefined) {
-      return undefined;
-    }
-    next.remaining -= 1;
-    if (next.remaining <= 0) {
-      this.faults.shift();
-    }
-    return next.fault;
-  }
-
-  /** POST /_stub/fault {fault, times?} / DELETE; PUT /_stub/subscribers {sub: profile, …}. */
-  private control(path: string, method: string | undefined, text: string | undefined, response: ServerResponse): void {
-    let body: unknown;
-    try {
-      body = text === undefined || text === '' ? undefined : (JSON.parse(text) as unknown);
-    } catch {
-      return send(response, 400, { error: 'not JSON' });
-    }
-    if (path === CONTROL_SUBSCRIBERS) {
-      if (method === 'PUT' && typeof body === 'object' && body !== null) {
-        for (const [sub, subscriber] of Object.entries(body as Record<string, KernelSubscriber>)) {
-          this.subscribers.set(sub, subscriber);
-        }
-      }
-      return send(response, 200, Object.fromEntries(this.subscribers));
-    }
-    if (method === 'DELETE') {
-      this.recover();
-      return send(response, 200, { fault: null });
-    }
-    const { fault, times } = (body ?? {}) as { fault?: KernelFault; times?: number };
-    if (method !== 'POST' || fault === undefined || typeof fault.kind !== 'string') {
-      return send(response, 400, { error: 'POST {"fault": {"kind": "status", "status": 500}, "times": 3} or DELETE' });
-    }
-    this.fail(fault, typeof times === 'number' && times > 0 ? times : undefined);
-    return send(response, 200, { fault, times: times ?? 'all' });
-  }
-}
-
-function misbehave(fault: KernelFault, request: IncomingMessage, response: ServerResponse): void {
-  switch (fault.kind) {
-    case 'down':
-      request.socket.destroy();
-      return;
-    case 'status':
-      response.writeHead(fault.status, {
-        'content-type': 'application/json',
-        ...(fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter }),
-      });
-      response.end(JSON.stringify({ error: 'stub_fault' }));
-      return;
-    case 'hang':
-      return;
-    case 'garbage':
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end('<html>not a token');
-      return;
-    case 'unknown_subscriber':
-      return;
+    return sendJson(response, 200, subscriber);
   }
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  response.end(text);
-}
-
-async function readText(request: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) {
-      return undefined;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

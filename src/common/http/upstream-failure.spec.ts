@@ -1,4 +1,5 @@
-import { DirectLineFailure, parseRetryAfter, toRetryAfterSeconds } from 'src/directline/directline-failure';
+import { parseRetryAfter, toRetryAfterSeconds } from 'src/common/http/retry-after';
+import { UpstreamFailure } from 'src/common/http/upstream-failure';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
@@ -35,7 +36,7 @@ describe('toRetryAfterSeconds', () => {
   });
 });
 
-describe('DirectLineFailure', () => {
+describe('UpstreamFailure', () => {
   it.each([
     ['connection', true, true],
     ['timeout', true, true],
@@ -43,10 +44,11 @@ describe('DirectLineFailure', () => {
     ['throttled', true, true],
     ['deadline', false, true],
     ['bad_response', false, true],
+    ['circuit_open', false, false],
     ['secret_rejected', false, false],
-    ['unexpected_status', false, false],
+    ['subject_unknown', false, false],
   ] as const)('should treat %s as retryable=%p, upstream fault=%p', (kind, retryable, upstreamFault) => {
-    const failure = new DirectLineFailure(kind, 'test');
+    const failure = new UpstreamFailure<'secret_rejected' | 'subject_unknown'>(kind, 'test');
     expect(failure.retryable).toBe(retryable);
     expect(failure.isUpstreamFault).toBe(upstreamFault);
   });
