@@ -26,17 +26,44 @@ export interface ScalePoint {
   size: SizeReport;
   get: Latency;
   getOrCreate: Latency;
+  /** The lookup at a fixed rate, well below saturation. */
+  paced: Latency;
 }
 
-const WIDTH = 640;
-const HEIGHT = 360;
-const MARGIN = { left: 60, right: 170, top: 30, bottom: 50 };
+const PANEL = { width: 330, height: 300, left: 50, right: 15, top: 50, bottom: 45 };
+const LEGEND_WIDTH = 170;
 
-const SERIES = [
-  { label: 'lookup p50', color: '#1f77b4', dash: '', value: (p: ScalePoint) => p.get.p50 },
-  { label: 'lookup p99', color: '#1f77b4', dash: '6 4', value: (p: ScalePoint) => p.get.p99 },
-  { label: 'get-or-create p50', color: '#d62728', dash: '', value: (p: ScalePoint) => p.getOrCreate.p50 },
-  { label: 'get-or-create p99', color: '#d62728', dash: '6 4', value: (p: ScalePoint) => p.getOrCreate.p99 },
+interface Series {
+  label: string;
+  color: string;
+  dash: string;
+  value(point: ScalePoint): number;
+}
+
+const line = (label: string, color: string, dash: string, value: (point: ScalePoint) => number): Series => ({
+  label,
+  color,
+  dash,
+  value,
+});
+
+const PANELS: { title: string; series: Series[] }[] = [
+  {
+    title: '50 connections, closed loop',
+    series: [
+      line('lookup p50', '#1f77b4', '', (p) => p.get.p50),
+      line('lookup p99', '#1f77b4', '6 4', (p) => p.get.p99),
+      line('get-or-create p50', '#d62728', '', (p) => p.getOrCreate.p50),
+      line('get-or-create p99', '#d62728', '6 4', (p) => p.getOrCreate.p99),
+    ],
+  },
+  {
+    title: 'lookup at a fixed rate',
+    series: [
+      line('fixed-rate lookup p50', '#2ca02c', '', (p) => p.paced.p50),
+      line('fixed-rate lookup p99', '#2ca02c', '6 4', (p) => p.paced.p99),
+    ],
+  },
 ];
 
 const users = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
@@ -48,55 +75,62 @@ function step(max: number): number {
   return [1, 2, 5, 10].map((m) => m * magnitude).find((candidate) => candidate >= raw) ?? raw;
 }
 
-export function scaleSvg(points: ScalePoint[]): string {
-  const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
-  const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
+function panel(points: ScalePoint[], title: string, series: Series[], offset: number): string[] {
+  const plotWidth = PANEL.width - PANEL.left - PANEL.right;
+  const plotHeight = PANEL.height - PANEL.top - PANEL.bottom;
+  const [left, top, bottom] = [offset + PANEL.left, PANEL.top, PANEL.top + plotHeight];
   const logs = points.map((p) => Math.log10(p.users));
   const [minLog, maxLog] = [Math.min(...logs), Math.max(...logs)];
   const x = (n: number) =>
-    MARGIN.left + (maxLog === minLog ? plotWidth / 2 : ((Math.log10(n) - minLog) / (maxLog - minLog)) * plotWidth);
-  const maxValue = Math.max(1, ...points.flatMap((p) => SERIES.map((s) => s.value(p))));
+    left + (maxLog === minLog ? plotWidth / 2 : ((Math.log10(n) - minLog) / (maxLog - minLog)) * plotWidth);
+  const maxValue = Math.max(0.1, ...points.flatMap((p) => series.map((s) => s.value(p))));
   const yStep = step(maxValue);
   const yMax = Math.ceil(maxValue / yStep) * yStep;
-  const y = (ms: number) => MARGIN.top + plotHeight - (ms / yMax) * plotHeight;
-
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
-    `<text x="${MARGIN.left}" y="18" font-size="14" font-weight="bold">Latency against users in the table (ms, 50 connections)</text>`,
-  ];
-  for (let ms = 0; ms <= yMax; ms += yStep) {
+  const y = (ms: number) => bottom - (ms / yMax) * plotHeight;
+  const parts = [`<text x="${left}" y="${top - 10}" font-weight="bold">${title} (ms)</text>`];
+  for (let i = 0; i * yStep <= yMax; i++) {
+    const ms = i * yStep;
     parts.push(
-      `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${y(ms)}" y2="${y(ms)}" stroke="#ddd"/>`,
-      `<text x="${MARGIN.left - 8}" y="${y(ms) + 4}" text-anchor="end">${Math.round(ms * 10) / 10}</text>`,
+      `<line x1="${left}" x2="${left + plotWidth}" y1="${y(ms)}" y2="${y(ms)}" stroke="#ddd"/>`,
+      `<text x="${left - 6}" y="${y(ms) + 4}" text-anchor="end">${Math.round(ms * 10) / 10}</text>`,
     );
   }
   for (const p of points) {
     parts.push(
-      `<line x1="${x(p.users)}" x2="${x(p.users)}" y1="${MARGIN.top}" y2="${MARGIN.top + plotHeight}" stroke="#eee"/>`,
-      `<text x="${x(p.users)}" y="${MARGIN.top + plotHeight + 18}" text-anchor="middle">${users(p.users)}</text>`,
-      `<text x="${x(p.users)}" y="${MARGIN.top + plotHeight + 32}" text-anchor="middle" fill="#666" font-size="10">${Math.round(p.size.totalMb)} MB</text>`,
+      `<text x="${x(p.users)}" y="${bottom + 16}" text-anchor="middle">${users(p.users)}</text>`,
+      `<text x="${x(p.users)}" y="${bottom + 29}" text-anchor="middle" fill="#666" font-size="10">${Math.round(p.size.totalMb)} MB</text>`,
     );
   }
   parts.push(
-    `<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${MARGIN.top + plotHeight}" stroke="#333"/>`,
-    `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${MARGIN.top + plotHeight}" y2="${MARGIN.top + plotHeight}" stroke="#333"/>`,
-    `<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 4}" text-anchor="middle">users (log scale; table + indexes size below)</text>`,
+    `<line x1="${left}" x2="${left}" y1="${top}" y2="${bottom}" stroke="#333"/>`,
+    `<line x1="${left}" x2="${left + plotWidth}" y1="${bottom}" y2="${bottom}" stroke="#333"/>`,
   );
-  SERIES.forEach((series, i) => {
-    const path = points.map((p) => `${x(p.users).toFixed(1)},${y(series.value(p)).toFixed(1)}`).join(' ');
+  for (const s of series) {
+    const path = points.map((p) => `${x(p.users).toFixed(1)},${y(s.value(p)).toFixed(1)}`).join(' ');
     parts.push(
-      `<polyline points="${path}" fill="none" stroke="${series.color}" stroke-width="2" stroke-dasharray="${series.dash}"/>`,
+      `<polyline points="${path}" fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/>`,
       ...points.map(
-        (p) =>
-          `<circle cx="${x(p.users).toFixed(1)}" cy="${y(series.value(p)).toFixed(1)}" r="3" fill="${series.color}"/>`,
+        (p) => `<circle cx="${x(p.users).toFixed(1)}" cy="${y(s.value(p)).toFixed(1)}" r="3" fill="${s.color}"/>`,
       ),
     );
-    const legendY = MARGIN.top + 10 + i * 20;
-    const legendX = MARGIN.left + plotWidth + 15;
+  }
+  return parts;
+}
+
+export function scaleSvg(points: ScalePoint[]): string {
+  const width = PANEL.width * PANELS.length + LEGEND_WIDTH;
+  const height = PANEL.height;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="${PANEL.left}" y="18" font-size="14" font-weight="bold">Latency against users in the table (log scale; table + indexes size below)</text>`,
+    ...PANELS.flatMap(({ title, series }, i) => panel(points, title, series, i * PANEL.width)),
+  ];
+  PANELS.flatMap(({ series }) => series).forEach((s, i) => {
+    const [legendX, legendY] = [PANEL.width * PANELS.length + 5, PANEL.top + 10 + i * 20];
     parts.push(
-      `<line x1="${legendX}" x2="${legendX + 25}" y1="${legendY}" y2="${legendY}" stroke="${series.color}" stroke-width="2" stroke-dasharray="${series.dash}"/>`,
-      `<text x="${legendX + 32}" y="${legendY + 4}">${series.label}</text>`,
+      `<line x1="${legendX}" x2="${legendX + 25}" y1="${legendY}" y2="${legendY}" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/>`,
+      `<text x="${legendX + 32}" y="${legendY + 4}">${s.label}</text>`,
     );
   });
   parts.push('</svg>');
