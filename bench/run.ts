@@ -930,7 +930,7 @@ async function scaleRun(
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'scale.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(RESULTS_DIR, 'scale.svg'), scaleSvg(points));
+  writeFileSync(join(RESULTS_DIR, 'scale.svg'), scaleSvg(points, SCALE_RATE));
   mkdirSync('docs', { recursive: true });
   copyFileSync(join(RESULTS_DIR, 'scale.svg'), join('docs', 'bench-scale.svg'));
   console.log(`Written to ${RESULTS_DIR}/scale.json and scale.svg (copied to docs/bench-scale.svg).`);

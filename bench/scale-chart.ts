@@ -47,7 +47,7 @@ const line = (label: string, color: string, dash: string, value: (point: ScalePo
   value,
 });
 
-const PANELS: { title: string; series: Series[] }[] = [
+const panels = (rate: number): { title: string; series: Series[] }[] => [
   {
     title: '50 connections, closed loop',
     series: [
@@ -58,7 +58,7 @@ const PANELS: { title: string; series: Series[] }[] = [
     ],
   },
   {
-    title: 'lookup at a fixed rate',
+    title: `lookup at ${rate} req/s, open loop`,
     series: [
       line('fixed-rate lookup p50', '#2ca02c', '', (p) => p.paced.p50),
       line('fixed-rate lookup p99', '#2ca02c', '6 4', (p) => p.paced.p99),
@@ -117,7 +117,9 @@ function panel(points: ScalePoint[], title: string, series: Series[], offset: nu
   return parts;
 }
 
-export function scaleSvg(points: ScalePoint[]): string {
+/** The chart of the scale run; `rate` is the fixed rate of its open-loop lookup. */
+export function scaleSvg(points: ScalePoint[], rate: number): string {
+  const PANELS = panels(rate);
   const width = PANEL.width * PANELS.length + LEGEND_WIDTH;
   const height = PANEL.height;
   const parts: string[] = [
