@@ -705,6 +705,9 @@ async function main(): Promise<void> {
     console.log(`Seeded in ${Math.round((performance.now() - seeding) / 1000)} s.`);
     await db.seeded();
 
+    if (SCALE !== undefined) {
+      await db.query('CHECKPOINT');
+    }
     servers = await startServers(db, secrets, credentials.keys, serverUrl !== undefined);
     if (SCALE !== undefined) {
       await scaleRun(db, servers as Record<Target, Server>, credentials, pii, SCALE);
@@ -874,7 +877,9 @@ async function scaleRun(
       process.stdout.write(`Growing to ${users} users… `);
       const started = performance.now();
       await seedUsers(db, seededUsers, users, pii);
+      // The bulk insert's dirty pages written out now rather than by a checkpoint in the middle of a run.
       await db.query('VACUUM ANALYZE aura_users');
+      await db.query('CHECKPOINT');
       seedingSeconds = Math.round((performance.now() - started) / 1000);
       console.log(`${seedingSeconds} s`);
       seededUsers = users;
