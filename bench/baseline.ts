@@ -77,6 +77,7 @@ const gvp = { issuer: env('BASELINE_GVP_ISSUER'), audience: env('BASELINE_GVP_AU
 const [signingKey] = JSON.parse(env('BASELINE_SIGNING_KEYS')) as { kid: string; alg: string; jwk: JWK }[];
 const privateKey = importJWK(signingKey.jwk, signingKey.alg);
 const SESSION_AUDIENCE = 'app';
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const SESSION_IDLE_SECONDS = 86_400;
 const ACCESS_TTL_SECONDS = 600;
 const app = Fastify();
@@ -205,10 +206,15 @@ app.get<{ Querystring: { token?: string } }>('/gvp/aura-id', async (request, rep
   }
   const token = request.query.token;
   void reply.header('cache-control', 'no-store');
+  if (token === undefined || token.length > 8192 || !COMPACT_JWS.test(token)) {
+    return reply
+      .status(401)
+      .send({ StatusCode: 30, Severity: 2, StatusMessage: 'Authentication required', Content: null });
+  }
   let subscriber: string;
   let deviceId: string;
   try {
-    const { payload } = await jwtVerify(token ?? '', gvpKeys, {
+    const { payload } = await jwtVerify(token, gvpKeys, {
       ...gvp,
       algorithms: ['RS256', 'ES256'],
       clockTolerance: 30,

@@ -680,6 +680,15 @@ async function main(): Promise<void> {
   const firstSize = SCALE?.[0] ?? USERS;
   const db = serverUrl ? await postgresDatabase(serverUrl) : await embeddedDatabase();
   let servers: Partial<Record<Target, Server>> = {};
+  // Interrupted (a long scale run): no server left running, no database left behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const server of Object.values(servers)) {
+        server.process.kill('SIGKILL');
+      }
+      void db.close().finally(() => process.exit(130));
+    });
+  }
   try {
     const secrets: RunSecrets = {
       audit: randomBytes(32).toString('hex'),
