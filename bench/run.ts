@@ -9,10 +9,15 @@
  * (extra node flags for the service, e.g. `--trace-gc`; its stdout then goes to bench-results/service.out),
  * BENCH_LOG_LEVEL (info). Writes bench-results/latest.json and latest.md (the table for the README).
  *
+ * Scenarios: the guarded lookup, the get-or-create, DELETE, the JWKS and the discovery document, /healthz,
+ * GVP sign-in of a known device, session refresh (each connection follows its own rotation chain), the
+ * session's GET /user, and the lookup open-loop at 1,000 and 2,000 req/s.
+ *
  * Scale mode, BENCH_SCALE=100000,1000000,10000000 (needs BENCH_DATABASE_URL): the users table grows to each
  * size in turn (generate_series, in batches), and at each size the service alone is measured on the lookup
- * and the get-or-create, with the table's and indexes' sizes; bench-results/scale.json and scale.svg
- * (copied to docs/bench-scale.svg).
+ * and the get-or-create (closed loop) and the lookup at SCALE_RATE (open loop), with the table's and
+ * indexes' sizes and the time taken to grow; bench-results/scale.json and scale.svg (copied to
+ * docs/bench-scale.svg).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
