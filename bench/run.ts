@@ -440,6 +440,7 @@ function scenarios(
   });
   let nextDelete = 0;
   let nextChain = 0;
+  const chains: Record<Target, string[]> = { service: [], baseline: [] };
   let accessTokens: string[] = [];
   return [
     { name: S.get, options: guardedGet },
@@ -494,21 +495,27 @@ function scenarios(
       }),
     },
     {
-      // Each connection follows its own chain: every request presents the refresh token the previous response
-      // set; a connection starts (or, after a failure, restarts) from a seeded session used by no one else.
+      // Rotation chains: every request presents the refresh token a previous response set (autocannon resets
+      // a connection's context before each request, so the chains wait in a queue, one request of each in
+      // flight at a time); a new chain starts from a seeded session no one else used, and a failed one ends.
       name: S.refresh,
       options: (target) => ({
         ...base(target),
         requests: [
           {
             method: 'POST',
-            setupRequest: (request, context: { refresh?: string }) => {
-              context.refresh ??= credentials.refreshTokens[nextChain++ % credentials.refreshTokens.length];
-              return { ...request, path: REFRESH_PATH, headers: refreshHeaders(context.refresh) };
+            setupRequest: (request) => {
+              const token = chains[target].pop() ?? credentials.refreshTokens[nextChain++];
+              if (token === undefined) {
+                throw new Error('Out of seeded sessions for the refresh chains (REFRESH_SESSIONS)');
+              }
+              return { ...request, path: REFRESH_PATH, headers: refreshHeaders(token) };
             },
-            onResponse: (status, _body, context: { refresh?: string }, headers) => {
-              context.refresh =
-                status === 200 ? setCookies(headers as Record<string, string | string[]>).authara_refresh : undefined;
+            onResponse: (status, _body, _context, headers) => {
+              const next = setCookies(headers as Record<string, string | string[]>).authara_refresh;
+              if (status === 200 && next !== undefined) {
+                chains[target].push(next);
+              }
             },
           },
         ],
