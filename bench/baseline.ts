@@ -1,12 +1,15 @@
 /**
  * The baseline: a bare Fastify server with the same pg pool settings, running the same SQL for the same
- * routes as the service, with a constant-time API-key check — the practical limit of this stack on this
- * machine. No Nest, no validation, no logging, no metrics, no security headers.
+ * routes as the service, with a constant-time API-key check and the cryptography each protocol requires
+ * (JWT verification and signing with jose, token hashes, HMACs) — the practical limit of this stack on this
+ * machine. No Nest, no validation, no logging, no metrics, no security headers, no unsealing of personal data.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import { PGlite } from '@electric-sql/pglite';
+import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { Pool, type QueryResultRow } from 'pg';
+import { newRefreshToken, parseRefreshToken } from 'src/sessions/refresh-token';
 import { toUserResponse } from 'src/users/dto/user.response.dto';
 import { deriveAuraIdGlobal } from 'src/users/user-identifiers';
 import { PersonalDataCipher } from 'src/users/personal-data';
@@ -25,6 +28,7 @@ const digest = (key: string) => createHash('sha256').update(key).digest();
 const keys = new Map([
   ['internal', digest(env('BASELINE_INTERNAL_KEY'))],
   ['kernel', digest(env('BASELINE_KERNEL_KEY'))],
+  ['public', digest(env('BASELINE_PUBLIC_KEY'))],
 ]);
 const TTL_DAYS = 30;
 const BASELINE_KEY_ID = '00000000-0000-4000-8000-000000000000';
@@ -32,7 +36,7 @@ const auditSecret = env('AUDIT_HMAC_SECRET');
 const auditHash = (value: string) => createHmac('sha256', auditSecret).update(value).digest('hex');
 
 /** Constant-time comparison of the presented key with the one key of the tier. */
-function authorized(header: unknown, tier: 'internal' | 'kernel'): boolean {
+function authorized(header: unknown, tier: 'internal' | 'kernel' | 'public'): boolean {
   return typeof header === 'string' && timingSafeEqual(digest(header), keys.get(tier)!);
 }
 
@@ -65,7 +69,80 @@ const pseudonyms = new PersonalDataCipher({
   PII_INDEX_KEY: randomBytes(32).toString('base64url'),
 });
 const jwks = env('BASELINE_JWKS');
+const discovery = env('BASELINE_DISCOVERY');
+const issuer = env('BASELINE_ISSUER');
+const ownKeys = createLocalJWKSet(JSON.parse(jwks) as JSONWebKeySet);
+const gvpKeys = createLocalJWKSet(JSON.parse(env('BASELINE_GVP_JWKS')) as JSONWebKeySet);
+const gvp = { issuer: env('BASELINE_GVP_ISSUER'), audience: env('BASELINE_GVP_AUDIENCE') };
+const [signingKey] = JSON.parse(env('BASELINE_SIGNING_KEYS')) as { kid: string; alg: string; jwk: JWK }[];
+const privateKey = importJWK(signingKey.jwk, signingKey.alg);
+const SESSION_AUDIENCE = 'app';
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const SESSION_IDLE_SECONDS = 86_400;
+const ACCESS_TTL_SECONDS = 600;
 const app = Fastify();
+
+// Inline SQL of the service, copied here because it is not exported as a constant (keep in step):
+/** src/gvp/gvp.repository.ts FIND_LINKED_USER. */
+const FIND_LINKED_USER = {
+  text: `
+SELECT l.aura_id, u.expires_at <= now() AS expired, l.subscriber_hash = $3 AS same_subscriber
+FROM gvp_device_links l JOIN aura_users u ON u.aura_id = l.aura_id
+WHERE l.channel = $1 AND l.device_id = $2`,
+};
+/** src/sessions/sessions.repository.ts rotate() (LIVE with the idle timeout as $4). */
+const ROTATE_SESSION = {
+  text: `WITH changed AS (UPDATE sessions
+          SET previous_refresh_hash = refresh_hash, refresh_hash = $3, rotated_at = now(), last_used_at = now()
+        WHERE id = $1 AND refresh_hash = $2 AND NOT revoked AND expires_at > now() AND last_used_at > now() - make_interval(secs => $4)
+        RETURNING id, aura_id, audience, expires_at)
+       SELECT * FROM changed`,
+};
+/** src/sessions/sessions.repository.ts isLive() (LIVE with the idle timeout as $3). */
+const SESSION_IS_LIVE = {
+  text: `SELECT 1 FROM sessions WHERE id = $1 AND aura_id = $2 AND NOT revoked AND expires_at > now() AND last_used_at > now() - make_interval(secs => $3)`,
+};
+
+/** The cookies of a request (the service parses them with @fastify/cookie). */
+function cookies(header: string | undefined): Record<string, string> {
+  const jar: Record<string, string> = {};
+  for (const part of header?.split(';') ?? []) {
+    const at = part.indexOf('=');
+    if (at > 0) {
+      jar[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim());
+    }
+  }
+  return jar;
+}
+
+const cookie = (name: string, value: string, path: string, httpOnly: boolean, maxAge: number) =>
+  `${name}=${value}; Max-Age=${maxAge}; Path=${path}; ${httpOnly ? 'HttpOnly; ' : ''}Secure; SameSite=Lax`;
+
+const rolesOf = (row: UserRow) => [
+  `aura:${row.user_type}`,
+  ...(row.subscription_type === null ? [] : [`aura:${row.subscription_type}`]),
+];
+
+/** The service's access-token verification (src/sessions/access-tokens.ts), against its own public keys. */
+async function principalOf(token: string | undefined): Promise<{ sub: string; sid: string } | undefined> {
+  if (token === undefined) {
+    return undefined;
+  }
+  try {
+    const { payload } = await jwtVerify(token, ownKeys, {
+      issuer,
+      audience: [SESSION_AUDIENCE],
+      algorithms: [signingKey.alg],
+      typ: 'at+jwt',
+      requiredClaims: ['sub', 'sid', 'exp', 'iat'],
+    });
+    return typeof payload.sub === 'string' && typeof payload.sid === 'string'
+      ? { sub: payload.sub, sid: payload.sid }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 app.get<{ Params: { auraId: string } }>('/users/:auraId', async (request, reply) => {
   if (!authorized(request.headers['x-api-key'], 'internal')) {
@@ -123,6 +200,129 @@ app.delete<{ Params: { auraId: string } }>('/users/:auraId', async (request, rep
 });
 
 app.get('/openid/jwk', (_request, reply) => reply.type('application/json').send(jwks));
+
+app.get('/openid/issuer/.well-known/openid-configuration', (_request, reply) =>
+  reply.type('application/json').send(discovery),
+);
+
+/** GVP sign-in of a known device: the device token verified as the service does, then its link (one statement). */
+app.get<{ Querystring: { token?: string } }>('/gvp/aura-id', async (request, reply) => {
+  if (!authorized(request.headers['x-api-key'], 'public')) {
+    return reply.status(401).send({ code: 'api_key_invalid' });
+  }
+  const token = request.query.token;
+  void reply.header('cache-control', 'no-store');
+  if (token === undefined || token.length > 8192 || !COMPACT_JWS.test(token)) {
+    return reply
+      .status(401)
+      .send({ StatusCode: 30, Severity: 2, StatusMessage: 'Authentication required', Content: null });
+  }
+  let subscriber: string;
+  let deviceId: string;
+  try {
+    const { payload } = await jwtVerify(token, gvpKeys, {
+      ...gvp,
+      algorithms: ['RS256', 'ES256'],
+      clockTolerance: 30,
+      requiredClaims: ['exp', 'sub', 'deviceId'],
+    });
+    subscriber = payload.sub!;
+    deviceId = payload.deviceId as string;
+  } catch {
+    return reply
+      .status(401)
+      .send({ StatusCode: 30, Severity: 2, StatusMessage: 'Authentication required', Content: null });
+  }
+  const subscriberHash = createHmac('sha256', auditSecret).update(`gvp:${subscriber}`).digest('hex');
+  const [link] = (await query(FIND_LINKED_USER, ['tv', deviceId, subscriberHash])) as {
+    aura_id: string;
+    expired: boolean;
+    same_subscriber: boolean;
+  }[];
+  if (link === undefined || link.expired || !link.same_subscriber) {
+    return reply.status(404).send({ StatusCode: 321, Severity: 2, StatusMessage: 'not linked', Content: null });
+  }
+  return { StatusCode: 0, Severity: 1, StatusMessage: 'OK', Content: { auraId: link.aura_id } };
+});
+
+/** Session refresh: CSRF double submit, the refresh token rotated (one statement), the user read, an access token signed. */
+app.post<{ Querystring: { audience?: string } }>('/auth/api/v1/sessions/refresh', async (request, reply) => {
+  const jar = cookies(request.headers.cookie);
+  const csrf = request.headers['x-csrf-token'];
+  if (
+    typeof csrf !== 'string' ||
+    jar.authara_csrf === undefined ||
+    csrf.length !== jar.authara_csrf.length ||
+    !timingSafeEqual(Buffer.from(csrf), Buffer.from(jar.authara_csrf))
+  ) {
+    return reply.status(403).send({ error: 'csrf_invalid' });
+  }
+  const audience = request.query.audience;
+  if (audience !== SESSION_AUDIENCE) {
+    return reply.status(400).send({ error: 'invalid_request' });
+  }
+  const presented = parseRefreshToken(jar.authara_refresh);
+  if (presented === undefined) {
+    return reply.status(401).send({ error: 'unauthorized' });
+  }
+  const next = newRefreshToken(presented.sessionId);
+  const [session] = (await query(ROTATE_SESSION, [
+    presented.sessionId,
+    presented.hash,
+    next.hash,
+    SESSION_IDLE_SECONDS,
+  ])) as { id: string; aura_id: string; expires_at: Date }[];
+  if (session === undefined) {
+    return reply.status(401).send({ error: 'unauthorized' });
+  }
+  const [user] = (await query(FIND_BY_AURA_ID, [session.aura_id])) as (UserRow & { expired: boolean })[];
+  if (user === undefined || user.expired) {
+    return reply.status(401).send({ error: 'unauthorized' });
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const access = await new SignJWT({
+    iss: issuer,
+    jti: randomUUID(),
+    sub: session.aura_id,
+    aud: audience,
+    sid: session.id,
+    roles: rolesOf(user),
+    iat: now,
+    exp: now + ACCESS_TTL_SECONDS,
+  })
+    .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, typ: 'at+jwt' })
+    .sign(await privateKey);
+  const remaining = Math.max(1, Math.floor((new Date(session.expires_at).getTime() - Date.now()) / 1000));
+  void reply.header('set-cookie', [
+    cookie('authara_access', access, '/', true, Math.min(ACCESS_TTL_SECONDS, remaining)),
+    cookie('authara_refresh', next.value, '/auth', true, remaining),
+    cookie('authara_csrf', jar.authara_csrf, '/', false, remaining),
+  ]);
+  return reply.header('cache-control', 'no-store').status(200).send();
+});
+
+/** The session's user: the access cookie verified with jose, the session's liveness, the user record. */
+app.get('/auth/api/v1/user', async (request, reply) => {
+  const principal = await principalOf(cookies(request.headers.cookie).authara_access);
+  if (
+    principal === undefined ||
+    (await query(SESSION_IS_LIVE, [principal.sid, principal.sub, SESSION_IDLE_SECONDS])).length === 0
+  ) {
+    return reply.status(401).send({ error: 'unauthorized' });
+  }
+  const [user] = (await query(FIND_BY_AURA_ID, [principal.sub])) as (UserRow & { expired: boolean })[];
+  if (user === undefined) {
+    return reply.status(401).send({ error: 'unauthorized' });
+  }
+  return {
+    id: user.aura_id,
+    email: null,
+    username: user.aura_id,
+    roles: rolesOf(user),
+    disabled: user.expired,
+    created_at: toUserResponse(user).createdAt,
+  };
+});
 
 app.get('/healthz', async () => {
   await query({ text: 'SELECT 1' }, []);
