@@ -9,7 +9,9 @@ import Fastify from 'fastify';
 import { PGlite } from '@electric-sql/pglite';
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { Pool, type QueryResultRow } from 'pg';
+import { FIND_LINKED_USER } from 'src/gvp/gvp.sql';
 import { newRefreshToken, parseRefreshToken } from 'src/sessions/refresh-token';
+import { IS_LIVE, ROTATE } from 'src/sessions/sessions.sql';
 import { toUserResponse } from 'src/users/dto/user.response.dto';
 import { deriveAuraIdGlobal } from 'src/users/user-identifiers';
 import { PersonalDataCipher } from 'src/users/personal-data';
@@ -81,27 +83,6 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const SESSION_IDLE_SECONDS = 86_400;
 const ACCESS_TTL_SECONDS = 600;
 const app = Fastify();
-
-// Inline SQL of the service, copied here because it is not exported as a constant (keep in step):
-/** src/gvp/gvp.repository.ts FIND_LINKED_USER. */
-const FIND_LINKED_USER = {
-  text: `
-SELECT l.aura_id, u.expires_at <= now() AS expired, l.subscriber_hash = $3 AS same_subscriber
-FROM gvp_device_links l JOIN aura_users u ON u.aura_id = l.aura_id
-WHERE l.channel = $1 AND l.device_id = $2`,
-};
-/** src/sessions/sessions.repository.ts rotate() (LIVE with the idle timeout as $4). */
-const ROTATE_SESSION = {
-  text: `WITH changed AS (UPDATE sessions
-          SET previous_refresh_hash = refresh_hash, refresh_hash = $3, rotated_at = now(), last_used_at = now()
-        WHERE id = $1 AND refresh_hash = $2 AND NOT revoked AND expires_at > now() AND last_used_at > now() - make_interval(secs => $4)
-        RETURNING id, aura_id, audience, expires_at)
-       SELECT * FROM changed`,
-};
-/** src/sessions/sessions.repository.ts isLive() (LIVE with the idle timeout as $3). */
-const SESSION_IS_LIVE = {
-  text: `SELECT 1 FROM sessions WHERE id = $1 AND aura_id = $2 AND NOT revoked AND expires_at > now() AND last_used_at > now() - make_interval(secs => $3)`,
-};
 
 /** The cookies of a request (the service parses them with @fastify/cookie). */
 function cookies(header: string | undefined): Record<string, string> {
@@ -234,7 +215,10 @@ app.get<{ Querystring: { token?: string } }>('/gvp/aura-id', async (request, rep
       .send({ StatusCode: 30, Severity: 2, StatusMessage: 'Authentication required', Content: null });
   }
   const subscriberHash = createHmac('sha256', auditSecret).update(`gvp:${subscriber}`).digest('hex');
-  const [link] = (await query(FIND_LINKED_USER, ['tv', deviceId, subscriberHash])) as {
+  const [link] = (await query(
+    FIND_LINKED_USER,
+    FIND_LINKED_USER.params({ channel: 'tv', deviceId, subscriberHash }),
+  )) as {
     aura_id: string;
     expired: boolean;
     same_subscriber: boolean;
@@ -266,12 +250,17 @@ app.post<{ Querystring: { audience?: string } }>('/auth/api/v1/sessions/refresh'
     return reply.status(401).send({ error: 'unauthorized' });
   }
   const next = newRefreshToken(presented.sessionId);
-  const [session] = (await query(ROTATE_SESSION, [
-    presented.sessionId,
-    presented.hash,
-    next.hash,
-    SESSION_IDLE_SECONDS,
-  ])) as { id: string; aura_id: string; expires_at: Date }[];
+  const rotation = {
+    id: presented.sessionId,
+    presentedHash: presented.hash,
+    nextHash: next.hash,
+    idleSeconds: SESSION_IDLE_SECONDS,
+  };
+  const [session] = (await query(ROTATE, ROTATE.params(rotation))) as {
+    id: string;
+    aura_id: string;
+    expires_at: Date;
+  }[];
   if (session === undefined) {
     return reply.status(401).send({ error: 'unauthorized' });
   }
@@ -306,7 +295,12 @@ app.get('/auth/api/v1/user', async (request, reply) => {
   const principal = await principalOf(cookies(request.headers.cookie).authara_access);
   if (
     principal === undefined ||
-    (await query(SESSION_IS_LIVE, [principal.sid, principal.sub, SESSION_IDLE_SECONDS])).length === 0
+    (
+      await query(
+        IS_LIVE,
+        IS_LIVE.params({ id: principal.sid, auraId: principal.sub, idleSeconds: SESSION_IDLE_SECONDS }),
+      )
+    ).length === 0
   ) {
     return reply.status(401).send({ error: 'unauthorized' });
   }
