@@ -8,8 +8,8 @@
 // finds it and only migrates. It is created in a side folder and renamed into place, so an interrupted
 // creation leaves nothing half-made.
 const { spawn } = require('node:child_process');
-const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } = require('node:fs');
-const { delimiter, dirname, join } = require('node:path');
+const { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } = require('node:fs');
+const { delimiter, join } = require('node:path');
 
 const BUILD_INPUTS = [
   'src',
@@ -37,7 +37,7 @@ function run(command, args, options = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: 'inherit', ...options });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exit code ${code}`))));
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited with ${code}`))));
   });
 }
 
@@ -66,7 +66,6 @@ async function createEmbeddedDatabase(folder) {
   const staging = `${folder}.creating-${process.pid}`;
   const create = `import('@electric-sql/pglite').then(async ({ PGlite }) => (await PGlite.create({ dataDir: process.argv[1] })).close())`;
   try {
-    mkdirSync(dirname(folder), { recursive: true });
     await run(process.execPath, ['-e', create, staging]);
     renameSync(staging, folder);
   } catch (error) {
