@@ -8,20 +8,12 @@ import {
   REVOKE_BY_REFRESH_HASH,
   REVOKE_ON_REUSE,
   ROTATE,
+  type NewSession,
   type SessionRow,
   USE_WITHIN_GRACE,
 } from 'src/sessions/sessions.sql';
 
-export type { SessionRow } from 'src/sessions/sessions.sql';
-
-export interface NewSession {
-  id: string;
-  auraId: string;
-  audience: string;
-  refreshHash: string;
-  lifetimeSeconds: number;
-  userAgent: string | null;
-}
+export type { NewSession, SessionRow } from 'src/sessions/sessions.sql';
 
 /**
  * Session rows. Every transition of a refresh token is one conditional UPDATE, so concurrent refreshes

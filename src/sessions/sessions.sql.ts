@@ -14,17 +14,17 @@ export interface SessionRow {
 const LIVE = `NOT revoked AND expires_at > now() AND last_used_at > now() - make_interval(secs => $IDLE)`;
 const live = (idleParameter: number) => LIVE.replace('$IDLE', `$${idleParameter}`);
 
-export const INSERT: Statement<
-  {
-    id: string;
-    auraId: string;
-    audience: string;
-    refreshHash: string;
-    lifetimeSeconds: number;
-    userAgent: string | null;
-  },
-  SessionRow
-> = {
+/** A session as opened: only the refresh token's hash is stored. */
+export interface NewSession {
+  id: string;
+  auraId: string;
+  audience: string;
+  refreshHash: string;
+  lifetimeSeconds: number;
+  userAgent: string | null;
+}
+
+export const INSERT: Statement<NewSession, SessionRow> = {
   name: 'sessions_insert',
   text: `INSERT INTO sessions (id, aura_id, audience, refresh_hash, expires_at, user_agent)
        VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5), $6)

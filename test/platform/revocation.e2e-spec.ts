@@ -6,7 +6,7 @@ import { ApiKeysService, type CreatedApiKey } from 'src/api-keys/api-keys.servic
 import { Tier } from 'src/common/access/tier';
 import { CLI_ENTRY } from 'src/build-paths';
 import { createCliContext } from 'src/cli/cli-context';
-import { startService, type RunningService } from '../support/built-service';
+import { metricLine, startReplicas, stopReplicas, type RunningService } from '../support/built-service';
 import { TEST_DATABASE_URL, withAdminClient } from '../support/postgres';
 import { freshDatabase, TEST_ENV, testConfig, type TestDatabase } from '../support/test-app';
 
@@ -52,11 +52,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     run(process.execPath, [CLI_ENTRY, ...args], { env: { PATH: process.env.PATH, ...env } });
 
   let scrapeKey: string;
-  const metric = async (replica: RunningService, name: string) => {
-    // /metrics is a public-tier endpoint: Prometheus scrapes it with a key.
-    const text = await (await fetch(`${replica.baseUrl}/metrics`, { headers: { 'x-api-key': scrapeKey } })).text();
-    return text.split('\n').find((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
-  };
+  const metric = (replica: RunningService, name: string) => metricLine(replica, scrapeKey, name);
 
   beforeAll(async () => {
     database = await freshDatabase();
@@ -68,17 +64,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       RATE_LIMIT_LIMIT: '10000000',
       AUTH_FAILURE_LIMIT: '10000000',
     };
-    // One after the other: two boots at once can outlast the health wait on a loaded machine.
-    replicas = [await startService(env)];
-    replicas.push(await startService(env));
+    replicas = await startReplicas(env);
     context = await createCliContext(testConfig(database, env));
     scrapeKey = (await context.get(ApiKeysService).create({ name: 'prometheus', tier: Tier.Public })).key;
   });
   afterAll(async () => {
-    for (const replica of replicas) {
-      replica.process.kill('SIGTERM');
-      await replica.exited;
-    }
+    await stopReplicas(replicas);
     await context?.close();
     await database?.drop();
   });

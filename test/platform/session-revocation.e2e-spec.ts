@@ -5,7 +5,7 @@ import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 's
 import { Tier } from 'src/common/access/tier';
 import { createCliContext } from 'src/cli/cli-context';
 import { generateSigningKeyEntry, SigningKeyState } from 'src/openid/signing-keys';
-import { startService, type RunningService } from '../support/built-service';
+import { metricLine, startReplicas, stopReplicas, type RunningService } from '../support/built-service';
 import { TEST_DATABASE_URL } from '../support/postgres';
 import { freshDatabase, TEST_ENV, testConfig, type TestDatabase } from '../support/test-app';
 
@@ -79,10 +79,7 @@ type Jar = Record<string, string>;
     return undefined;
   };
 
-  const metric = async (replica: RunningService, name: string) => {
-    const text = await (await fetch(`${replica.baseUrl}/metrics`, { headers: { 'x-api-key': scrapeKey } })).text();
-    return text.split('\n').find((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
-  };
+  const metric = (replica: RunningService, name: string) => metricLine(replica, scrapeKey, name);
 
   beforeAll(async () => {
     database = await freshDatabase();
@@ -97,19 +94,14 @@ type Jar = Record<string, string>;
       RATE_LIMIT_CLIENT_LIMIT: '10000000',
       AUTH_FAILURE_LIMIT: '10000000',
     };
-    // One after the other: two boots at once can outlast the health wait on a loaded machine.
-    replicas = [await startService(env)];
-    replicas.push(await startService(env));
+    replicas = await startReplicas(env);
     const config = testConfig(database, env);
     cipher = new CallbackCipher(parseCipherKeys(config.CALLBACK_CIPHER_KEYS));
     context = await createCliContext(config);
     scrapeKey = (await context.get(ApiKeysService).create({ name: 'prometheus', tier: Tier.Public })).key;
   });
   afterAll(async () => {
-    for (const replica of replicas) {
-      replica.process.kill('SIGTERM');
-      await replica.exited;
-    }
+    await stopReplicas(replicas);
     await context?.close();
     await database?.drop();
   });

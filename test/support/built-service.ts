@@ -62,3 +62,30 @@ export async function startService(env: Record<string, string | undefined>): Pro
   child.kill('SIGKILL');
   throw new Error(`service did not become healthy:\n${output}`);
 }
+
+/** Replicas of the production build on one database, started one after the other (two boots at once can
+ * outlast the health wait on a loaded machine). */
+export async function startReplicas(env: Record<string, string | undefined>, count = 2): Promise<RunningService[]> {
+  const replicas: RunningService[] = [];
+  for (let i = 0; i < count; i++) {
+    replicas.push(await startService(env));
+  }
+  return replicas;
+}
+
+export async function stopReplicas(replicas: RunningService[]): Promise<void> {
+  for (const replica of replicas) {
+    replica.process.kill('SIGTERM');
+    await replica.exited;
+  }
+}
+
+/** One line of a replica's /metrics (a public-tier endpoint: Prometheus scrapes it with a key). */
+export async function metricLine(
+  replica: RunningService,
+  scrapeKey: string,
+  name: string,
+): Promise<string | undefined> {
+  const text = await (await fetch(`${replica.baseUrl}/metrics`, { headers: { 'x-api-key': scrapeKey } })).text();
+  return text.split('\n').find((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
+}
