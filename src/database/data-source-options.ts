@@ -5,6 +5,7 @@ import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from 'src/config/app-config';
 import { ENTITIES_GLOB, MIGRATIONS_DIR } from 'src/build-paths';
 import { embeddedPostgresDriver } from 'src/database/embedded-pool';
+import { seedFromTemplate } from 'src/database/embedded-template';
 
 const MIGRATIONS_GLOB = join(MIGRATIONS_DIR, '*.{ts,js}');
 
@@ -42,6 +43,7 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     const dataDir = embeddedDataDir(config.DATA_DIR);
     if (dataDir !== undefined) {
       // The service and the migration CLI alike start on a machine where the folder does not exist yet.
+      seedFromTemplate(dataDir);
       mkdirSync(dataDir, { recursive: true });
     }
     return { ...common, driver: embeddedPostgresDriver({ dataDir }) };
