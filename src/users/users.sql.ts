@@ -119,7 +119,7 @@ export const FIND_BY_AURA_ID: Statement<{ auraId: string }, StoredUserRow & { ex
   params: ({ auraId }) => [auraId],
 };
 
-/** The parameters shared by the Kernel get-or-create and its replacement of an expired record. */
+/** The parameters shared by the Kernel get-or-create, its replacement of an expired record, and (first) the authenticated upsert. */
 const kernelUserParams = ({ user, personal, ttlDays }: KernelUserRecord): unknown[] => [
   user.auraId,
   user.auraIdGlobal,
@@ -227,9 +227,9 @@ export const UPSERT_AUTHENTICATED_USER: Statement<AuthenticatedUserRecord, Store
   text: `
 INSERT INTO aura_users AS u (aura_id, aura_id_global, user_id, channel, user_type, subscription_type,
   phone_number, authorization_id, authentication_context, expires_at, phone_number_index, phone_mentions)
-VALUES ($1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, $8, ${EXPIRY('$9', '$10')}, $12, $13::varchar[])
+VALUES ($1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, $12, ${EXPIRY('$8', '$9')}, $10, $11::varchar[])
 ON CONFLICT (aura_id) DO UPDATE SET
-  aura_id_global = COALESCE($11::varchar,
+  aura_id_global = COALESCE($13::varchar,
     CASE WHEN EXCLUDED.phone_number IS NULL AND u.phone_number IS NOT NULL THEN u.aura_id_global END,
     EXCLUDED.aura_id_global),
   user_id = EXCLUDED.user_id, user_type = EXCLUDED.user_type, subscription_type = EXCLUDED.subscription_type,
@@ -241,21 +241,8 @@ ON CONFLICT (aura_id) DO UPDATE SET
   updated_at = now(), expires_at = EXCLUDED.expires_at
 WHERE u.channel = EXCLUDED.channel
 RETURNING ${COLUMNS}, (xmax = 0) AS created`,
-  params: ({ user, personal, sealedAuthenticationContext, ttlDays }) => [
-    user.auraId,
-    user.auraIdGlobal,
-    user.userId,
-    user.channel,
-    user.subscriptionType,
-    personal.sealedPhoneNumber,
-    user.authorizationId,
-    sealedAuthenticationContext,
-    user.expiresAt,
-    ttlDays,
-    user.kernelAuraIdGlobal,
-    personal.phoneIndex,
-    personal.phoneMentions,
-  ],
+  // The Kernel user's parameters ($1-$11), then the sealed context ($12) and Kernel's own auraIdGlobal ($13).
+  params: (record) => [...kernelUserParams(record), record.sealedAuthenticationContext, record.user.kernelAuraIdGlobal],
 };
 
 /**
