@@ -6,7 +6,7 @@ import { ApiKeysService, type CreatedApiKey } from 'src/api-keys/api-keys.servic
 import { Tier } from 'src/common/access/tier';
 import { CLI_ENTRY } from 'src/build-paths';
 import { createCliContext } from 'src/cli/cli-context';
-import { metricLine, startReplicas, stopReplicas, type RunningService } from '../support/built-service';
+import { metricLine, startReplicas, statusSeenAt, stopReplicas, type RunningService } from '../support/built-service';
 import { TEST_DATABASE_URL, withAdminClient } from '../support/postgres';
 import { freshDatabase, TEST_ENV, testConfig, type TestDatabase } from '../support/test-app';
 
@@ -26,27 +26,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     (await fetch(`${replica.baseUrl}/config`, { headers: { 'x-api-key': key } })).status;
 
   /** Polls until the replica refuses the key; the moment it did (epoch ms), or undefined past `withinMs`. */
-  const refusedAt = async (replica: RunningService, key: string, withinMs: number) => {
-    const deadline = Date.now() + withinMs;
-    while (Date.now() < deadline) {
-      if ((await status(replica, key)) === 401) {
-        return Date.now();
-      }
-      await sleep(2);
-    }
-    return undefined;
-  };
+  const refusedAt = (replica: RunningService, key: string, withinMs: number) =>
+    statusSeenAt(() => status(replica, key), 401, withinMs);
 
-  const acceptedWithin = async (replica: RunningService, key: string, withinMs: number) => {
-    const deadline = Date.now() + withinMs;
-    while (Date.now() < deadline) {
-      if ((await status(replica, key)) === 200) {
-        return true;
-      }
-      await sleep(5);
-    }
-    return false;
-  };
+  const acceptedWithin = async (replica: RunningService, key: string, withinMs: number) =>
+    (await statusSeenAt(() => status(replica, key), 200, withinMs, 5)) !== undefined;
 
   const cli = (...args: string[]) =>
     run(process.execPath, [CLI_ENTRY, ...args], { env: { PATH: process.env.PATH, ...env } });

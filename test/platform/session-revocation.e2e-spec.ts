@@ -5,11 +5,10 @@ import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 's
 import { Tier } from 'src/common/access/tier';
 import { createCliContext } from 'src/cli/cli-context';
 import { generateSigningKeyEntry, SigningKeyState } from 'src/openid/signing-keys';
-import { metricLine, startReplicas, stopReplicas, type RunningService } from '../support/built-service';
+import { metricLine, startReplicas, statusSeenAt, stopReplicas, type RunningService } from '../support/built-service';
 import { TEST_DATABASE_URL } from '../support/postgres';
 import { freshDatabase, TEST_ENV, testConfig, type TestDatabase } from '../support/test-app';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ORIGIN = 'https://web.aura.example';
 
 /** The cookies of a browser session, as a Cookie header would carry them. */
@@ -68,16 +67,8 @@ type Jar = Record<string, string>;
     (await fetch(`${replica.baseUrl}/auth/api/v1/user`, { headers: { cookie: cookieHeader(jar) } })).status;
 
   /** Polls until the replica refuses the access cookie; the moment it did (epoch ms), or undefined past `withinMs`. */
-  const refusedAt = async (replica: RunningService, jar: Jar, withinMs: number) => {
-    const deadline = Date.now() + withinMs;
-    while (Date.now() < deadline) {
-      if ((await onConfig(replica, jar)) === 401) {
-        return Date.now();
-      }
-      await sleep(2);
-    }
-    return undefined;
-  };
+  const refusedAt = (replica: RunningService, jar: Jar, withinMs: number) =>
+    statusSeenAt(() => onConfig(replica, jar), 401, withinMs);
 
   const metric = (replica: RunningService, name: string) => metricLine(replica, scrapeKey, name);
 

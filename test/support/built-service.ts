@@ -89,3 +89,20 @@ export async function metricLine(
   const text = await (await fetch(`${replica.baseUrl}/metrics`, { headers: { 'x-api-key': scrapeKey } })).text();
   return text.split('\n').find((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
 }
+
+/** Polls `probe` until it answers `status`: the moment it did (epoch ms), or undefined past `withinMs`. */
+export async function statusSeenAt(
+  probe: () => Promise<number>,
+  status: number,
+  withinMs: number,
+  pauseMs = 2,
+): Promise<number | undefined> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    if ((await probe()) === status) {
+      return Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  return undefined;
+}
