@@ -291,7 +291,8 @@ interface Server {
 }
 
 async function start(name: Target, args: string[], env: Record<string, string>): Promise<Server> {
-  const port = 40_000 + Math.floor(Math.random() * 20_000);
+  // Below the ephemeral range (32768-60999 on Linux): a port there may be the local end of an open connection.
+  const port = 20_000 + Math.floor(Math.random() * 10_000);
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: [

@@ -570,7 +570,7 @@ export class AppConfig {
   @Length(1, 4096)
   OPENID_SIGNING_KEYS_FILE?: string = undefined;
 
-  /** Cache-Control max-age of the JWKS, in seconds. */
+  /** Cache-Control max-age of the JWKS and the discovery document, in seconds. */
   @EnvInt()
   @IsInt()
   @Min(0)

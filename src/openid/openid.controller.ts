@@ -5,16 +5,22 @@ import type { FastifyReply } from 'fastify';
 import { NoApiKey } from 'src/common/access/access.decorator';
 import { JwksResponseDto } from 'src/openid/dto/jwks.dto';
 import { OpenIdConfigurationResponseDto } from 'src/openid/dto/openid-configuration.dto';
-import { OpenIdService } from 'src/openid/openid.service';
+import { OpenIdService, type PreparedResponse } from 'src/openid/openid.service';
 
 const CACHE_HEADERS = {
-  ETag: { description: 'Strong entity tag of the key set; send it back in If-None-Match.', schema: { type: 'string' } },
+  ETag: { description: 'Strong entity tag of the document; send it back in If-None-Match.', schema: { type: 'string' } },
   'Cache-Control': { description: '`public, max-age=<JWKS_MAX_AGE_SECONDS>`.', schema: { type: 'string' } },
 };
+const IF_NONE_MATCH = { name: 'If-None-Match', required: false, description: 'ETag of a copy the client holds.' };
+
+/** The prepared bytes go out as they are: no serialisation on the way. */
+function send(reply: FastifyReply, response: PreparedResponse): void {
+  void reply.code(response.statusCode).headers(response.headers).send(response.body);
+}
 
 /**
  * Public key discovery for verifiers of the tokens aura-groot/aura-bot have this service sign
- * (Kernel). Static content built at boot: not rate limited, like the probes.
+ * (Kernel). Documents built at boot, with ETags: not rate limited, like the probes.
  */
 @ApiTags('OpenID')
 @SkipThrottle()
@@ -27,9 +33,11 @@ export class OpenIdController {
   @ApiOperation({
     summary: 'OpenID discovery document of the aura-groot/aura-bot issuer; `jwks_uri` names the key set.',
   })
-  @ApiOkResponse({ type: OpenIdConfigurationResponseDto, description: 'The discovery document.' })
-  getOpenIdConfiguration(): OpenIdConfigurationResponseDto {
-    return this.openId.getConfiguration();
+  @ApiHeader(IF_NONE_MATCH)
+  @ApiOkResponse({ type: OpenIdConfigurationResponseDto, description: 'The discovery document.', headers: CACHE_HEADERS })
+  @ApiResponse({ status: 304, description: 'The document has not changed since the ETag sent.', headers: CACHE_HEADERS })
+  getOpenIdConfiguration(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
+    send(reply, this.openId.configuration.respond(ifNoneMatch));
   }
 
   @Get('jwk')
@@ -38,11 +46,10 @@ export class OpenIdController {
     summary:
       'Public keys that verify tokens signed for aura-groot/aura-bot (JWKS): the active key, the next one and retired ones.',
   })
-  @ApiHeader({ name: 'If-None-Match', required: false, description: 'ETag of a copy the client holds.' })
+  @ApiHeader(IF_NONE_MATCH)
   @ApiOkResponse({ type: JwksResponseDto, description: 'The key set (JWKS).', headers: CACHE_HEADERS })
   @ApiResponse({ status: 304, description: 'The key set has not changed since the ETag sent.', headers: CACHE_HEADERS })
   getJwks(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
-    const response = this.openId.getJwks(ifNoneMatch);
-    void reply.code(response.statusCode).headers(response.headers).send(response.body);
+    send(reply, this.openId.jwks.respond(ifNoneMatch));
   }
 }

@@ -68,7 +68,7 @@ async function parseError(json: string): Promise<SigningKeyConfigError> {
 /** The JWKS exactly as the service serves it. */
 function servedJwks(keys: SigningKey[]): { body: string; keys: Record<string, unknown>[] } {
   const config = loadConfig({ PUBLIC_BASE_URL: 'https://aura.example.com' });
-  const body = new OpenIdService(new KeysService(keys, config), config).getJwks(undefined).body!.toString('utf8');
+  const body = new OpenIdService(new KeysService(keys, config), config).jwks.respond(undefined).body!;
   return { body, keys: (JSON.parse(body) as { keys: Record<string, unknown>[] }).keys };
 }
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 
 /** Random part of a refresh token: 32 bytes, 256 bits. */
 const SECRET_BYTES = 32;
@@ -30,7 +30,7 @@ export function parseRefreshToken(value: string | undefined): Omit<RefreshToken,
 }
 
 export function hashRefreshToken(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 /** A CSRF token: 256 random bits, base64url. */

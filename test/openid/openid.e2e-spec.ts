@@ -141,6 +141,19 @@ describe('OpenID discovery and key rotation over HTTP', () => {
       expect(stale.status).toBe(200);
       expect(await stale.text()).toBe(await first.text());
     });
+
+    it('should give the discovery document its own ETag and Cache-Control, and 304 on a match', async () => {
+      const first = await fetch(`${proxy.url}${DISCOVERY_PATH}`);
+      const etag = first.headers.get('etag')!;
+      expect(etag).toMatch(/^"[A-Za-z0-9_-]{43}"$/);
+      expect(etag).not.toBe((await fetch(`${proxy.url}/openid/jwk`)).headers.get('etag'));
+      expect(first.headers.get('cache-control')).toBe('public, max-age=120');
+      expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      const cached = await fetch(`${proxy.url}${DISCOVERY_PATH}`, { headers: { 'if-none-match': etag } });
+      expect(cached.status).toBe(304);
+      expect(await cached.text()).toBe('');
+      expect(cached.headers.get('etag')).toBe(etag);
+    });
   });
 
   describe('during the grace period: old key retired, new key active', () => {

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from 'src/common/logging/logger';
+import { createLogger, redact } from 'src/common/logging/logger';
 
 function capture(): { lines: Record<string, unknown>[]; text: () => string; stream: Writable } {
   const chunks: string[] = [];
@@ -44,6 +44,31 @@ describe('logger', () => {
       level: 'info',
     });
     expect(out.text()).not.toMatch(/aak_|600000001|t0k3n/);
+  });
+
+  it("should copy only what it redacts, and never change the caller's object", () => {
+    const clean = { method: 'GET', route: '/users/:auraId', status: 200, tags: ['a', { b: 1 }] };
+    expect(redact(clean)).toBe(clean);
+    const mixed = { route: '/x', nested: { token: 't0k3n', keep: 1 }, list: [{ key: 'k' }, 'plain'] };
+    expect(redact(mixed)).toEqual({
+      route: '/x',
+      nested: { token: '[redacted]', keep: 1 },
+      list: [{ key: '[redacted]' }, 'plain'],
+    });
+    expect(mixed).toEqual({ route: '/x', nested: { token: 't0k3n', keep: 1 }, list: [{ key: 'k' }, 'plain'] });
+  });
+
+  it("should write a class instance as its own members, so its toJSON() cannot bring a secret back", () => {
+    class Credential {
+      constructor(readonly id: string) {}
+      toJSON(): unknown {
+        return { id: this.id, secret: 's3cr3t' };
+      }
+    }
+    const out = capture();
+    createLogger('info', out.stream).info({ credential: new Credential('c-1') }, 'seen');
+    expect(out.lines[0]).toMatchObject({ credential: { id: 'c-1' } });
+    expect(out.text()).not.toContain('s3cr3t');
   });
 
   it('should stamp each line with its ISO time, to the millisecond', () => {

@@ -30,7 +30,8 @@ const MAX_DEPTH = 8;
 
 /**
  * Redacts sensitive members at any depth. Walking the (small) log object once is cheaper than
- * path-based redaction, which tests every configured path on every line.
+ * path-based redaction, which tests every configured path on every line. A plain object or array with
+ * nothing to redact is returned as it is (most lines, such as the request log's): only what changes is copied.
  */
 export function redact(value: unknown, depth = 0): unknown {
   if (
@@ -43,13 +44,30 @@ export function redact(value: unknown, depth = 0): unknown {
     return value;
   }
   if (Array.isArray(value)) {
-    return value.map((item) => redact(item, depth + 1));
+    let copy: unknown[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item = redact(value[index], depth + 1);
+      if (item !== value[index]) {
+        copy ??= [...(value as unknown[])];
+        copy[index] = item;
+      }
+    }
+    return copy ?? value;
   }
-  const copy: Record<string, unknown> = {};
-  for (const [name, member] of Object.entries(value)) {
-    copy[name] = SENSITIVE_KEYS.has(name.toLowerCase()) ? CENSOR : redact(member, depth + 1);
+  // Anything but a plain object is copied to its own enumerable members, so no toJSON() or getter of a
+  // class can bring back what was redacted.
+  const prototype: unknown = Object.getPrototypeOf(value);
+  let copy: Record<string, unknown> | undefined =
+    prototype === Object.prototype || prototype === null ? undefined : { ...value };
+  for (const name of Object.keys(value)) {
+    const member = (value as Record<string, unknown>)[name];
+    const redacted = SENSITIVE_KEYS.has(name.toLowerCase()) ? CENSOR : redact(member, depth + 1);
+    if (redacted !== member) {
+      copy ??= { ...value };
+      copy[name] = redacted;
+    }
   }
-  return copy;
+  return copy ?? value;
 }
 
 /** An IPv4 address where only an address stands: a URL host, before a port, IPv4-mapped IPv6, in brackets. */
@@ -119,8 +137,13 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
           if (typeof args[0] === 'string' && args[0].startsWith(FASTIFY_LISTENING)) {
             return;
           }
-          const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as typeof args;
-          method.apply(this, scrubbed);
+          for (let index = 0; index < args.length; index++) {
+            const arg: unknown = args[index];
+            if (typeof arg === 'string') {
+              args[index] = scrubText(arg);
+            }
+          }
+          method.apply(this, args);
         },
       },
     },
