@@ -83,8 +83,9 @@ export function configureApp(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   const headers = securityHeaders();
 
-  // Browser sessions: cookies, and CORS with credentials for the listed origins (docs/sessions.md).
-  void app.register(fastifyCookie);
+  // Browser sessions: cookies, and CORS with credentials for the listed origins (docs/sessions.md). Cookies
+  // are parsed on demand (readCookie), not by a hook on every request.
+  void app.register(fastifyCookie, { hook: false });
   const cors = sessionCors(app.get(AppConfig));
   if (cors !== undefined) {
     app.enableCors(cors);

@@ -8,7 +8,10 @@ import { OpenIdConfigurationResponseDto } from 'src/openid/dto/openid-configurat
 import { OpenIdService, type PreparedResponse } from 'src/openid/openid.service';
 
 const CACHE_HEADERS = {
-  ETag: { description: 'Strong entity tag of the document; send it back in If-None-Match.', schema: { type: 'string' } },
+  ETag: {
+    description: 'Strong entity tag of the document; send it back in If-None-Match.',
+    schema: { type: 'string' },
+  },
   'Cache-Control': { description: '`public, max-age=<JWKS_MAX_AGE_SECONDS>`.', schema: { type: 'string' } },
 };
 const IF_NONE_MATCH = { name: 'If-None-Match', required: false, description: 'ETag of a copy the client holds.' };
@@ -34,8 +37,16 @@ export class OpenIdController {
     summary: 'OpenID discovery document of the aura-groot/aura-bot issuer; `jwks_uri` names the key set.',
   })
   @ApiHeader(IF_NONE_MATCH)
-  @ApiOkResponse({ type: OpenIdConfigurationResponseDto, description: 'The discovery document.', headers: CACHE_HEADERS })
-  @ApiResponse({ status: 304, description: 'The document has not changed since the ETag sent.', headers: CACHE_HEADERS })
+  @ApiOkResponse({
+    type: OpenIdConfigurationResponseDto,
+    description: 'The discovery document.',
+    headers: CACHE_HEADERS,
+  })
+  @ApiResponse({
+    status: 304,
+    description: 'The document has not changed since the ETag sent.',
+    headers: CACHE_HEADERS,
+  })
   getOpenIdConfiguration(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
     send(reply, this.openId.configuration.respond(ifNoneMatch));
   }

@@ -56,6 +56,9 @@ export class OpenIdService {
       grant_types_supported: [JWT_BEARER_GRANT_TYPE],
     };
     this.configuration = new PreparedDocument(configuration, config.JWKS_MAX_AGE_SECONDS);
-    this.jwks = new PreparedDocument({ keys: keys.publicKeys() } satisfies JwksResponseDto, config.JWKS_MAX_AGE_SECONDS);
+    this.jwks = new PreparedDocument(
+      { keys: keys.publicKeys() } satisfies JwksResponseDto,
+      config.JWKS_MAX_AGE_SECONDS,
+    );
   }
 }

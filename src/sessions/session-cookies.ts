@@ -52,6 +52,8 @@ export class SessionCookieWriter {
 
 /** A cookie of the request, when it is there and not absurdly long. */
 export function readCookie(request: FastifyRequest, name: string): string | undefined {
-  const value = request.cookies?.[name];
+  // Parsed on first use (the cookie plugin has no request hook): most requests are not browser sessions.
+  request.cookies ??= request.server.parseCookie(request.headers.cookie ?? '');
+  const value = request.cookies[name];
   return typeof value === 'string' && value !== '' && value.length <= 4096 ? value : undefined;
 }

@@ -58,7 +58,7 @@ describe('logger', () => {
     expect(mixed).toEqual({ route: '/x', nested: { token: 't0k3n', keep: 1 }, list: [{ key: 'k' }, 'plain'] });
   });
 
-  it("should write a class instance as its own members, so its toJSON() cannot bring a secret back", () => {
+  it('should write a class instance as its own members, so its toJSON() cannot bring a secret back', () => {
     class Credential {
       constructor(readonly id: string) {}
       toJSON(): unknown {
