@@ -31,7 +31,7 @@ import { generateApiKey, hashApiKey } from 'src/api-keys/api-key-format';
 import { newRefreshToken } from 'src/sessions/refresh-token';
 import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
 import { pacedLoad, type PacedLoadOptions, type LoadResult } from './paced-load';
-import { scaleSvg, type ScalePoint, type SizeReport } from './scale-chart';
+import { type IoReport, scaleSvg, type ScalePoint, type SizeReport } from './scale-chart';
 import { CLI_ENTRY, SERVICE_ENTRY } from 'src/build-paths';
 
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 8);
@@ -127,6 +127,9 @@ async function postgresDatabase(serverUrl: string): Promise<BenchDatabase> {
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  // Time spent reading blocks, for the scale mode's I/O report (sessions opened from now on). Superusers
+  // only: without it the report gives the counts and a read time of 0.
+  await admin.query(`ALTER DATABASE ${name} SET track_io_timing = on`).catch(() => undefined);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const env = { DATABASE_URL: url.toString() };
@@ -861,6 +864,29 @@ function targets(results: ScenarioResult[], peakRss: number, duplicates: number)
 
 const mb = (bytes: unknown) => Math.round((Number(bytes) / 2 ** 20) * 10) / 10;
 
+type BlockCounts = Omit<IoReport, 'hitPercent'>;
+
+/** The database's block counters; PostgreSQL publishes a backend's counts when it goes idle (within a second). */
+async function blockCounts(db: BenchDatabase): Promise<BlockCounts> {
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const [row] = await db.query(
+    `SELECT blks_hit, blks_read, blk_read_time FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  return { blocksHit: Number(row.blks_hit), blocksRead: Number(row.blks_read), readMs: Number(row.blk_read_time) };
+}
+
+function ioReport(before: BlockCounts, after: BlockCounts): IoReport {
+  const blocksHit = after.blocksHit - before.blocksHit;
+  const blocksRead = after.blocksRead - before.blocksRead;
+  const total = Math.max(1, blocksHit + blocksRead);
+  return {
+    blocksHit,
+    blocksRead,
+    hitPercent: Math.round((blocksHit / total) * 1000) / 10,
+    readMs: Math.round(after.readMs - before.readMs),
+  };
+}
+
 async function sizes(db: BenchDatabase): Promise<SizeReport> {
   const [total] = await db.query(
     `SELECT pg_total_relation_size('aura_users') AS total, pg_relation_size('aura_users') AS heap,
@@ -917,18 +943,21 @@ async function scaleRun(
       }
     }
     const results: Record<string, Measurement> = {};
+    const ioBefore = await blockCounts(db);
     for (const scenario of selected) {
       results[scenario.name] = (await runScenario(scenario, servers, ['service'])).service;
     }
+    const io = ioReport(ioBefore, await blockCounts(db));
     const get = results[S.get];
     const getOrCreate = results[S.getOrCreate];
     const paced = results[S.fixed(SCALE_RATE)];
     console.log(
       `  ${users} users (${size.totalMb} MB): lookup p50 ${get.p50} p99 ${get.p99} ms, ${get.cpuMsPerRequest} ms CPU; ` +
         `get-or-create p50 ${getOrCreate.p50} p99 ${getOrCreate.p99} ms, ${getOrCreate.cpuMsPerRequest} ms CPU; ` +
-        `lookup at ${SCALE_RATE} req/s p50 ${paced.p50} p99 ${paced.p99} ms`,
+        `lookup at ${SCALE_RATE} req/s p50 ${paced.p50} p99 ${paced.p99} ms; ` +
+        `buffer hits ${io.hitPercent} %, ${io.blocksRead} blocks read in ${io.readMs} ms`,
     );
-    points.push({ users, seedingSeconds, size, get, getOrCreate, paced });
+    points.push({ users, seedingSeconds, size, get, getOrCreate, paced, io });
   }
   const [first, last] = [points[0], points[points.length - 1]];
   const growth = (pick: (point: ScalePoint) => number) =>

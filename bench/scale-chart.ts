@@ -18,6 +18,16 @@ interface Latency {
   cpuMsPerRequest: number;
 }
 
+/** PostgreSQL's block reads while a size was measured: from its buffer cache (hits) or from outside it. */
+export interface IoReport {
+  blocksHit: number;
+  blocksRead: number;
+  /** Share of block accesses served by shared_buffers, in per cent. */
+  hitPercent: number;
+  /** Time spent reading the other blocks (the OS page cache or the disk), in ms (track_io_timing). */
+  readMs: number;
+}
+
 /** One size of the scale run. */
 export interface ScalePoint {
   users: number;
@@ -28,6 +38,7 @@ export interface ScalePoint {
   getOrCreate: Latency;
   /** The lookup at a fixed rate, well below saturation. */
   paced: Latency;
+  io: IoReport;
 }
 
 const PANEL = { width: 330, height: 300, left: 50, right: 15, top: 50, bottom: 45 };
