@@ -119,8 +119,17 @@ export const FIND_BY_AURA_ID: Statement<{ auraId: string }, StoredUserRow & { ex
   params: ({ auraId }) => [auraId],
 };
 
-/** The parameters shared by the Kernel get-or-create, its replacement of an expired record, and (first) the authenticated upsert. */
-const kernelUserParams = ({ user, personal, ttlDays }: KernelUserRecord): unknown[] => [
+/**
+ * The parameters shared by the Kernel get-or-create, its replacement of an expired record, and (first) the
+ * authenticated upsert and the device user's creation. A record without an expiry of its own gets the TTL.
+ */
+const kernelUserParams = ({
+  user,
+  personal,
+  ttlDays,
+}: NewRecord<
+  UserFields & { subscriptionType: SubscriptionType | null; authorizationId: string | null; expiresAt?: Date | null }
+>): unknown[] => [
   user.auraId,
   user.auraIdGlobal,
   user.userId,
@@ -128,7 +137,7 @@ const kernelUserParams = ({ user, personal, ttlDays }: KernelUserRecord): unknow
   user.subscriptionType,
   personal.sealedPhoneNumber,
   user.authorizationId,
-  user.expiresAt,
+  user.expiresAt ?? null,
   ttlDays,
   personal.phoneIndex,
   personal.phoneMentions,
@@ -398,7 +407,7 @@ SELECT count(*)::int AS count FROM deleted`,
  * GVP device sign-in after Kernel authenticated the subscriber: creates the authenticated user and links the
  * device to it, in one statement. The link is inserted first; the user only when the link was (the foreign
  * key is checked at the end of the statement). A link that exists is moved to the new user only when it still
- * points at `$12`, the auraId the caller found unusable (expired, or another subscriber's); otherwise nothing
+ * points at `$14`, the auraId the caller found unusable (expired, or another subscriber's); otherwise nothing
  * is written or returned — a concurrent sign-in of the device won, and the caller reads the link again.
  * `$6` is the phone number column, written here as in every other statement of this file.
  */
@@ -407,32 +416,22 @@ export const CREATE_DEVICE_USER: Statement<DeviceUserRecord, StoredUserRow> = {
   text: `
 WITH link AS (
   INSERT INTO gvp_device_links AS l (channel, device_id, aura_id, subscriber_hash)
-  VALUES ($4, $10, $1, $11)
+  VALUES ($4, $12, $1, $13)
   ON CONFLICT (channel, device_id) DO UPDATE SET aura_id = EXCLUDED.aura_id,
     subscriber_hash = EXCLUDED.subscriber_hash, created_at = now()
-  WHERE l.aura_id = $12::varchar
+  WHERE l.aura_id = $14::varchar
   RETURNING aura_id
 ), created AS (
   INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, subscription_type, phone_number,
     authorization_id, device_id, expires_at, phone_number_index, phone_mentions)
-  SELECT $1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, $10, ${EXPIRY('$8', '$9')}, $13, $14::varchar[] FROM link
+  SELECT $1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, $12, ${EXPIRY('$8', '$9')}, $10, $11::varchar[] FROM link
   RETURNING ${COLUMNS}
 )
 SELECT ${COLUMNS} FROM created`,
-  params: ({ user, personal, ttlDays }) => [
-    user.auraId,
-    user.auraIdGlobal,
-    user.userId,
-    user.channel,
-    user.subscriptionType,
-    personal.sealedPhoneNumber,
-    user.authorizationId,
-    null, // no expiry of its own: the TTL
-    ttlDays,
-    user.deviceId,
-    user.subscriberHash,
-    user.replacing,
-    personal.phoneIndex,
-    personal.phoneMentions,
+  params: (record) => [
+    ...kernelUserParams(record),
+    record.user.deviceId,
+    record.user.subscriberHash,
+    record.user.replacing,
   ],
 };

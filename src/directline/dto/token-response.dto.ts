@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-const TOKEN_EXAMPLE =
+export const DIRECT_LINE_TOKEN_EXAMPLE =
   'ew0KICAiYWxnIjogIlJTMjU2IiwNCiAgImtpZCI6ICJBT08tZXhGd2puR3lDTEJhOTgwVkxOME1tUTgiLA0KfQ.ew0KfQ.NIQfSRXW';
 
 /** GET /token: a Direct Line token and its lifetime, nothing else. */
 export class TokenResponseDto {
-  @ApiProperty({ description: 'Direct Line token to talk to the bot.', example: TOKEN_EXAMPLE })
+  @ApiProperty({ description: 'Direct Line token to talk to the bot.', example: DIRECT_LINE_TOKEN_EXAMPLE })
   token: string;
 
   @ApiProperty({ description: 'Seconds until the token expires.', example: 3600 })
@@ -17,7 +17,7 @@ export class ConversationTokenResponseDto {
   @ApiProperty({ description: 'Direct Line conversation id.', example: 'AXCifkJXwYkEjDkxWgA4gw' })
   conversationId: string;
 
-  @ApiProperty({ description: 'Direct Line token for this conversation.', example: TOKEN_EXAMPLE })
+  @ApiProperty({ description: 'Direct Line token for this conversation.', example: DIRECT_LINE_TOKEN_EXAMPLE })
   token: string;
 
   @ApiProperty({ description: 'Seconds until the token expires.', example: 3600 })

@@ -1,9 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType, OmitType } from '@nestjs/swagger';
+import { ConversationTokenResponseDto, DIRECT_LINE_TOKEN_EXAMPLE } from 'src/directline/dto/token-response.dto';
 import { GvpSeverity, GvpStatusCode } from 'src/gvp/gvp.errors';
 
 const AURA_ID_EXAMPLE = 'm3Jd0c8qQm2b1Zt9o5kXwA7yVf2LhR4e';
-const TOKEN_EXAMPLE =
-  'ew0KICAiYWxnIjogIlJTMjU2IiwNCiAgImtpZCI6ICJBT08tZXhGd2puR3lDTEJhOTgwVkxOME1tUTgiLA0KfQ.ew0KfQ.NIQfSRXW';
 
 const STATUS_CODES = Object.values(GvpStatusCode).filter((value): value is number => typeof value === 'number');
 
@@ -12,34 +11,16 @@ export class GvpAuraIdContentDto {
   auraId: string;
 }
 
-export class GvpAuraTokenContentDto {
-  @ApiProperty({ description: 'auraId of the user linked to the device.', example: AURA_ID_EXAMPLE })
-  auraId: string;
-
-  @ApiProperty({ description: 'Direct Line conversation id.', example: 'AXCifkJXwYkEjDkxWgA4gw' })
-  conversationId: string;
-
+/** The device's auraId and the conversation Direct Line started for it, as GET /token/wss describes it (no eTag). */
+export class GvpAuraTokenContentDto extends IntersectionType(
+  GvpAuraIdContentDto,
+  OmitType(ConversationTokenResponseDto, ['token', 'eTag'] as const),
+) {
   @ApiProperty({
     description: 'Direct Line token of the conversation, bound to `dl_<auraId>`.',
-    example: TOKEN_EXAMPLE,
+    example: DIRECT_LINE_TOKEN_EXAMPLE,
   })
   token: string;
-
-  @ApiProperty({ description: 'Seconds until the token expires.', example: 3600 })
-  expires_in: number;
-
-  @ApiProperty({
-    description: 'WebSocket URL streaming the conversation activities.',
-    example:
-      'wss://directline.botframework.com/v3/directline/conversations/AXCifkJXwYkEjDkxWgA4gw/stream?watermark=&t=ew0K',
-  })
-  streamUrl: string;
-
-  @ApiPropertyOptional({
-    description: 'Reference grammar id of the bot, when Direct Line returns one.',
-    example: '4fcf85f0-4838-b45f-8290-6619774f88a8',
-  })
-  referenceGrammarId?: string;
 }
 
 class GvpEnvelopeDto {
