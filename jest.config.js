@@ -57,6 +57,7 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
   ],
-  // A global option only (Jest ignores it inside a project): e2e hooks boot whole apps, slow on a busy machine.
-  testTimeout: 30000,
+  // A global option only (Jest ignores it inside a project): e2e hooks boot whole apps and production builds,
+  // which take 20-45 s on a busy shared machine.
+  testTimeout: 120_000,
 };

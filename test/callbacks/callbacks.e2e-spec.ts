@@ -28,6 +28,8 @@ describe('Kernel callbacks (ciphered data parameter)', () => {
     t = await createTestApp({
       CALLBACK_REDIRECT_ALLOWLIST: 'https://web.aura.example,https://app.aura.example:8443',
       RATE_LIMIT_LIMIT: '1000000',
+      // Bursts queue for the pool: a busy machine must not turn that wait into 503s.
+      DATABASE_CONNECT_TIMEOUT_MS: '15000',
     });
     cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
   });

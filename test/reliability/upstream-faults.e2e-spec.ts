@@ -151,7 +151,8 @@ describe('Direct Line circuit breaker under concurrent load', () => {
   let stub: DirectLineStub;
   let t: TestApp;
   let headers: Record<string, string>;
-  const HALF_OPEN_AFTER_MS = 400;
+  // Long enough that a wave of CONCURRENCY calls ends before the breaker half-opens, even on a busy machine.
+  const HALF_OPEN_AFTER_MS = 3_000;
 
   beforeAll(async () => {
     stub = await DirectLineStub.start({ secret: SECRET });

@@ -20,7 +20,8 @@ describe('users', () => {
 
   // Booting the app (and migrating an embedded database) can outlast Jest's default 5 s on a busy machine.
   beforeAll(async () => {
-    t = await createTestApp({ DATABASE_POOL_MAX: '20' });
+    // Bursts queue for the pool: a busy machine must not turn that wait into 503s.
+    t = await createTestApp({ DATABASE_POOL_MAX: '20', DATABASE_CONNECT_TIMEOUT_MS: '15000' });
     kernel = apiKeyHeader((await t.createKey(Tier.Kernel)).key);
     bot = apiKeyHeader((await t.createKey(Tier.Internal)).key);
     webchatKey = apiKeyHeader((await t.createKey(Tier.Kernel, { channel: 'webchat' })).key);
