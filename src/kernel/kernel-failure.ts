@@ -5,7 +5,7 @@ export type KernelFailureKind =
   | UpstreamFailureKind
   /** Kernel refused this service's client credentials (400 invalid_client, 401, 403), or another 4xx or a redirect. */
   | 'client_rejected'
-  /** Kernel does not know the subscriber: `invalid_grant` on the token endpoint, 404 on the profile. */
+  /** Kernel does not know the subscriber: `invalid_grant` on the token endpoint; 404, 204 or an empty result (`{}`, `[]`, `null`) on the profile. */
   | 'subject_unknown'
   /** The assertion could not be signed (no usable private key). */
   | 'signing_failed';

@@ -55,8 +55,14 @@ export function parseAccessToken(body: unknown): KernelAccessToken {
   };
 }
 
-/** `{ id, phone_number?, subscription_type?, authorization_id? }`. */
+/**
+ * `{ id, phone_number?, subscription_type?, authorization_id? }`. A search that found nothing — `null`, `{}` or
+ * `[]` — means Kernel does not know the subscriber (GVP's 321), not that it failed.
+ */
 export function parseUserProfile(body: unknown): KernelUserProfile {
+  if (body === null || (typeof body === 'object' && Object.keys(body).length === 0)) {
+    throw new KernelFailure('subject_unknown', 'Kernel found no profile for the subscriber');
+  }
   if (!isRecord(body)) {
     throw new KernelFailure('bad_response', 'Kernel answered a profile that is not a JSON object');
   }

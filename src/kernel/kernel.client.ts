@@ -120,9 +120,9 @@ export class KernelClient {
       redirect: 'manual',
       signal,
     });
-    if (response.status === 404) {
+    if (response.status === 404 || response.status === 204) {
       await response.body?.cancel().catch(() => undefined);
-      throw new KernelFailure('subject_unknown', 'Kernel has no profile for the subscriber', 404);
+      throw new KernelFailure('subject_unknown', 'Kernel has no profile for the subscriber', response.status);
     }
     await this.policy.rejectUnless(response, [200], (status) => this.refused('userprofile', status));
     return parseUserProfile(await this.policy.readJson(response));

@@ -325,6 +325,18 @@ describe('GVP device sign-in', () => {
       expectError(await auraId(await tokenFor(ALICE, newDevice())), 321, 'UserNotFoundInFourthPlatform', 2, 404);
     });
 
+    it.each([204, '{}', '[]', 'null'] as const)(
+      'should answer 321 when the profile search finds nothing (Kernel answers %p)',
+      async (answer) => {
+        g.kernel.fail({ kind: 'empty_profile', answer });
+        const deviceId = newDevice();
+        expectError(await auraId(await tokenFor(ALICE, deviceId)), 321, 'UserNotFoundInFourthPlatform', 2, 404);
+        // Not a fault of Kernel's: no retry.
+        expect(profileCalls()).toHaveLength(1);
+        expect(await links(deviceId)).toHaveLength(0);
+      },
+    );
+
     it.each([
       ['down', { kind: 'down' } as const, 502],
       ['500', { kind: 'status', status: 500 } as const, 502],
@@ -340,7 +352,8 @@ describe('GVP device sign-in', () => {
         const response = await auraId(await tokenFor(ALICE, deviceId));
         const elapsed = Date.now() - started;
         expectError(response, 320, 'FourthPlatformNotAvailable', 3, status);
-        expect(elapsed).toBeLessThan(KERNEL_DEADLINE_MS + 500);
+        // Bounded by the deadline (slack for a busy machine), where a hung Kernel would otherwise hold the caller.
+        expect(elapsed).toBeLessThan(KERNEL_DEADLINE_MS + 3_000);
         expect(await links(deviceId)).toHaveLength(0);
       },
     );

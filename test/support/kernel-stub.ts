@@ -20,7 +20,9 @@ export type KernelFault =
   /** Kernel is down: every connection is dropped without an answer (as `reset`). */
   | { kind: 'down' }
   /** The token endpoint answers invalid_grant whoever the subscriber. */
-  | { kind: 'unknown_subscriber' };
+  | { kind: 'unknown_subscriber' }
+  /** The token endpoint answers as usual; the profile search finds nothing (204, or 200 with this JSON). */
+  | { kind: 'empty_profile'; answer: 204 | '{}' | '[]' | 'null' };
 
 /** A subscriber Kernel knows: the `sub` of assertions, and the profile it answers. */
 export interface KernelSubscriber {
@@ -122,14 +124,14 @@ export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
     if (fault?.kind === 'down') {
       return this.play({ kind: 'reset' }, request, response);
     }
-    if (fault !== undefined && fault.kind !== 'unknown_subscriber') {
+    if (fault !== undefined && fault.kind !== 'unknown_subscriber' && fault.kind !== 'empty_profile') {
       return this.play(fault, request, response);
     }
     if (call.path === KERNEL_STUB_PATHS.token && call.method === 'POST') {
       return this.token(call, fault?.kind === 'unknown_subscriber', response);
     }
     if (call.path === KERNEL_STUB_PATHS.userProfile && call.method === 'GET') {
-      return this.userProfile(call, response);
+      return this.userProfile(call, fault?.kind === 'empty_profile' ? fault.answer : undefined, response);
     }
     return sendJson(response, 404, { error: 'not_found' });
   }
@@ -223,12 +225,18 @@ export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
     }
   }
 
-  private userProfile(call: KernelStubCall, response: ServerResponse): void {
+  private userProfile(call: KernelStubCall, empty: 204 | string | undefined, response: ServerResponse): void {
     const token = /^Bearer (.+)$/.exec(call.authorization ?? '')?.[1];
     const subject = token === undefined ? undefined : this.accessTokens.get(token);
     if (subject === undefined) {
       call.refused = 'access token';
       return sendJson(response, 401, { error: 'invalid_token' });
+    }
+    if (empty === 204) {
+      return void response.writeHead(204).end();
+    }
+    if (empty !== undefined) {
+      return void response.writeHead(200, { 'content-type': 'application/json' }).end(empty);
     }
     const subscriber = this.subscribers.get(subject);
     if (subscriber === undefined) {
