@@ -1,10 +1,11 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
 import { Access } from 'src/common/access/access.decorator';
 import { Tier } from 'src/common/access/tier';
+import { ApiProblem } from 'src/common/http/api-problem.decorator';
 import { CommonError, CommonErrorCode } from 'src/common/errors/common.errors';
 import { AppConfig } from 'src/config/app-config';
 
@@ -12,7 +13,7 @@ import { AppConfig } from 'src/config/app-config';
  * Prometheus exposition at /metrics, a public endpoint: any valid API key of the environment (the
  * ServiceMonitor sends one). METRICS_PORT adds a keyless listener for in-cluster scrapers (MetricsServer).
  */
-@ApiExcludeController()
+@ApiTags('Monitoring')
 @SkipThrottle()
 @Controller()
 export class MetricsController extends PrometheusController {
@@ -22,6 +23,19 @@ export class MetricsController extends PrometheusController {
 
   @Get()
   @Access(Tier.Public)
+  @ApiOperation({
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics, for the ServiceMonitor.',
+    description:
+      'The Prometheus text exposition format. With METRICS_PORT set, also served without a key on that port, ' +
+      'which the Service does not expose.',
+  })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    description: 'Every metric of the service, in the text exposition format.',
+    schema: { type: 'string' },
+  })
+  @ApiProblem(404, 'Metrics are switched off (METRICS_ENABLED=false).', ['route_not_found'])
   override async index(@Res({ passthrough: true }) response: FastifyReply): Promise<string> {
     if (!this.config.METRICS_ENABLED) {
       throw new CommonError(CommonErrorCode.RouteNotFound, 'No such route.');
