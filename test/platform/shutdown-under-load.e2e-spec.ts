@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { CLI_ENTRY } from 'src/build-paths';
 import { startService, type RunningService } from '../support/built-service';
 import { DirectLineStub } from '../support/directline-stub';
@@ -124,6 +125,26 @@ describe('SIGTERM under load (production build)', () => {
   }, 600_000);
 });
 
+/** Resolves once new connections are refused: the drain has begun (a wait on the event, not a delay). */
+async function untilListenerCloses(baseUrl: string): Promise<void> {
+  const { hostname, port } = new URL(baseUrl);
+  for (let waited = 0; waited < 20_000; waited += 20) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(Number(port), hostname);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+    if (refused) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the listener still accepts connections 20 s after SIGTERM');
+}
+
 describe('a request on an open connection during the drain (production build)', () => {
   const SECRET = 'stub-directline-secret-drain';
   let stub: DirectLineStub;
@@ -139,8 +160,9 @@ describe('a request on an open connection during the drain (production build)', 
       ...database.env,
       DIRECTLINE_SECRET: SECRET,
       DIRECTLINE_BASE_URL: stub.url,
-      DIRECTLINE_TIMEOUT_MS: '3000',
-      DIRECTLINE_DEADLINE_MS: '3000',
+      DIRECTLINE_TIMEOUT_MS: '10000',
+      DIRECTLINE_DEADLINE_MS: '10000',
+      SHUTDOWN_TIMEOUT_MS: '20000',
     };
     key = createKernelKey(env);
     service = await startService(env);
@@ -160,13 +182,14 @@ describe('a request on an open connection during the drain (production build)', 
       expect(first).toMatchObject({ status: 201 });
       expect(first.connection).not.toBe('close');
       // A slow Direct Line call on another connection holds the drain open.
-      stub.fail({ kind: 'delay', ms: 1500 }, 1);
+      stub.fail({ kind: 'delay', ms: 5000 }, 1);
       const slow = get(new Agent({ keepAlive: false }), `${service.baseUrl}/token`, headers);
-      for (let i = 0; i < 100 && stub.calls.length < 1; i++) {
+      for (let i = 0; i < 500 && stub.calls.length < 1; i++) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      expect(stub.calls).toHaveLength(1);
       service.process.kill('SIGTERM');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await untilListenerCloses(service.baseUrl);
       // The kept-alive connection of the first request is reused: it is served, and told to close.
       const second = await get(agent, url(2), headers);
       expect(second).toMatchObject({ status: 201, connection: 'close' });
