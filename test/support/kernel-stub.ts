@@ -225,7 +225,11 @@ export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
     }
   }
 
-  private userProfile(call: KernelStubCall, empty: 204 | string | undefined, response: ServerResponse): void {
+  private userProfile(
+    call: KernelStubCall,
+    empty: Extract<KernelFault, { kind: 'empty_profile' }>['answer'] | undefined,
+    response: ServerResponse,
+  ): void {
     const token = /^Bearer (.+)$/.exec(call.authorization ?? '')?.[1];
     const subject = token === undefined ? undefined : this.accessTokens.get(token);
     if (subject === undefined) {
