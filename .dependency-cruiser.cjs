@@ -2,10 +2,7 @@
  * The module map of ARCHITECTURE.md, checked (`npm run lint`, so CI): which folder of src/ may import which.
  * test/static/dependency-rules.spec.ts shows each rule failing on a deliberately bad import.
  */
-const FEATURES =
-  '(admin|api-keys|audit|callbacks|client-settings|directline|gvp|health|kernel|openid|rate-limit|users)';
-/** A feature's internals: its data access, its HTTP surface, its metrics and its background jobs. */
-const INTERNALS = '\\.(repository|sql|controller|metrics|sweeper|guard|strategies)\\.ts$';
+const { AUTH_DECLARATIONS, FEATURES, INTERNALS, SHARED } = require('./.dependency-cruiser.layers.cjs');
 
 module.exports = {
   forbidden: [
@@ -17,19 +14,25 @@ module.exports = {
       to: { circular: true },
     },
     {
-      name: 'no-folder-cycle',
-      comment: 'Top-level folders of src/ that depend on each other (a feature and the boundary, say).',
+      name: 'auth-machinery-only-in-composition-root',
+      comment: "The boundary's strategies, guard and module are wired by app.module.ts, and used by nothing else.",
       severity: 'error',
-      scope: 'folder',
-      from: { path: '^src/[^/]+$' },
-      to: { path: '^src/[^/]+$', circular: true },
+      from: { path: '^src/', pathNot: '^src/auth/passport/|^src/app\\.module\\.ts$' },
+      to: { path: '^src/auth/passport/' },
+    },
+    {
+      name: 'auth-declarations-are-leaves',
+      comment: "The boundary's declarations import only shared code and each other, so no cycle can pass through them.",
+      severity: 'error',
+      from: { path: AUTH_DECLARATIONS },
+      to: { path: '^src/', pathNot: `^src/(auth|${SHARED.join('|')})/` },
     },
     {
       name: 'common-imports-no-feature',
       comment: 'src/common and src/config are shared by every feature, so they import none.',
       severity: 'error',
       from: { path: '^src/(common|config)/' },
-      to: { path: `^src/${FEATURES}/` },
+      to: { path: `^src/${FEATURES}/`, pathNot: AUTH_DECLARATIONS },
     },
     {
       name: 'database-imports-no-feature',
@@ -37,7 +40,7 @@ module.exports = {
         'Every feature runs its statements through src/database, so it imports none (entities are found by name).',
       severity: 'error',
       from: { path: '^src/database/' },
-      to: { path: `^src/${FEATURES}/` },
+      to: { path: `^src/${FEATURES}/`, pathNot: AUTH_DECLARATIONS },
     },
     {
       name: 'typeorm-only-in-database',

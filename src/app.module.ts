@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AdminModule } from 'src/admin/admin.module';
-import { AccessGuard } from 'src/api-keys/access.guard';
-import { ApiKeysModule } from 'src/api-keys/api-keys.module';
+import { AuthenticationGuard } from 'src/auth/passport/authentication.guard';
+import { AuthModule } from 'src/auth/passport/auth.module';
 import { AuditModule } from 'src/audit/audit.module';
 import { CallbacksModule } from 'src/callbacks/callbacks.module';
 import { ClientSettingsModule } from 'src/client-settings/client-settings.module';
@@ -18,13 +18,13 @@ import { InvalidationListenerModule } from 'src/invalidation/invalidation.module
 import { OpenIdModule } from 'src/openid/openid.module';
 import { ApiKeyThrottlerGuard } from 'src/rate-limit/api-key-throttler.guard';
 import { RateLimitModule } from 'src/rate-limit/rate-limit.module';
-import { DirectLineModule } from 'src/directline/directline.module';
 import { SessionsModule } from 'src/sessions/sessions.module';
+import { TokenModule } from 'src/token/token.module';
 import { UsersModule } from 'src/users/users.module';
 
 /**
- * The application, and the one place where global enhancers are registered: a request meets the access
- * guard, then the rate limit, then validation; any error becomes a problem+json through the one filter.
+ * The application, and the one place where global enhancers are registered: a request meets the
+ * authentication guard (src/auth), then the rate limit, then validation; any error becomes a problem+json through the one filter.
  */
 @Module({})
 export class AppModule {
@@ -37,21 +37,21 @@ export class AppModule {
         MetricsModule,
         AuditModule,
         InvalidationListenerModule,
-        ApiKeysModule,
+        AuthModule,
         RateLimitModule,
         HealthModule,
         ClientSettingsModule,
         UsersModule,
         CallbacksModule,
         AdminModule,
-        DirectLineModule,
+        TokenModule,
         OpenIdModule,
         SessionsModule,
         GvpModule,
       ],
       providers: [
-        // Guards run in this order: the key is known before it is counted.
-        { provide: APP_GUARD, useExisting: AccessGuard },
+        // Guards run in this order: the caller is known before it is counted.
+        { provide: APP_GUARD, useExisting: AuthenticationGuard },
         { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ProblemFilter },

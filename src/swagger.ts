@@ -1,7 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { API_KEY_AUTHORIZATION_SCHEME, API_KEY_HEADER_SCHEME, describeTiers } from 'src/common/access/access.decorator';
-import { Tier } from 'src/common/access/tier';
+import {
+  API_KEY_AUTHORIZATION_SCHEME,
+  API_KEY_HEADER_SCHEME,
+  DEVICE_TOKEN_SCHEME,
+  describeTiers,
+} from 'src/auth/authenticated.decorator';
+import { Tier } from 'src/auth/tier';
 import { CommonErrorCode } from 'src/common/errors/common.errors';
 import { PROBLEM_CONTENT_TYPE } from 'src/common/errors/problem';
 import { problemResponse, type ResponseObject } from 'src/common/http/api-problem.decorator';
@@ -25,7 +30,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(DESCRIPTION)
     .setVersion('1.0.0')
     .addApiKey(
-      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key: `X-API-Key: aak_<env>_<id>_<secret>`' },
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-API-Key',
+        description: 'API key, as it was shown at creation: `aak_<env>_<id>_<secret>` (paste it here as it is).',
+      },
       API_KEY_HEADER_SCHEME,
     )
     .addApiKey(
@@ -33,9 +43,19 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         type: 'apiKey',
         in: 'header',
         name: 'Authorization',
-        description: 'API key as Kernel sends it: `Authorization: APIKEY aak_<env>_<id>_<secret>`',
+        description:
+          'API key as Kernel sends it, with its scheme: type `APIKEY aak_<env>_<id>_<secret>` (the scheme in any case).',
       },
       API_KEY_AUTHORIZATION_SCHEME,
+    )
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'query',
+        name: 'token',
+        description: 'GVP device session token (GVP routes only; also accepted as the `X-GVP-Token` header).',
+      },
+      DEVICE_TOKEN_SCHEME,
     )
     .build();
   const document = SwaggerModule.createDocument(app, config, {

@@ -2,9 +2,10 @@ import { Controller, Delete, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminService, PHONE_NUMBER_PARAM } from 'src/admin/admin.service';
 import { ErasureResponseDto } from 'src/admin/dto/erasure.dto';
-import { Access } from 'src/common/access/access.decorator';
-import { type Caller, CallerContext } from 'src/common/access/caller';
-import { Tier } from 'src/common/access/tier';
+import { Authenticated } from 'src/auth/authenticated.decorator';
+import { Caller } from 'src/auth/caller';
+import { RequestId } from 'src/common/http/request-id.decorator';
+import { Tier } from 'src/auth/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
 
 @ApiTags('Admin')
@@ -18,7 +19,7 @@ export class AdminController {
     'Refused: wrong tier for this route, or a key bound to a channel (an erasure reaches every channel).',
     ['api_key_tier_forbidden', 'api_key_channel_forbidden'],
   )
-  @Access(Tier.Kernel)
+  @Authenticated({ tiers: [Tier.Kernel] })
   @ApiOperation({
     summary: 'GDPR: erase every user record of a phone number, in every channel.',
     description:
@@ -36,8 +37,9 @@ export class AdminController {
   @ApiProblem(400, 'Not a valid phone number; `errors` names `phone_number` (never its value).', ['validation_failed'])
   deleteUsersByPhoneNumber(
     @Param(PHONE_NUMBER_PARAM) phoneNumber: string,
-    @CallerContext() caller: Caller,
+    @Caller() caller: Caller,
+    @RequestId() requestId: string,
   ): Promise<ErasureResponseDto> {
-    return this.admin.deleteUsersByPhoneNumber(phoneNumber, caller);
+    return this.admin.deleteUsersByPhoneNumber(phoneNumber, caller, requestId);
   }
 }

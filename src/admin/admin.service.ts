@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AdminMetrics } from 'src/admin/admin.metrics';
 import type { ErasureResponseDto } from 'src/admin/dto/erasure.dto';
-import type { Caller } from 'src/common/access/caller';
+import type { Caller } from 'src/auth/caller';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { Database, type Tx } from 'src/database/database';
 import { PhoneNumbers } from 'src/users/phone-numbers';
@@ -32,7 +32,7 @@ export class AdminService {
    * GDPR erasure: everything held about the person with that phone number, in every channel, in one
    * transaction with its audit row (the number only as a keyed hash). Repeating it erases nothing more.
    */
-  async deleteUsersByPhoneNumber(text: string, caller: Caller): Promise<ErasureResponseDto> {
+  async deleteUsersByPhoneNumber(text: string, caller: Caller, requestId: string): Promise<ErasureResponseDto> {
     this.users.assertMayEraseEveryChannel(caller);
     const phoneNumber = this.phoneNumbers.normalize(text, PHONE_NUMBER_PARAM);
     const erased = await this.database.transaction(async (tx) => {
@@ -40,10 +40,10 @@ export class AdminService {
       await this.audit.record(
         {
           action: AuditAction.UsersErasedByPhoneNumber,
-          actorKeyId: caller.key?.id ?? null,
+          actorKeyId: caller.kind === 'api-key' ? caller.id : null,
           subject: phoneNumber,
           recordCount: result.users,
-          requestId: caller.requestId,
+          requestId,
           details: { channels: result.channels, phoneIndex: result.phoneIndex },
         },
         tx,

@@ -4,8 +4,8 @@ import { API_KEY_INVALIDATION, ApiKeyIds } from 'src/api-keys/api-key-ids';
 import { ApiKeyUsage } from 'src/api-keys/api-key-usage';
 import { ApiKeyError, type ApiKeyRejection } from 'src/api-keys/api-keys.errors';
 import { type ApiKeyRecord, ApiKeysRepository } from 'src/api-keys/api-keys.repository';
-import { AuthFailures } from 'src/common/access/auth-failures';
-import type { AuthenticatedKey } from 'src/common/access/caller';
+import { AuthFailures } from 'src/auth/auth-failures';
+import type { ApiKeyCaller } from 'src/auth/caller';
 import { AppConfig } from 'src/config/app-config';
 import { Invalidations } from 'src/invalidation/invalidations';
 
@@ -13,7 +13,7 @@ const MAX_CACHED_KEYS = 10_000;
 
 /** What the cache remembers of a key: enough to decide without the database. */
 interface CachedKey {
-  key: AuthenticatedKey;
+  key: ApiKeyCaller;
   expiresAt: number | null;
   revoked: boolean;
   /** When this entry must be read again from the database. */
@@ -76,16 +76,16 @@ export class ApiKeyVerifier {
     );
   }
 
-  async verify(text: string): Promise<AuthenticatedKey> {
+  async verify(text: string): Promise<ApiKeyCaller> {
     const parsed = parseApiKey(text);
     if (parsed === undefined) {
-      throw this.reject('malformed');
+      throw this.refuse('malformed');
     }
     if (parsed.environment !== this.config.APIKEY_ENVIRONMENT) {
-      throw this.reject('foreign_environment');
+      throw this.refuse('foreign_environment');
     }
     if (!this.ids.mayExist(displayPrefix(parsed.environment, parsed.publicId))) {
-      throw this.reject('unknown');
+      throw this.refuse('unknown');
     }
     const hash = hashApiKey(text);
     const now = Date.now();
@@ -99,19 +99,20 @@ export class ApiKeyVerifier {
       }
     }
     if ('unknown' in entry) {
-      throw this.reject('unknown');
+      throw this.refuse('unknown');
     }
     if (entry.revoked) {
-      throw this.reject('revoked');
+      throw this.refuse('revoked');
     }
     if (entry.expiresAt !== null && entry.expiresAt <= now) {
-      throw this.reject('expired');
+      throw this.refuse('expired');
     }
     this.usage.touch(entry.key.id);
     return entry.key;
   }
 
-  private reject(reason: ApiKeyRejection): ApiKeyError {
+  /** Counts the refusal (auth_failures_total) and returns the one error every invalid key gets. */
+  refuse(reason: ApiKeyRejection): ApiKeyError {
     this.failures.record(reason);
     return ApiKeyError.invalid(reason);
   }
@@ -132,7 +133,7 @@ export class ApiKeyVerifier {
       return { unknown: true, staleAt };
     }
     return {
-      key: { id: row.id, name: row.name, prefix: row.prefix, tier: row.tier, channel: row.channel },
+      key: { kind: 'api-key', id: row.id, name: row.name, prefix: row.prefix, tier: row.tier, channel: row.channel },
       expiresAt: row.expiresAt?.getTime() ?? null,
       revoked: row.revokedAt !== null,
       staleAt,

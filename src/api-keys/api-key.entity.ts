@@ -1,5 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 
 /** An API key: only the SHA-256 of the key is stored; the key itself is shown once, at creation. */
 @Entity('api_keys')

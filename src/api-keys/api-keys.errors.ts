@@ -7,8 +7,6 @@ export enum ApiKeyErrorCode {
   Invalid = 'api_key_invalid',
   /** A valid key whose tier this route does not admit. */
   TierForbidden = 'api_key_tier_forbidden',
-  /** A channel-bound key acting on another channel's data. */
-  ChannelForbidden = 'api_key_channel_forbidden',
   /** CLI: no key with that id or prefix. */
   NotFound = 'api_key_not_found',
 }
@@ -38,7 +36,6 @@ export class ApiKeyError extends AppError {
       case ApiKeyErrorCode.Invalid:
         return 401;
       case ApiKeyErrorCode.TierForbidden:
-      case ApiKeyErrorCode.ChannelForbidden:
         return 403;
       case ApiKeyErrorCode.NotFound:
         return 404;

@@ -4,7 +4,7 @@ import { displayPrefix, generateApiKey } from 'src/api-keys/api-key-format';
 import { API_KEY_CREATED, API_KEY_INVALIDATION } from 'src/api-keys/api-key-ids';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
 import { type ApiKeyRecord, ApiKeysRepository } from 'src/api-keys/api-keys.repository';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { AppConfig } from 'src/config/app-config';
 import { Database, type Tx } from 'src/database/database';

@@ -1,4 +1,4 @@
-import type { Tier } from 'src/common/access/tier';
+import type { Tier } from 'src/auth/tier';
 import type { Statement } from 'src/database/database';
 
 /** The SQL of `api_keys`. Rows come back with the entity's (camelCase) field names. */

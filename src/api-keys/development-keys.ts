@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
 import { ApiKeysService } from 'src/api-keys/api-keys.service';
-import { TIERS } from 'src/common/access/tier';
+import { TIERS } from 'src/auth/tier';
 import { AppConfig, NodeEnv } from 'src/config/app-config';
 
 /**

@@ -8,8 +8,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { NoApiKey } from 'src/common/access/access.decorator';
-import { type Caller, CallerContext } from 'src/common/access/caller';
+import { NoCredential } from 'src/auth/authenticated.decorator';
+import { RequestId } from 'src/common/http/request-id.decorator';
 import { CallbacksErrorCode } from 'src/callbacks/callbacks.errors';
 import { type CallbackOutcome, CallbacksService } from 'src/callbacks/callbacks.service';
 import { CallbackLoginResponseDto, CallbackQueryDto } from 'src/callbacks/dto/callback.dto';
@@ -65,7 +65,7 @@ export class CallbacksController {
   ) {}
 
   @Get()
-  @NoApiKey()
+  @NoCredential('sealed Kernel callback data')
   @ApiOperation({
     summary: 'Kernel callback after creating an authentication session: adds the Aura user record.',
     description: 'No API key: the sealed `data` parameter is the credential (single use, short-lived, purpose-bound).',
@@ -83,15 +83,15 @@ export class CallbacksController {
   @ApiCallbackPlatformProblems()
   async loginCallback(
     @Query() query: CallbackQueryDto,
-    @CallerContext() caller: Caller,
+    @RequestId() requestId: string,
     @Headers('user-agent') userAgent: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CallbackLoginResponseDto | undefined> {
-    return respond(reply, await this.callbacks.login(query.data, caller, userAgent), this.cookies);
+    return respond(reply, await this.callbacks.login(query.data, requestId, userAgent), this.cookies);
   }
 
   @Get('logout')
-  @NoApiKey()
+  @NoCredential('sealed Kernel callback data')
   @ApiOperation({
     summary: 'Kernel callback after removing an authentication session: removes the Aura user record.',
     description: 'No API key: the sealed `data` parameter is the credential (single use, short-lived, purpose-bound).',
@@ -107,9 +107,9 @@ export class CallbacksController {
   @ApiCallbackPlatformProblems()
   async logoutCallback(
     @Query() query: CallbackQueryDto,
-    @CallerContext() caller: Caller,
+    @RequestId() requestId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    respond(reply, await this.callbacks.logout(query.data, caller), this.cookies);
+    respond(reply, await this.callbacks.logout(query.data, requestId), this.cookies);
   }
 }

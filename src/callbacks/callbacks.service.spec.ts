@@ -49,7 +49,7 @@ const config = loadConfig({
 });
 const cipher = new CallbackCipher(parseCipherKeys(config.CALLBACK_CIPHER_KEYS));
 const session = { channel: 'web', userId: 'u-1', authorizationId: 'a-1' };
-const caller = { key: undefined, requestId: 'req-1' };
+const requestId = 'req-1';
 
 describe('CallbacksService', () => {
   let database: FakeDatabase;
@@ -89,7 +89,7 @@ describe('CallbacksService', () => {
   });
 
   it('should create the user of a login callback, consume its token and audit it, in one transaction', async () => {
-    const outcome = await service.login(sealPayload(cipher, CallbackPurpose.Login, session), caller);
+    const outcome = await service.login(sealPayload(cipher, CallbackPurpose.Login, session), requestId);
     expect(outcome).toMatchObject({ status: 201, body: { auraId: 'aura-1', channel: 'web' } });
     expect(users.created).toEqual([expect.objectContaining(session)]);
     expect(repository.consumed.size).toBe(1);
@@ -99,30 +99,30 @@ describe('CallbacksService', () => {
 
   it('should refuse a replayed value', async () => {
     const data = sealPayload(cipher, CallbackPurpose.Login, session);
-    await service.login(data, caller);
-    await expect(service.login(data, caller)).rejects.toMatchObject({ code: 'callback_replayed', status: 401 });
+    await service.login(data, requestId);
+    await expect(service.login(data, requestId)).rejects.toMatchObject({ code: 'callback_replayed', status: 401 });
   });
 
   it('should refuse a login value on the logout path, before touching anything', async () => {
     const data = sealPayload(cipher, CallbackPurpose.Login, session);
-    await expect(service.logout(data, caller)).rejects.toMatchObject({ code: 'callback_wrong_purpose' });
+    await expect(service.logout(data, requestId)).rejects.toMatchObject({ code: 'callback_wrong_purpose' });
     expect(database.transactions).toBe(0);
   });
 
   it('should refuse an expired value and a redirect off the allow-list, writing nothing', async () => {
     const expired = sealPayload(cipher, CallbackPurpose.Login, { ...session, iat: 1_700_000_000, exp: 1_700_000_300 });
-    await expect(service.login(expired, caller)).rejects.toMatchObject({ code: 'callback_expired' });
+    await expect(service.login(expired, requestId)).rejects.toMatchObject({ code: 'callback_expired' });
     const elsewhere = sealPayload(cipher, CallbackPurpose.Logout, {
       ...session,
       redirectUri: 'https://evil.example/x',
     });
-    await expect(service.logout(elsewhere, caller)).rejects.toMatchObject({ code: 'callback_redirect_refused' });
+    await expect(service.logout(elsewhere, requestId)).rejects.toMatchObject({ code: 'callback_redirect_refused' });
     expect(repository.consumed.size).toBe(0);
   });
 
   it('should remove the record of a logout callback and redirect to an allowed origin', async () => {
     const data = sealPayload(cipher, CallbackPurpose.Logout, { ...session, redirectUri: 'https://app.example/done' });
-    await expect(service.logout(data, caller)).resolves.toEqual({
+    await expect(service.logout(data, requestId)).resolves.toEqual({
       status: 302,
       location: 'https://app.example/done',
       session: 'clear',

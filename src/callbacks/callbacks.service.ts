@@ -1,7 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import type { Caller } from 'src/common/access/caller';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys } from 'src/callbacks/callback-cipher';
 import { CallbacksMetrics } from 'src/callbacks/callbacks.metrics';
@@ -84,7 +83,7 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
    * Login callback: the user record of that Kernel session, created if needed (201) or found (200). When it
    * redirects the browser, a browser session of that user opens in the same transaction.
    */
-  async login(data: string, caller: Caller, userAgent?: string): Promise<CallbackOutcome> {
+  async login(data: string, requestId: string, userAgent?: string): Promise<CallbackOutcome> {
     const payload = this.open(data, CallbackPurpose.Login);
     const redirect = this.redirectTarget(payload);
     const audience = this.sessionAudience(payload);
@@ -96,7 +95,7 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
           action: AuditAction.CallbackLogin,
           subject: this.subjectOf(payload) ?? result.user.auraId,
           recordCount: result.created ? 1 : 0,
-          requestId: caller.requestId,
+          requestId,
           details: { channel: payload.channel, created: result.created },
         },
         tx,
@@ -114,7 +113,7 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Logout callback: the record of that session goes (204, also when there was none). */
-  async logout(data: string, caller: Caller): Promise<CallbackOutcome> {
+  async logout(data: string, requestId: string): Promise<CallbackOutcome> {
     const payload = this.open(data, CallbackPurpose.Logout);
     const redirect = this.redirectTarget(payload);
     await this.database.transaction(async (tx) => {
@@ -125,7 +124,7 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
           action: AuditAction.CallbackLogout,
           subject: this.subjectOf(payload) ?? payload.auraId ?? `${payload.channel}:${payload.userId}`,
           recordCount: deleted,
-          requestId: caller.requestId,
+          requestId,
           details: { channel: payload.channel },
         },
         tx,

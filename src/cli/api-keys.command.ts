@@ -1,5 +1,5 @@
 import { ApiKeysService } from 'src/api-keys/api-keys.service';
-import { Tier, TIERS } from 'src/common/access/tier';
+import { Tier, TIERS } from 'src/auth/tier';
 import { createCliContext } from 'src/cli/cli-context';
 import type { CommandOptions } from 'src/cli/command-options';
 import type { AppConfig } from 'src/config/app-config';

@@ -1,10 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Access } from 'src/common/access/access.decorator';
-import { Tier } from 'src/common/access/tier';
+import { Authenticated } from 'src/auth/authenticated.decorator';
+import { Tier } from 'src/auth/tier';
 import { ClientConfigResponseDto } from 'src/client-settings/dto/client-settings.dto';
 import { ClientSettingsService } from 'src/client-settings/client-settings.service';
-import { AdmitsSession } from 'src/sessions/admits-session.decorator';
 
 /** Settings the channel clients read at GET /config. The service's own configuration is src/config/. */
 @ApiTags('Configuration')
@@ -13,8 +12,7 @@ export class ClientSettingsController {
   constructor(private readonly clientConfig: ClientSettingsService) {}
 
   @Get()
-  @Access(Tier.Public)
-  @AdmitsSession()
+  @Authenticated({ tiers: [Tier.Public], session: true })
   @ApiOperation({ summary: 'Name of the Azure Storage subdomain.' })
   @ApiOkResponse({ type: ClientConfigResponseDto })
   getConfig(): ClientConfigResponseDto {

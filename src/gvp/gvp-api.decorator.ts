@@ -1,6 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { problemResponse } from 'src/common/http/api-problem.decorator';
 import { GvpErrorResponseDto } from 'src/gvp/dto/gvp-response.dto';
 import {
   GVP_HTTP_STATUSES,
@@ -16,6 +15,9 @@ const WHEN: Record<GvpErrorCode, string> = {
     'Kernel unreachable, failing (5xx), throttling (429), refusing this service or answering something invalid (502); its breaker open (503); no answer by the deadline (504)',
   [GvpStatusCode.UserNotFoundInFourthPlatform]: 'Kernel does not know the subscriber',
   [GvpStatusCode.AuraBearerGenerationException]: 'the JWT-bearer assertion could not be signed',
+  [GvpStatusCode.InvalidRequest]: 'an unknown, repeated or malformed query parameter',
+  [GvpStatusCode.RateLimited]:
+    'too many requests from this device or address, or too many failed device tokens; see Retry-After',
   [GvpStatusCode.DeviceSignInNotConfigured]: 'GVP sign-in is not configured in this environment',
   [GvpStatusCode.DeviceKeysNotAvailable]: "GVP's device-token keys (GVP_JWKS_URL) could not be fetched",
   [GvpStatusCode.ConversationNotConfigured]: 'Direct Line is not configured (aura-token)',
@@ -47,9 +49,8 @@ function envelopeContent(codes: GvpErrorCode[]) {
 }
 
 /**
- * Documents every error of a GVP route: GVP's envelope (application/json) for the sign-in's own failures,
- * and the usual problem+json of the API-key guard, which runs first. Apply it above `@Access(...)`:
- * its 401 and 429 responses replace the guard's alone.
+ * Documents every error of a GVP route, each in GVP's envelope (application/json): the boundary's refusals
+ * (device token, rate limit, query) as much as the sign-in's own failures.
  */
 export function ApiGvpErrors(codes: GvpErrorCode[]): MethodDecorator {
   const byStatus = new Map<number, GvpErrorCode[]>();
@@ -58,21 +59,12 @@ export function ApiGvpErrors(codes: GvpErrorCode[]): MethodDecorator {
       byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }
   }
-  const decorators = [...byStatus.entries()].map(([status, statusCodes]) => {
-    const guard =
-      status === 401
-        ? problemResponse(401, 'Missing, malformed, unknown, revoked or expired API key.', [
-            'api_key_missing',
-            'api_key_invalid',
-          ])
-        : undefined;
-    const description = statusCodes.map((code) => `${code} ${GVP_STATUS_MESSAGES[code]}: ${WHEN[code]}.`).join(' ');
-    return ApiResponse({
+  const decorators = [...byStatus.entries()].map(([status, statusCodes]) =>
+    ApiResponse({
       status,
-      description:
-        guard === undefined ? description : `${description} API key refused: problem+json. ${guard.description}`,
-      content: { ...envelopeContent(statusCodes), ...(guard?.content ?? {}) },
-    });
-  });
+      description: statusCodes.map((code) => `${code} ${GVP_STATUS_MESSAGES[code]}: ${WHEN[code]}.`).join(' '),
+      content: envelopeContent(statusCodes),
+    }),
+  );
   return applyDecorators(ApiExtraModels(GvpErrorResponseDto), ...decorators);
 }

@@ -1,9 +1,8 @@
-import { Controller, Get, Header, Headers, Query, UseFilters } from '@nestjs/common';
+import { Controller, Get, Header, Query, UseFilters } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Access } from 'src/common/access/access.decorator';
-import { type Caller, CallerContext } from 'src/common/access/caller';
-import { Tier } from 'src/common/access/tier';
-import { ApiProblem } from 'src/common/http/api-problem.decorator';
+import { Authenticated } from 'src/auth/authenticated.decorator';
+import { Caller, type DeviceCaller } from 'src/auth/caller';
+import { RequestId } from 'src/common/http/request-id.decorator';
 import { GvpQueryDto } from 'src/gvp/dto/gvp-query.dto';
 import { GvpAuraIdResponseDto, GvpAuraTokenResponseDto } from 'src/gvp/dto/gvp-response.dto';
 import { ApiGvpErrors } from 'src/gvp/gvp-api.decorator';
@@ -11,10 +10,10 @@ import { GvpStatusCode } from 'src/gvp/gvp.errors';
 import { GvpFilter } from 'src/gvp/gvp.filter';
 import { GvpService } from 'src/gvp/gvp.service';
 
-export const GVP_TOKEN_HEADER = 'x-gvp-token';
-
 const SIGN_IN_ERRORS = [
   GvpStatusCode.AuthenticationRequired,
+  GvpStatusCode.InvalidRequest,
+  GvpStatusCode.RateLimited,
   GvpStatusCode.FourthPlatformNotAvailable,
   GvpStatusCode.UserNotFoundInFourthPlatform,
   GvpStatusCode.AuraBearerGenerationException,
@@ -37,7 +36,7 @@ export class GvpController {
 
   @Get('aura-id')
   @ApiGvpErrors([...SIGN_IN_ERRORS])
-  @Access(Tier.Public)
+  @Authenticated({ device: true })
   @Header('cache-control', 'no-store')
   @ApiHeader(TOKEN_HEADER_DOC)
   @ApiOperation({
@@ -46,18 +45,17 @@ export class GvpController {
       'at Kernel (JWT-bearer grant) and is linked. Answers in GVP’s envelope (docs/gvp.md).',
   })
   @ApiOkResponse({ type: GvpAuraIdResponseDto, description: 'StatusCode 0: the device’s auraId.' })
-  @ApiProblem(400, 'Unknown or repeated query parameter.', ['validation_failed'])
   getGvpAuraId(
-    @Query() query: GvpQueryDto,
-    @Headers(GVP_TOKEN_HEADER) header: string | undefined,
-    @CallerContext() caller: Caller,
+    @Query() _query: GvpQueryDto,
+    @Caller() device: DeviceCaller,
+    @RequestId() requestId: string,
   ): Promise<GvpAuraIdResponseDto> {
-    return this.gvp.getAuraId({ query: query.token, header }, caller);
+    return this.gvp.getAuraId(device, requestId);
   }
 
   @Get('aura-token')
   @ApiGvpErrors([...SIGN_IN_ERRORS, GvpStatusCode.ConversationNotConfigured, GvpStatusCode.ConversationNotAvailable])
-  @Access(Tier.Public)
+  @Authenticated({ device: true })
   @Header('cache-control', 'no-store')
   @ApiHeader(TOKEN_HEADER_DOC)
   @ApiOperation({
@@ -66,12 +64,11 @@ export class GvpController {
       '(`dl_<auraId>`). Answers in GVP’s envelope (docs/gvp.md).',
   })
   @ApiOkResponse({ type: GvpAuraTokenResponseDto, description: 'StatusCode 0: the auraId and the conversation.' })
-  @ApiProblem(400, 'Unknown or repeated query parameter.', ['validation_failed'])
   getGvpAuraToken(
-    @Query() query: GvpQueryDto,
-    @Headers(GVP_TOKEN_HEADER) header: string | undefined,
-    @CallerContext() caller: Caller,
+    @Query() _query: GvpQueryDto,
+    @Caller() device: DeviceCaller,
+    @RequestId() requestId: string,
   ): Promise<GvpAuraTokenResponseDto> {
-    return this.gvp.getAuraToken({ query: query.token, header }, caller);
+    return this.gvp.getAuraToken(device, requestId);
   }
 }

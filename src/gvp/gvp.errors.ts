@@ -1,6 +1,6 @@
 /**
  * StatusCode of GVP's envelope. 0, 30, 320, 321 and 322 are GVP's own (GetAuraToken, API 8.3), with its
- * StatusMessage; the 38x and 39x codes are this service's, for failures GVP's contract has no code for.
+ * StatusMessage; the 37x, 38x and 39x codes are this service's, for failures GVP's contract has no code for.
  * docs/gvp.md lists them with their HTTP status and Severity.
  */
 export enum GvpStatusCode {
@@ -9,6 +9,8 @@ export enum GvpStatusCode {
   FourthPlatformNotAvailable = 320,
   UserNotFoundInFourthPlatform = 321,
   AuraBearerGenerationException = 322,
+  InvalidRequest = 370,
+  RateLimited = 371,
   DeviceSignInNotConfigured = 380,
   DeviceKeysNotAvailable = 381,
   ConversationNotConfigured = 390,
@@ -31,6 +33,8 @@ export const GVP_STATUS_MESSAGES: Record<GvpStatusCode, string> = {
   [GvpStatusCode.FourthPlatformNotAvailable]: 'FourthPlatformNotAvailable',
   [GvpStatusCode.UserNotFoundInFourthPlatform]: 'UserNotFoundInFourthPlatform',
   [GvpStatusCode.AuraBearerGenerationException]: 'AuraBearerGenerationException',
+  [GvpStatusCode.InvalidRequest]: 'InvalidRequest',
+  [GvpStatusCode.RateLimited]: 'RateLimited',
   [GvpStatusCode.DeviceSignInNotConfigured]: 'DeviceSignInNotConfigured',
   [GvpStatusCode.DeviceKeysNotAvailable]: 'DeviceKeysNotAvailable',
   [GvpStatusCode.ConversationNotConfigured]: 'ConversationNotConfigured',
@@ -44,6 +48,8 @@ export const GVP_HTTP_STATUSES: Record<GvpErrorCode, readonly number[]> = {
   [GvpStatusCode.FourthPlatformNotAvailable]: [502, 503, 504],
   [GvpStatusCode.UserNotFoundInFourthPlatform]: [404],
   [GvpStatusCode.AuraBearerGenerationException]: [500],
+  [GvpStatusCode.InvalidRequest]: [400],
+  [GvpStatusCode.RateLimited]: [429],
   [GvpStatusCode.DeviceSignInNotConfigured]: [503],
   [GvpStatusCode.DeviceKeysNotAvailable]: [503],
   [GvpStatusCode.ConversationNotConfigured]: [503],
@@ -57,6 +63,8 @@ export function gvpSeverity(code: GvpStatusCode): GvpSeverity {
       return GvpSeverity.Info;
     case GvpStatusCode.AuthenticationRequired:
     case GvpStatusCode.UserNotFoundInFourthPlatform:
+    case GvpStatusCode.InvalidRequest:
+    case GvpStatusCode.RateLimited:
       return GvpSeverity.Warning;
     case GvpStatusCode.FourthPlatformNotAvailable:
     case GvpStatusCode.AuraBearerGenerationException:
@@ -80,6 +88,8 @@ export type GvpOutcome =
   | 'not_configured'
   | 'device_keys_unavailable'
   | 'conversation_failed'
+  | 'invalid_request'
+  | 'rate_limited'
   | 'error';
 
 /** A sign-in that failed, answered in GVP's envelope (never as problem+json). */

@@ -14,5 +14,6 @@ import { UsersModule } from 'src/users/users.module';
   imports: [KernelModule, DirectLineModule, UsersModule],
   controllers: [GvpController],
   providers: [gvpSignInsProvider, GvpMetrics, GvpRepository, DeviceTokenVerifier, DeviceSignIn, GvpService],
+  exports: [DeviceTokenVerifier],
 })
 export class GvpModule {}

@@ -1,22 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable, Logger } from '@nestjs/common';
-import type { Caller } from 'src/common/access/caller';
+import type { DeviceCaller } from 'src/auth/caller';
 import { toProblem } from 'src/common/errors/problem';
 import { AppConfig } from 'src/config/app-config';
 import { DeviceSignIn, type SignedIn } from 'src/gvp/device-sign-in';
-import { DeviceTokenVerifier } from 'src/gvp/device-token.verifier';
 import type { GvpAuraIdResponseDto, GvpAuraTokenResponseDto } from 'src/gvp/dto/gvp-response.dto';
 import { GvpError, gvpOk, GvpStatusCode, type GvpOutcome } from 'src/gvp/gvp.errors';
 import { GvpMetrics, type GvpRoute } from 'src/gvp/gvp.metrics';
 import { KernelError, KernelErrorCode } from 'src/kernel/kernel.errors';
 import { DirectLineError, DirectLineErrorCode } from 'src/directline/directline.errors';
 import { DirectLineService } from 'src/directline/directline.service';
-
-/** The device token, from the query (as GVP sends it) or the X-GVP-Token header. */
-export interface GvpCredentials {
-  query: string | undefined;
-  header: string | undefined;
-}
 
 /** GVP's GetAuraId and GetAuraToken: a device signs in; the answer is GVP's envelope. */
 @Injectable()
@@ -25,22 +18,21 @@ export class GvpService {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly verifier: DeviceTokenVerifier,
     private readonly devices: DeviceSignIn,
     private readonly tokens: DirectLineService,
     private readonly metrics: GvpMetrics,
   ) {}
 
-  async getAuraId(credentials: GvpCredentials, caller: Caller): Promise<GvpAuraIdResponseDto> {
-    return this.observed('aura_id', caller, async () => {
-      const signedIn = await this.signIn(credentials, caller);
+  async getAuraId(device: DeviceCaller, requestId: string): Promise<GvpAuraIdResponseDto> {
+    return this.observed('aura_id', requestId, async () => {
+      const signedIn = await this.signIn(device, requestId);
       return { signedIn, response: gvpOk({ auraId: signedIn.auraId }) };
     });
   }
 
-  async getAuraToken(credentials: GvpCredentials, caller: Caller): Promise<GvpAuraTokenResponseDto> {
-    return this.observed('aura_token', caller, async () => {
-      const signedIn = await this.signIn(credentials, caller);
+  async getAuraToken(device: DeviceCaller, requestId: string): Promise<GvpAuraTokenResponseDto> {
+    return this.observed('aura_token', requestId, async () => {
+      const signedIn = await this.signIn(device, requestId);
       const conversation = await this.tokens.getWebSocketToken({ userId: signedIn.auraId }).catch((error: unknown) => {
         throw conversationError(error);
       });
@@ -60,10 +52,9 @@ export class GvpService {
     });
   }
 
-  private async signIn(credentials: GvpCredentials, caller: Caller): Promise<SignedIn> {
-    const device = await this.verifier.verify(credentials.query ?? credentials.header);
-    const channel = caller.key?.channel ?? this.config.GVP_CHANNEL;
-    return this.devices.signIn(device, channel, caller.requestId).catch((error: unknown) => {
+  /** The device was authenticated by its token at the boundary (src/auth/passport/gvp-device.strategy.ts). */
+  private async signIn(device: DeviceCaller, requestId: string): Promise<SignedIn> {
+    return this.devices.signIn(device, this.config.GVP_CHANNEL, requestId).catch((error: unknown) => {
       throw kernelError(error);
     });
   }
@@ -71,7 +62,7 @@ export class GvpService {
   /** One metric and one log line per sign-in, with its outcome; never the token, the subscriber or a phone number. */
   private async observed<T>(
     route: GvpRoute,
-    caller: Caller,
+    requestId: string,
     run: () => Promise<{ signedIn: SignedIn; response: T }>,
   ): Promise<T> {
     const started = performance.now();
@@ -82,7 +73,7 @@ export class GvpService {
       outcome = signedIn.outcome;
       return response;
     } catch (error) {
-      if (!(error instanceof GvpError) && toProblem(error, caller.requestId).unexpected === undefined) {
+      if (!(error instanceof GvpError) && toProblem(error, requestId).unexpected === undefined) {
         // A failure of the platform with its own problem (the database is down): answered as on every route.
         statusCode = GvpStatusCode.InternalError;
         throw error;
@@ -92,20 +83,31 @@ export class GvpService {
       statusCode = failure.code;
       throw failure;
     } finally {
-      this.metrics.signIn(route, outcome);
-      const entry = {
-        requestId: caller.requestId,
-        route,
-        outcome,
-        statusCode,
-        channel: caller.key?.channel ?? this.config.GVP_CHANNEL,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-      };
-      if (statusCode === GvpStatusCode.Ok || statusCode === GvpStatusCode.AuthenticationRequired) {
-        this.logger.log(entry, 'GVP sign-in');
-      } else {
-        this.logger.warn(entry, 'GVP sign-in failed');
-      }
+      this.record({ route, requestId, outcome, statusCode, durationMs: performance.now() - started });
+    }
+  }
+
+  /**
+   * One metric and one log line per sign-in, with its outcome; never the token, the subscriber or a phone number.
+   * Also called by GvpFilter for a device token the boundary refused (the sign-in never reached this service).
+   */
+  record(attempt: {
+    route: GvpRoute;
+    requestId: string;
+    outcome: GvpOutcome;
+    statusCode: GvpStatusCode;
+    durationMs: number;
+  }): void {
+    this.metrics.signIn(attempt.route, attempt.outcome);
+    const entry = {
+      ...attempt,
+      channel: this.config.GVP_CHANNEL,
+      durationMs: Math.round(attempt.durationMs * 10) / 10,
+    };
+    if (attempt.statusCode === GvpStatusCode.Ok || attempt.statusCode === GvpStatusCode.AuthenticationRequired) {
+      this.logger.log(entry, 'GVP sign-in');
+    } else {
+      this.logger.warn(entry, 'GVP sign-in failed');
     }
   }
 }

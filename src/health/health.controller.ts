@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
-import { Access, NoApiKey } from 'src/common/access/access.decorator';
-import { Tier } from 'src/common/access/tier';
+import { Authenticated, NoCredential } from 'src/auth/authenticated.decorator';
+import { Tier } from 'src/auth/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
 import { HealthCheckDto, HealthResponseDto, PingResponseDto } from 'src/health/dto/health.dto';
 import { HealthService } from 'src/health/health.service';
@@ -14,7 +14,7 @@ export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get('healthz')
-  @NoApiKey()
+  @NoCredential('probe')
   @SkipThrottle()
   @ApiOperation({ summary: 'Health of the service for Kubernetes probes: database reachable, heap within bounds.' })
   @ApiOkResponse({ type: HealthResponseDto })
@@ -24,7 +24,7 @@ export class HealthController {
   }
 
   @Get('ping')
-  @Access(Tier.Kernel)
+  @Authenticated({ tiers: [Tier.Kernel] })
   @ApiOperation({ summary: 'Liveness for Kernel: answers while the service runs.' })
   @ApiOkResponse({ type: PingResponseDto })
   ping(): PingResponseDto {

@@ -2,7 +2,7 @@ import { Controller, Get, Headers, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
-import { NoApiKey } from 'src/common/access/access.decorator';
+import { NoCredential } from 'src/auth/authenticated.decorator';
 import { JwksResponseDto } from 'src/openid/dto/jwks.dto';
 import { OpenIdConfigurationResponseDto } from 'src/openid/dto/openid-configuration.dto';
 import { OpenIdService, type PreparedResponse } from 'src/openid/openid.service';
@@ -32,7 +32,7 @@ export class OpenIdController {
   constructor(private readonly openId: OpenIdService) {}
 
   @Get('issuer/.well-known/openid-configuration')
-  @NoApiKey()
+  @NoCredential('key discovery')
   @ApiOperation({
     summary: 'OpenID discovery document of the aura-groot/aura-bot issuer; `jwks_uri` names the key set.',
   })
@@ -52,7 +52,7 @@ export class OpenIdController {
   }
 
   @Get('jwk')
-  @NoApiKey()
+  @NoCredential('key discovery')
   @ApiOperation({
     summary:
       'Public keys that verify tokens signed for aura-groot/aura-bot (JWKS): the active key, the next one and retired ones.',

@@ -15,7 +15,7 @@ import {
   THROTTLER_TTL,
 } from '@nestjs/throttler/dist/throttler.constants';
 import type { FastifyReply } from 'fastify';
-import type { RequestWithKey } from 'src/common/access/caller';
+import type { Caller, RequestWithCaller } from 'src/auth/caller';
 
 /** A limit of the module's options, named by the library at init ('default' when unnamed). */
 type NamedThrottler = ThrottlerOptions & { name: string };
@@ -37,7 +37,7 @@ interface RoutePlan {
 }
 
 /**
- * Counts requests per API key across all routes (keyless routes per client address), and per client address
+ * Counts requests per caller across all routes (keyless routes per client address), and per client address
  * under each public key (src/rate-limit/throttlers.ts).
  *
  * The library reads a dozen metadata entries per request to find each route's limits; they cannot change
@@ -58,8 +58,8 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override getTracker(request: Record<string, unknown>): Promise<string> {
-    const { user, ip } = request as unknown as RequestWithKey;
-    return Promise.resolve(user === undefined ? `ip:${ip}` : `key:${user.id}`);
+    const { user, ip } = request as unknown as RequestWithCaller;
+    return Promise.resolve(user === undefined ? `ip:${ip}` : trackerOf(user));
   }
 
   protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
@@ -123,5 +123,17 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
       });
     }
     return limits;
+  }
+}
+
+/** The counter a caller spends: its key, its session or its device. */
+function trackerOf(caller: Caller): string {
+  switch (caller.kind) {
+    case 'api-key':
+      return `key:${caller.id}`;
+    case 'session':
+      return `session:${caller.sessionId}`;
+    case 'device':
+      return `device:${caller.deviceId}`;
   }
 }

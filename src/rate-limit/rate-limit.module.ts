@@ -3,12 +3,12 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from 'src/config/app-config';
 import { MemoryThrottlerStorage } from 'src/rate-limit/memory-throttler.storage';
 import { RedisThrottlerStorage } from 'src/rate-limit/redis-throttler.storage';
-import { AuthFailureLimiter } from 'src/rate-limit/auth-failure.limiter';
 import { throttlers } from 'src/rate-limit/throttlers';
 
 /**
- * Per-key rate limits with a per-client sub-limit under public keys, and a limit of failed authentications per
- * client address: in memory, or in Redis when REDIS_URL is set so that replicas share the counts.
+ * Per-caller rate limits with a per-client sub-limit under public keys, and the storage of every count (the
+ * boundary's failed-authentication limit too): in memory, or in Redis when REDIS_URL is set so that replicas
+ * share the counts.
  */
 @Module({
   imports: [
@@ -21,7 +21,6 @@ import { throttlers } from 'src/rate-limit/throttlers';
       }),
     }),
   ],
-  providers: [AuthFailureLimiter],
-  exports: [AuthFailureLimiter],
+  exports: [ThrottlerModule],
 })
 export class RateLimitModule {}

@@ -1,11 +1,11 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { ThrottlerOptions } from '@nestjs/throttler';
-import type { RequestWithKey } from 'src/common/access/caller';
-import { Tier } from 'src/common/access/tier';
+import type { RequestWithCaller } from 'src/auth/caller';
+import { Tier } from 'src/auth/tier';
 import type { AppConfig } from 'src/config/app-config';
 
-function requestOf(context: ExecutionContext): RequestWithKey {
-  return context.switchToHttp().getRequest<RequestWithKey>();
+function requestOf(context: ExecutionContext): RequestWithCaller {
+  return context.switchToHttp().getRequest<RequestWithCaller>();
 }
 
 /**
@@ -13,7 +13,7 @@ function requestOf(context: ExecutionContext): RequestWithKey {
  * are then not counted):
  * 1. `client`: per client address under one public key — channel keys ship inside web and app clients,
  *    so one abusive holder is limited alone and does not spend the channel's budget;
- * 2. `default`: per API key (keyless routes: per client address).
+ * 2. `default`: per caller — API key, session or device (keyless routes: per client address).
  */
 export function throttlers(config: AppConfig): ThrottlerOptions[] {
   const ttl = config.RATE_LIMIT_TTL_SECONDS * 1000;
@@ -22,10 +22,13 @@ export function throttlers(config: AppConfig): ThrottlerOptions[] {
       name: 'client',
       ttl,
       limit: config.rateLimitClientLimit,
-      skipIf: (context) => requestOf(context).user?.tier !== Tier.Public,
+      skipIf: (context) => {
+        const { user } = requestOf(context);
+        return user?.kind !== 'api-key' || user.tier !== Tier.Public;
+      },
       getTracker: (request) => {
-        const { user, ip } = request as unknown as RequestWithKey;
-        return `key:${user?.id}:ip:${ip}`;
+        const { user, ip } = request as unknown as RequestWithCaller;
+        return `key:${user?.kind === 'api-key' ? user.id : ''}:ip:${ip}`;
       },
     },
     { name: 'default', ttl, limit: config.RATE_LIMIT_LIMIT },

@@ -1,7 +1,8 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { BrowserCredentials } from 'src/sessions/sessions.service';
-import { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, readCookie, REFRESH_COOKIE } from 'src/sessions/session-cookies';
+import { presentedSessionToken, readCookie } from 'src/auth/credentials';
+import { CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE } from 'src/sessions/session-cookies';
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -11,7 +12,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
 /** The session cookies, the CSRF header and the User-Agent of a browser request. */
 export function browserCredentials(request: FastifyRequest): BrowserCredentials {
   return {
-    accessToken: readCookie(request, ACCESS_COOKIE),
+    accessToken: presentedSessionToken(request),
     refreshToken: readCookie(request, REFRESH_COOKIE),
     csrfCookie: readCookie(request, CSRF_COOKIE),
     csrfHeader: header(request, CSRF_HEADER),

@@ -1,8 +1,8 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
+import { ACCESS_COOKIE } from 'src/auth/credentials';
 
-/** Authara's cookie names (docs/sessions.md "Cookies"). */
-export const ACCESS_COOKIE = 'authara_access';
+/** Authara's cookie names (docs/sessions.md "Cookies"); `authara_access` is the boundary's (src/auth/credentials.ts). */
 export const REFRESH_COOKIE = 'authara_refresh';
 export const CSRF_COOKIE = 'authara_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -48,12 +48,4 @@ export class SessionCookieWriter {
   private options(path: string, httpOnly: boolean, maxAge?: number): CookieSerializeOptions {
     return { path, httpOnly, secure: this.secure, sameSite: 'lax', ...(maxAge === undefined ? {} : { maxAge }) };
   }
-}
-
-/** A cookie of the request, when it is there and not absurdly long. */
-export function readCookie(request: FastifyRequest, name: string): string | undefined {
-  // Parsed on first use (the cookie plugin has no request hook): most requests are not browser sessions.
-  request.cookies ??= request.server.parseCookie(request.headers.cookie ?? '');
-  const value = request.cookies[name];
-  return typeof value === 'string' && value !== '' && value.length <= 4096 ? value : undefined;
 }

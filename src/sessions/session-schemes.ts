@@ -1,7 +1,7 @@
 import type { DocumentBuilder } from '@nestjs/swagger';
+import { ACCESS_COOKIE_SCHEME } from 'src/auth/authenticated.decorator';
 
 /** OpenAPI security schemes of browser sessions. */
-export const ACCESS_COOKIE_SCHEME = 'SessionAccessCookie';
 export const REFRESH_COOKIE_SCHEME = 'SessionRefreshCookie';
 export const CSRF_HEADER_SCHEME = 'SessionCsrfHeader';
 

@@ -1,21 +1,18 @@
 import { Controller, Get, HttpCode, Post, Query, Res, UseFilters } from '@nestjs/common';
-import {
-  ApiCookieAuth,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiQuery,
-  ApiSecurity,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { NoApiKey } from 'src/common/access/access.decorator';
+import { Authenticated, NoCredential } from 'src/auth/authenticated.decorator';
+import type { SessionCaller } from 'src/auth/caller';
+import { Caller } from 'src/auth/caller';
 import { ApiAutharaError, AutharaErrorFilter } from 'src/sessions/authara-error';
 import { Browser } from 'src/sessions/browser-credentials.decorator';
 import { CsrfTokenResponseDto, CurrentUserResponseDto } from 'src/sessions/dto/session.dto';
-import { ACCESS_COOKIE_SCHEME, CSRF_HEADER_SCHEME, REFRESH_COOKIE_SCHEME } from 'src/sessions/session-schemes';
+import { CSRF_HEADER_SCHEME, REFRESH_COOKIE_SCHEME } from 'src/sessions/session-schemes';
 import { SessionCookieWriter } from 'src/sessions/session-cookies';
 import { type BrowserCredentials, SessionsService } from 'src/sessions/sessions.service';
+
+/** The session API's own exchange: the refresh cookie and the CSRF double submit, checked by its service. */
+const SESSION_API = 'session API: refresh cookie + CSRF';
 
 /**
  * Authara's browser session API (docs/sessions.md): no API key — the session cookies are the credential.
@@ -33,17 +30,16 @@ export class SessionsController {
   ) {}
 
   @Get('user')
-  @NoApiKey()
-  @ApiCookieAuth(ACCESS_COOKIE_SCHEME)
+  @Authenticated({ session: true })
   @ApiOperation({ summary: 'The user of the browser session (Authara current user).' })
   @ApiOkResponse({ type: CurrentUserResponseDto, description: 'The session is valid.' })
   @ApiAutharaError(401, 'No valid `authara_access` cookie, or its session has ended.')
-  getCurrentUser(@Browser() browser: BrowserCredentials): Promise<CurrentUserResponseDto> {
-    return this.sessions.currentUser(browser);
+  getCurrentUser(@Caller() session: SessionCaller): Promise<CurrentUserResponseDto> {
+    return this.sessions.currentUser(session);
   }
 
   @Post('sessions/refresh')
-  @NoApiKey()
+  @NoCredential(SESSION_API)
   @HttpCode(200)
   @ApiSecurity({ [REFRESH_COOKIE_SCHEME]: [], [CSRF_HEADER_SCHEME]: [] })
   @ApiOperation({
@@ -68,7 +64,7 @@ export class SessionsController {
   }
 
   @Post('sessions/logout')
-  @NoApiKey()
+  @NoCredential(SESSION_API)
   @HttpCode(204)
   @ApiSecurity(CSRF_HEADER_SCHEME)
   @ApiOperation({
@@ -84,7 +80,7 @@ export class SessionsController {
   }
 
   @Get('csrf')
-  @NoApiKey()
+  @NoCredential(SESSION_API)
   @ApiOperation({ summary: 'The CSRF token of the browser, (re)set as the `authara_csrf` cookie.' })
   @ApiOkResponse({ type: CsrfTokenResponseDto })
   getCsrfToken(

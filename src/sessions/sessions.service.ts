@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type { SessionCaller } from 'src/auth/caller';
 import { AppConfig } from 'src/config/app-config';
 import type { Tx } from 'src/database/database';
 import { AccessTokens } from 'src/sessions/access-tokens';
@@ -90,17 +91,12 @@ export class SessionsService {
     return this.cookies(row, access, refresh, newCsrfToken());
   }
 
-  /** GET /user: the user of a valid access token whose session is still live. */
-  async currentUser(credentials: BrowserCredentials): Promise<CurrentUserResponseDto> {
-    const principal = await this.accessTokens.verify(credentials.accessToken);
-    if (
-      principal === undefined ||
-      this.revocations.isKnownRevoked(principal.sessionId) ||
-      !(await this.repository.isLive(principal.sessionId, principal.auraId, this.config.SESSION_IDLE_TIMEOUT_SECONDS))
-    ) {
+  /** GET /user: the user of a session the boundary admitted, read again from the database (never from memory). */
+  async currentUser(session: SessionCaller): Promise<CurrentUserResponseDto> {
+    if (!(await this.repository.isLive(session.sessionId, session.auraId, this.config.SESSION_IDLE_TIMEOUT_SECONDS))) {
       throw SessionsError.unauthorized();
     }
-    const found = await this.users.findForSession(principal.auraId);
+    const found = await this.users.findForSession(session.auraId);
     if (found === undefined) {
       throw SessionsError.unauthorized();
     }

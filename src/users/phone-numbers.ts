@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { CommonError, CommonErrorCode } from 'src/common/errors/common.errors';
+import { invalidField } from 'src/common/errors/common.errors';
 import { AppConfig } from 'src/config/app-config';
 
 /** Characters a phone number may be written with: digits, a leading +, spaces and the usual separators. */
@@ -76,11 +76,4 @@ export class PhoneNumbers {
     }
     return normalized;
   }
-}
-
-/** The validation problem of one field, shaped as the validation pipe shapes its own. */
-export function invalidField(field: string, message: string): CommonError {
-  return new CommonError(CommonErrorCode.ValidationFailed, `Invalid input: ${field}.`, {
-    errors: [{ field, message }],
-  });
 }

@@ -1,6 +1,6 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { IDENTIFIER_PATTERN } from 'src/users/dto/user-fields';
-import { invalidField } from 'src/users/phone-numbers';
+import { invalidField } from 'src/common/errors/common.errors';
 import { AURA_ID_RULE, isAuraId } from 'src/users/user-identifiers';
 
 /** The `{auraId}` path parameter, checked as every auraId is (isAuraId). */

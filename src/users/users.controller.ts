@@ -8,10 +8,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Access } from 'src/common/access/access.decorator';
-import { type Caller, CallerContext } from 'src/common/access/caller';
-import { Tier } from 'src/common/access/tier';
+import { Authenticated } from 'src/auth/authenticated.decorator';
+import { Caller } from 'src/auth/caller';
+import { Tier } from 'src/auth/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
+import { RequestId } from 'src/common/http/request-id.decorator';
 import { CreateAuthenticatedUserDto } from 'src/users/dto/create-authenticated-user.dto';
 import { ChannelQueryDto, GetOrCreateUserQueryDto, IdentifiableUserQueryDto } from 'src/users/dto/user-queries.dto';
 import { LastAuraIdResponseDto, UserResponseDto } from 'src/users/dto/user.response.dto';
@@ -50,7 +51,7 @@ export class UsersController {
 
   @Get('aura-id')
   @ApiProblem(403, CHANNEL_FORBIDDEN, FORBIDDEN_CODES)
-  @Access(Tier.Kernel)
+  @Authenticated({ tiers: [Tier.Kernel] })
   @ApiOperation({
     summary: 'Get or create the Aura user of a Kernel session (channels with their own authentication).',
     description:
@@ -62,7 +63,7 @@ export class UsersController {
   @ApiProblem(400, VALIDATION_PROBLEM, ['validation_failed'])
   async getOrCreateUser(
     @Query() query: GetOrCreateUserQueryDto,
-    @CallerContext() caller: Caller,
+    @Caller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponseDto> {
     const outcome = await this.users.getOrCreateUser(query, caller);
@@ -72,7 +73,7 @@ export class UsersController {
 
   @Get('aura-id-global/:aura_id_global')
   @ApiProblem(403, CHANNEL_FORBIDDEN, FORBIDDEN_CODES)
-  @Access(Tier.Kernel)
+  @Authenticated({ tiers: [Tier.Kernel] })
   @ApiOperation({ summary: 'The last valid auraId generated for an auraIdGlobal in the channel.' })
   @ApiParam({
     name: 'aura_id_global',
@@ -85,14 +86,14 @@ export class UsersController {
   getLastAuraId(
     @Param('aura_id_global', AuraIdGlobalPipe) auraIdGlobal: string,
     @Query() query: ChannelQueryDto,
-    @CallerContext() caller: Caller,
+    @Caller() caller: Caller,
   ): Promise<LastAuraIdResponseDto> {
     return this.users.getLastAuraId(auraIdGlobal, query.channel, caller);
   }
 
   @Get('aura-id/:auraId')
   @ApiProblem(403, CHANNEL_FORBIDDEN, FORBIDDEN_CODES)
-  @Access(Tier.Internal)
+  @Authenticated({ tiers: [Tier.Internal] })
   @ApiOperation({
     summary: 'Get or create an identifiable user whose auraId comes from an external authentication (WhatsApp).',
     description:
@@ -107,7 +108,7 @@ export class UsersController {
   async getOrCreateIdentifiableUser(
     @Param('auraId', AuraIdPipe) auraId: string,
     @Query() query: IdentifiableUserQueryDto,
-    @CallerContext() caller: Caller,
+    @Caller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponseDto> {
     const outcome = await this.users.getOrCreateIdentifiableUser(auraId, query, caller);
@@ -117,7 +118,7 @@ export class UsersController {
 
   @Post(':auraId')
   @ApiProblem(403, CHANNEL_FORBIDDEN, FORBIDDEN_CODES)
-  @Access(Tier.Internal)
+  @Authenticated({ tiers: [Tier.Internal] })
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({
     summary: 'Store the authentication context of an OTP login: the user becomes authenticated.',
@@ -135,14 +136,14 @@ export class UsersController {
   createAuthenticatedUser(
     @Param('auraId', AuraIdPipe) auraId: string,
     @Body() body: CreateAuthenticatedUserDto,
-    @CallerContext() caller: Caller,
+    @Caller() caller: Caller,
   ): Promise<UserResponseDto> {
     return this.users.createAuthenticatedUser(auraId, body, caller);
   }
 
   @Get(':auraId')
   @ApiProblem(403, CHANNEL_FORBIDDEN, FORBIDDEN_CODES)
-  @Access(Tier.Internal)
+  @Authenticated({ tiers: [Tier.Internal] })
   @ApiOperation({
     summary: 'Get and validate a logged-in user: 404 means anonymous (no record, or identifiable only) or expired.',
     description:
@@ -158,13 +159,13 @@ export class UsersController {
     '`user_not_found`: anonymous user (no record, or an identifiable one); `user_expired`: the login is no longer valid.',
     ['user_not_found', 'user_expired'],
   )
-  getUser(@Param('auraId', AuraIdPipe) auraId: string, @CallerContext() caller: Caller): Promise<UserResponseDto> {
+  getUser(@Param('auraId', AuraIdPipe) auraId: string, @Caller() caller: Caller): Promise<UserResponseDto> {
     return this.users.getUser(auraId, caller);
   }
 
   @Delete(':auraId')
   @ApiProblem(403, CHANNEL_FORBIDDEN, FORBIDDEN_CODES)
-  @Access(Tier.Internal, Tier.Kernel)
+  @Authenticated({ tiers: [Tier.Internal, Tier.Kernel] })
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
     summary: "Remove a user's record (logout). Idempotent: 204 whether or not there was one.",
@@ -172,7 +173,11 @@ export class UsersController {
   @ApiParam(AURA_ID_PARAM)
   @ApiNoContentResponse({ description: 'The record is gone.' })
   @ApiProblem(400, VALIDATION_PROBLEM, ['validation_failed'])
-  deleteUser(@Param('auraId', AuraIdPipe) auraId: string, @CallerContext() caller: Caller): Promise<void> {
-    return this.users.deleteUser(auraId, caller);
+  deleteUser(
+    @Param('auraId', AuraIdPipe) auraId: string,
+    @Caller() caller: Caller,
+    @RequestId() requestId: string,
+  ): Promise<void> {
+    return this.users.deleteUser(auraId, caller, requestId);
   }
 }

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AccessModule } from 'src/common/access/access.module';
-import { ChannelAccess } from 'src/users/channel-access';
+import { ChannelAccessModule } from 'src/auth/channel-access.module';
 import { AppConfig } from 'src/config/app-config';
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { DeviceUsers } from 'src/users/device-users';
@@ -19,7 +18,7 @@ const personalDataCipherProvider = {
 };
 
 @Module({
-  imports: [AccessModule],
+  imports: [ChannelAccessModule],
   controllers: [UsersController],
   providers: [
     UsersRepository,
@@ -30,7 +29,6 @@ const personalDataCipherProvider = {
     usersCreatedProvider,
     usersDeletedProvider,
     PhoneNumbers,
-    ChannelAccess,
     personalDataCipherProvider,
   ],
   exports: [UsersService, DeviceUsers, PhoneNumbers, PersonalDataCipher, UsersRepository],

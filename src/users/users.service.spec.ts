@@ -1,11 +1,11 @@
 import { Test } from '@nestjs/testing';
 import { AuditService } from 'src/audit/audit.service';
-import { AuthFailures } from 'src/common/access/auth-failures';
-import type { Caller } from 'src/common/access/caller';
-import { Tier } from 'src/common/access/tier';
+import { AuthFailures } from 'src/auth/auth-failures';
+import type { Caller } from 'src/auth/caller';
+import { Tier } from 'src/auth/tier';
 import { AppConfig, DEVELOPMENT_SECRETS, loadConfig } from 'src/config/app-config';
 import { PersonalDataCipher } from 'src/users/personal-data';
-import { ChannelAccess } from 'src/users/channel-access';
+import { ChannelAccess } from 'src/auth/channel-access';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UserType } from 'src/users/user.entity';
 import { UsersMetrics } from 'src/users/users.metrics';
@@ -69,8 +69,12 @@ class FakeMetrics {
 }
 
 const caller = (channel: string | null, tier = Tier.Internal): Caller => ({
-  key: { id: 'key-1', name: 'n', prefix: 'aak_test_x', tier, channel },
-  requestId: 'req-1',
+  kind: 'api-key',
+  id: 'key-1',
+  name: 'n',
+  prefix: 'aak_test_x',
+  tier,
+  channel,
 });
 
 describe('UsersService', () => {
@@ -152,7 +156,7 @@ describe('UsersService', () => {
   describe('deleteUser', () => {
     it('should delete within the bound channel and audit the hashed auraId', async () => {
       repository.deletion = { channel: 'web', userType: UserType.Authenticated, deleted: true };
-      await service.deleteUser('aura-1', caller('web'));
+      await service.deleteUser('aura-1', caller('web'), 'req-1');
       expect(repository.deletions).toEqual([
         {
           auraId: 'aura-1',
@@ -165,12 +169,12 @@ describe('UsersService', () => {
 
     it("should answer a bound key as for an absent record when it is another channel's, which stays", async () => {
       repository.deletion = { channel: 'whatsapp', userType: UserType.Identifiable, deleted: false };
-      await expect(service.deleteUser('aura-1', caller('web'))).resolves.toBeUndefined();
+      await expect(service.deleteUser('aura-1', caller('web'), 'req-1')).resolves.toBeUndefined();
       expect(metrics.deleted).toEqual([]);
     });
 
     it('should be idempotent: nothing to delete is not an error', async () => {
-      await expect(service.deleteUser('aura-1', caller(null))).resolves.toBeUndefined();
+      await expect(service.deleteUser('aura-1', caller(null), 'req-1')).resolves.toBeUndefined();
     });
   });
 });

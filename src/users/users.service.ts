@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { Caller } from 'src/common/access/caller';
+import type { Caller } from 'src/auth/caller';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
 import { AppConfig } from 'src/config/app-config';
 import type { Tx } from 'src/database/database';
-import { ChannelAccess } from 'src/users/channel-access';
+import { ChannelAccess } from 'src/auth/channel-access';
 import type { CreateAuthenticatedUserDto } from 'src/users/dto/create-authenticated-user.dto';
 import type { GetOrCreateUserQueryDto, IdentifiableUserQueryDto } from 'src/users/dto/user-queries.dto';
 import {
@@ -13,7 +13,8 @@ import {
   type UserResponseDto,
 } from 'src/users/dto/user.response.dto';
 import { PersonalDataCipher } from 'src/users/personal-data';
-import { invalidField, PhoneNumbers } from 'src/users/phone-numbers';
+import { invalidField } from 'src/common/errors/common.errors';
+import { PhoneNumbers } from 'src/users/phone-numbers';
 import { deriveAuraIdGlobal, deriveIdentifiers, generateAuraId } from 'src/users/user-identifiers';
 import { type SubscriptionType, UserType } from 'src/users/user.entity';
 import { UsersError, UsersErrorCode } from 'src/users/users.errors';
@@ -132,7 +133,7 @@ export class UsersService {
       if (this.channels.hides(caller, outcome.user.channel)) {
         return { created: true, user: this.unsaved({ ...fields, userType: UserType.Identifiable }) };
       }
-      throw this.channels.conflict();
+      throw channelConflict();
     }
     return outcome;
   }
@@ -186,7 +187,7 @@ export class UsersService {
       if (existing !== undefined && this.channels.hides(caller, existing.user.channel)) {
         return this.unsaved({ ...fields, userType: UserType.Authenticated });
       }
-      throw this.channels.conflict();
+      throw channelConflict();
     }
     if (outcome.created) {
       this.metrics.userCreated(channel, UserType.Authenticated);
@@ -195,12 +196,12 @@ export class UsersService {
   }
 
   /** Logout: the record goes, and an audit row (auraId hashed) records it. Deleting nothing is not an error. */
-  async deleteUser(auraId: string, caller: Caller): Promise<void> {
+  async deleteUser(auraId: string, caller: Caller, requestId: string): Promise<void> {
     const outcome = await this.users.deleteByAuraId(auraId, this.channels.boundChannel(caller), {
       action: AuditAction.UserDeleted,
-      actorKeyId: caller.key?.id ?? null,
+      actorKeyId: caller.kind === 'api-key' ? caller.id : null,
       subjectHash: this.audit.hashIdentifier(auraId),
-      requestId: caller.requestId,
+      requestId,
     });
     if (outcome.deleted) {
       this.metrics.usersDeleted('logout');
@@ -356,4 +357,9 @@ export class UsersService {
 function storedSize(context: Record<string, unknown>): number {
   const json = JSON.stringify(context);
   return Buffer.byteLength(json) + (json.match(/[:,]/g)?.length ?? 0);
+}
+
+/** The auraId is taken in another channel (asked with a key bound to no channel, which may know it). */
+function channelConflict(): UsersError {
+  return new UsersError(UsersErrorCode.ChannelConflict, 'That auraId belongs to a user of another channel.');
 }

@@ -1,6 +1,6 @@
 import { generateApiKey, hashApiKey } from 'src/api-keys/api-key-format';
 import { ApiKeysService } from 'src/api-keys/api-keys.service';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { registeredRoutes, sampleUrl } from '../support/routes';
 import { createTestApp, type TestApp } from '../support/test-app';
 
@@ -50,25 +50,34 @@ describe('access matrix', () => {
     const verdicts: string[] = [];
     for (const route of registeredRoutes(t)) {
       const url = sampleUrl(route.path);
-      const admitted = route.access === 'no key' ? 'all' : route.access.split(', ');
+      const declaration = route.declaration!;
+      const tiers = declaration.kind === 'none' ? 'all' : declaration.tiers;
       for (const credential of ['none', ...INVALID, ...Object.values(Tier)] as Credential[]) {
         const response = await call(route.method, url, credential);
         const status = response.statusCode;
         let expected: string;
-        if (admitted === 'all') {
+        if (tiers === 'all') {
           expected = 'passes';
+        } else if (tiers.length === 0) {
+          // A route that admits no API key (a browser session's, a GVP device's) ignores every key.
+          expected = 'refused: not its credential';
         } else if (credential === 'none') {
           expected = '401 api_key_missing';
         } else if (INVALID.includes(credential)) {
           expected = '401 api_key_invalid';
         } else {
           expected =
-            admitted.includes(credential) || admitted.includes(Tier.Public) ? 'passes' : '403 api_key_tier_forbidden';
+            tiers.includes(credential as Tier) || tiers.includes(Tier.Public) ? 'passes' : '403 api_key_tier_forbidden';
         }
-        // The guard's verdicts are the api_key_* codes; a keyless route's own 401/403 (the browser session
+        // The guard's verdicts on keys are the api_key_* codes; a keyless route's own 401/403 (the browser session
         // API refusing a request without a session or CSRF token) is the route at work, past the guard.
         const code = (status === 401 || status === 403 ? response.json().code : undefined) as unknown;
-        const actual = typeof code === 'string' && code.startsWith('api_key_') ? `${status} ${code}` : 'passes';
+        const actual =
+          typeof code === 'string' && code.startsWith('api_key_')
+            ? `${status} ${code}`
+            : tiers !== 'all' && tiers.length === 0 && status === 401
+              ? 'refused: not its credential'
+              : 'passes';
         verdicts.push(`${route.method} ${route.path} [${credential}] → ${actual}`);
         expect(`${route.method} ${route.path} [${credential}] → ${actual}`).toBe(
           `${route.method} ${route.path} [${credential}] → ${expected}`,
@@ -82,7 +91,9 @@ describe('access matrix', () => {
   });
 
   it('should answer every invalid key with the same body, revealing nothing about the key', async () => {
-    const [route] = registeredRoutes(t).filter((candidate) => candidate.access !== 'no key');
+    const [route] = registeredRoutes(t).filter(
+      (candidate) => candidate.declaration?.kind === 'credentials' && candidate.declaration.tiers.length > 0,
+    );
     const bodies = new Set<string>();
     for (const credential of INVALID) {
       const response = await call(route.method, sampleUrl(route.path), credential);

@@ -1,6 +1,6 @@
 import { ApiKeyUsage } from 'src/api-keys/api-key-usage';
 import { ApiKeysService } from 'src/api-keys/api-keys.service';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { Database } from 'src/database/database';
 import { startService, type RunningService } from '../support/built-service';
 import { TEST_DATABASE_URL } from '../support/postgres';

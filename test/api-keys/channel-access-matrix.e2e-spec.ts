@@ -1,6 +1,7 @@
 import type { InjectOptions } from 'light-my-request';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { databaseFingerprint } from '../support/database-state';
+import type { RouteAccess } from 'src/auth/passport/route-access';
 import { registeredRoutes } from '../support/routes';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
@@ -84,8 +85,6 @@ const SCENARIOS: Record<
   'GET /token': { scope: 'none', request: () => ({ method: 'GET', url: '/token' }) },
   'GET /token/wss': { scope: 'none', request: () => ({ method: 'GET', url: '/token/wss' }) },
   // A device signs in within the key's own channel (links are per channel): no record of another channel is reached.
-  'GET /gvp/aura-id': { scope: 'none', request: () => ({ method: 'GET', url: '/gvp/aura-id?token=a.b.c' }) },
-  'GET /gvp/aura-token': { scope: 'none', request: () => ({ method: 'GET', url: '/gvp/aura-token?token=a.b.c' }) },
 };
 
 /**
@@ -126,9 +125,13 @@ describe('channel-bound keys on every route (object-level authorisation)', () =>
     expect([200, 201]).toContain(response.statusCode);
   }
 
+  /** The routes that admit an API key, and their tiers. */
+  const tiersOf = (route: RouteAccess): Tier[] =>
+    route.declaration?.kind === 'credentials' ? route.declaration.tiers : [];
+  const keyRoutes = () => registeredRoutes(t).filter((route) => tiersOf(route).length > 0);
+
   it('should have a scenario for every route that takes an API key', () => {
-    const missing = registeredRoutes(t)
-      .filter((route) => route.access !== 'no key')
+    const missing = keyRoutes()
       .map((route) => `${route.method} ${route.path}`)
       .filter((route) => SCENARIOS[route] === undefined);
     expect(missing).toEqual([]);
@@ -137,10 +140,10 @@ describe('channel-bound keys on every route (object-level authorisation)', () =>
   it('should refuse a key bound to another channel on every user record, and write nothing', async () => {
     const verdicts: string[] = [];
     const expected: string[] = [];
-    for (const route of registeredRoutes(t).filter((candidate) => candidate.access !== 'no key')) {
+    for (const { route, tiers: admitted } of keyRoutes().map((route) => ({ route, tiers: tiersOf(route) }))) {
       const name = `${route.method} ${route.path}`;
       const scenario = SCENARIOS[name];
-      const tiers = route.access.includes(Tier.Public) ? Object.values(Tier) : (route.access.split(', ') as Tier[]);
+      const tiers = admitted.includes(Tier.Public) ? Object.values(Tier) : admitted;
       for (const tier of tiers) {
         for (const binding of BINDINGS) {
           await restoreVictim();

@@ -1,4 +1,4 @@
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { registeredRoutes } from '../support/routes';
 import { createTestApp, type TestApp } from '../support/test-app';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';

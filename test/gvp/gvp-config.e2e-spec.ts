@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { loadConfig } from 'src/config/app-config';
 import { deviceToken, gvpKey, startGvpApp, type GvpApp, type GvpKey } from '../support/gvp-app';
 import { KERNEL_STUB_PATHS } from '../support/kernel-stub';

@@ -1,7 +1,7 @@
 import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
 import { randomUUID } from 'node:crypto';
 import { base64url, decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { KeysService } from 'src/openid/keys.service';
 import { UsersRepository } from 'src/users/users.repository';
 import { UsersSweeper } from 'src/users/users.sweeper';

@@ -2,7 +2,7 @@ import { PersonalDataCipher } from 'src/users/personal-data';
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import type { InjectOptions, Response } from 'light-my-request';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { startService } from '../support/built-service';
 import { TEST_DATABASE_URL, withAdminClient } from '../support/postgres';

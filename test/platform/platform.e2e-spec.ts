@@ -1,4 +1,4 @@
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { loadConfig } from 'src/config/app-config';
 import { freePort } from '../support/built-service';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';

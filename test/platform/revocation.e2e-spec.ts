@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ApiKeysService, type CreatedApiKey } from 'src/api-keys/api-keys.service';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { CLI_ENTRY } from 'src/build-paths';
 import { createCliContext } from 'src/cli/cli-context';
 import { metricLine, startReplicas, statusSeenAt, stopReplicas, type RunningService } from '../support/built-service';

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ApiKeysService } from 'src/api-keys/api-keys.service';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { createCliContext } from 'src/cli/cli-context';
 import { generateSigningKeyEntry, SigningKeyState } from 'src/openid/signing-keys';
 import { metricLine, startReplicas, statusSeenAt, stopReplicas, type RunningService } from '../support/built-service';

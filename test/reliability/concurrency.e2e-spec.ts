@@ -1,5 +1,5 @@
 import type { InjectOptions, Response } from 'light-my-request';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { TEST_DATABASE_URL } from '../support/postgres';

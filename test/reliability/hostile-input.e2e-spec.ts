@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import fc from 'fast-check';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { databaseFingerprint } from '../support/database-state';
 import { DirectLineStub } from '../support/directline-stub';

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Response } from 'light-my-request';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { DirectLineStub, type DirectLineFault } from '../support/directline-stub';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { CallbackPurpose } from 'src/callbacks/callback-cipher';
 import { DirectLineStub } from '../support/directline-stub';
 import { createTestApp, type TestApp } from '../support/test-app';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { CallbackPurpose } from 'src/callbacks/callback-cipher';
 import { Invalidations } from 'src/invalidation/invalidations';
 import { KeysService } from 'src/openid/keys.service';

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -26,6 +27,11 @@ const BAD_TREE: Record<string, string> = {
   'src/users/user.entity.ts': "import { Entity } from 'typeorm';\n@Entity('aura_users')\nexport class AuraUser {}\n",
   'src/app.module.ts': 'export class AppModule {}\n',
   'src/openid/openid.service.ts': "import { AppModule } from 'src/app.module';\nexport const root = AppModule;\n",
+  'src/auth/passport/auth.module.ts':
+    "import { UsersService } from 'src/users/users.service';\nexport class AuthModule { u = UsersService; }\n",
+  'src/auth/tier.ts': "import { UsersService } from 'src/users/users.service';\nexport const tier = UsersService;\n",
+  'src/health/health.controller.ts':
+    "import { AuthModule } from 'src/auth/passport/auth.module';\nexport const auth = AuthModule;\n",
   'tsconfig.json': JSON.stringify({ compilerOptions: { paths: { 'src/*': ['./src/*'] } } }),
 };
 
@@ -35,9 +41,9 @@ interface Violation {
   to: string;
 }
 
-function cruise(cwd: string): Violation[] {
+function cruise(cwd: string, configFile: string): Violation[] {
   const bin = resolve('node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
-  const config = resolve('.dependency-cruiser.cjs');
+  const config = resolve(configFile);
   let output: string;
   try {
     output = execFileSync(process.execPath, [bin, 'src', '--config', config, '--output-type', 'json'], {
@@ -61,7 +67,7 @@ describe('dependency rules', () => {
       mkdirSync(dirname(join(dir, file)), { recursive: true });
       writeFileSync(join(dir, file), text);
     }
-    violations = cruise(dir);
+    violations = [...cruise(dir, '.dependency-cruiser.cjs'), ...cruise(dir, '.dependency-cruiser.folders.cjs')];
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -100,5 +106,32 @@ describe('dependency rules', () => {
     expect(found('no-composition-root')).toEqual([
       expect.objectContaining({ from: 'src/openid/openid.service.ts', to: 'src/app.module.ts' }),
     ]);
+  });
+
+  it("should refuse the boundary's machinery outside the composition root, and declarations importing a feature", () => {
+    expect(found('auth-machinery-only-in-composition-root')).toEqual([
+      expect.objectContaining({
+        from: 'src/health/health.controller.ts',
+        to: 'src/auth/passport/auth.module.ts',
+      }),
+    ]);
+    expect(found('auth-declarations-are-leaves')).toEqual([
+      expect.objectContaining({ from: 'src/auth/tier.ts', to: 'src/users/users.service.ts' }),
+    ]);
+  });
+});
+
+describe('dependency layers', () => {
+  it('should name every folder of src/ as a feature or as shared code', () => {
+    const { FEATURES, SHARED } = createRequire(__filename)(resolve('.dependency-cruiser.layers.cjs')) as {
+      FEATURES: string;
+      SHARED: string[];
+    };
+    const listed = [...FEATURES.slice(1, -1).split('|'), ...SHARED];
+    const folders = readdirSync('src', { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+    expect(folders.filter((folder) => !listed.includes(folder))).toEqual([]);
+    expect(listed.filter((folder) => !folders.includes(folder))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { Response as InjectResponse } from 'light-my-request';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { DirectLineStub } from './directline-stub';
 import { apiKeyHeader, createTestApp, type TestApp } from './test-app';
 

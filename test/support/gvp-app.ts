@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type KeyLike } from 'jose';
 import type { Response as InjectResponse } from 'light-my-request';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { DirectLineStub } from './directline-stub';
 import { KernelStub, type KernelSubscriber } from './kernel-stub';
 import { apiKeyHeader, createTestApp, type TestApp } from './test-app';

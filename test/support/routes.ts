@@ -1,4 +1,4 @@
-import { RouteAccessRegistry, type RouteAccess } from 'src/api-keys/route-access';
+import { RouteAccessRegistry, type RouteAccess } from 'src/auth/passport/route-access';
 import type { TestApp } from './test-app';
 
 /** Sample values for path parameters, so that every route can be called. */

@@ -8,7 +8,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
 import { DataSource } from 'typeorm';
 import { ApiKeysService, type CreatedApiKey, type CreateApiKeyCommand } from 'src/api-keys/api-keys.service';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { createApp } from 'src/bootstrap';
 import { loadConfig, type AppConfig } from 'src/config/app-config';
 import { openApiContract } from './openapi-contract';

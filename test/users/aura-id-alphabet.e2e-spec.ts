@@ -1,4 +1,4 @@
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 

@@ -1,4 +1,4 @@
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 /**

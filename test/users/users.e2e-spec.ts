@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Tier } from 'src/common/access/tier';
+import { Tier } from 'src/auth/tier';
 import { DEVELOPMENT_SECRETS } from 'src/config/app-config';
 import { PersonalDataCipher } from 'src/users/personal-data';
 

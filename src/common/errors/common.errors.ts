@@ -63,3 +63,10 @@ export interface FieldError {
   field: string;
   message: string;
 }
+
+/** The validation problem of one field, shaped as the validation pipe shapes its own. */
+export function invalidField(field: string, message: string): CommonError {
+  return new CommonError(CommonErrorCode.ValidationFailed, `Invalid input: ${field}.`, {
+    errors: [{ field, message }],
+  });
+}

@@ -3,8 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import { SkipThrottle } from '@nestjs/throttler';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
-import { Access } from 'src/common/access/access.decorator';
-import { Tier } from 'src/common/access/tier';
+import { Authenticated } from 'src/auth/authenticated.decorator';
+import { Tier } from 'src/auth/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
 import { CommonError, CommonErrorCode } from 'src/common/errors/common.errors';
 import { AppConfig } from 'src/config/app-config';
@@ -22,7 +22,7 @@ export class MetricsController extends PrometheusController {
   }
 
   @Get()
-  @Access(Tier.Public)
+  @Authenticated({ tiers: [Tier.Public] })
   @ApiOperation({
     operationId: 'getMetrics',
     summary: 'Prometheus metrics, for the ServiceMonitor.',

@@ -1,12 +1,13 @@
 import { Injectable, OnModuleInit, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { ACCESS_METADATA, type AccessDeclaration, accessSummary } from 'src/common/access/access.decorator';
+import { ACCESS_METADATA, type AccessDeclaration, accessSummary } from 'src/auth/authenticated.decorator';
 
 export interface RouteAccess {
   method: string;
   path: string;
-  /** `no key`, the admitted tiers, or `UNDECLARED`. */
+  declaration: AccessDeclaration | undefined;
+  /** The credentials the route admits (see accessSummary), or `UNDECLARED`. */
   access: string;
 }
 
@@ -34,7 +35,7 @@ export class RouteAccessRegistry implements OnModuleInit {
     const undeclared = this.routes().filter((route) => route.access === 'UNDECLARED');
     if (undeclared.length > 0) {
       const list = undeclared.map((route) => `${route.method} ${route.path}`).join(', ');
-      throw new Error(`Routes without @Access() or @NoApiKey(): ${list}`);
+      throw new Error(`Routes without @Authenticated() or @NoCredential(): ${list}`);
     }
   }
 
@@ -60,6 +61,7 @@ export class RouteAccessRegistry implements OnModuleInit {
           {
             method: RequestMethod[method],
             path: joinPath(controllerPath, methodPath),
+            declaration,
             access: accessSummary(declaration),
           },
         ];

@@ -1,7 +1,7 @@
-import type { AuthFailureReason, AuthFailures } from 'src/common/access/auth-failures';
-import type { AuthenticatedKey, Caller } from 'src/common/access/caller';
-import { Tier } from 'src/common/access/tier';
-import { ChannelAccess } from 'src/users/channel-access';
+import type { AuthFailureReason, AuthFailures } from 'src/auth/auth-failures';
+import type { ApiKeyCaller } from 'src/auth/caller';
+import { Tier } from 'src/auth/tier';
+import { ChannelAccess } from 'src/auth/channel-access';
 
 /** A hand-written fake: the refusals counted. */
 class RecordedFailures {
@@ -11,14 +11,14 @@ class RecordedFailures {
   }
 }
 
-const key = (channel: string | null): AuthenticatedKey => ({
+const caller = (channel: string | null): ApiKeyCaller => ({
+  kind: 'api-key',
   id: 'k',
   name: 'n',
   prefix: 'aak_test_k',
   tier: Tier.Internal,
   channel,
 });
-const caller = (channel: string | null): Caller => ({ key: key(channel), requestId: 'r' });
 
 describe('ChannelAccess', () => {
   let failures: RecordedFailures;
@@ -59,9 +59,5 @@ describe('ChannelAccess', () => {
   it('should let an unbound key reach every channel, and only an unbound key erase across channels', () => {
     expect(() => access.assertUnbound(caller(null))).not.toThrow();
     expect(() => access.assertUnbound(caller('web'))).toThrow(expect.objectContaining({ status: 403 }));
-  });
-
-  it('should name a conflict with another channel (for unbound keys, which may know of it)', () => {
-    expect(access.conflict().code).toBe('user_channel_conflict');
   });
 });

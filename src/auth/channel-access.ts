@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
-import { AuthFailures } from 'src/common/access/auth-failures';
-import type { Caller } from 'src/common/access/caller';
-import { invalidField } from 'src/users/phone-numbers';
-import { UsersError, UsersErrorCode } from 'src/users/users.errors';
+import { AuthFailures } from 'src/auth/auth-failures';
+import { AuthError, AuthErrorCode } from 'src/auth/auth.errors';
+import { boundChannel, type Caller } from 'src/auth/caller';
+import { invalidField } from 'src/common/errors/common.errors';
 
 /**
  * Object-level authorisation of user records: a key bound to a channel acts only on that channel's
@@ -29,7 +28,7 @@ export class ChannelAccess {
   }
 
   boundChannel(caller: Caller): string | null {
-    return caller.key?.channel ?? null;
+    return boundChannel(caller);
   }
 
   /**
@@ -52,15 +51,10 @@ export class ChannelAccess {
     }
   }
 
-  /** The auraId is taken in another channel (asked with a key bound to no channel, which may know it). */
-  conflict(): UsersError {
-    return new UsersError(UsersErrorCode.ChannelConflict, 'That auraId belongs to a user of another channel.');
-  }
-
-  private forbidden(): ApiKeyError {
+  private forbidden(): AuthError {
     this.failures.record('channel_forbidden');
-    return new ApiKeyError(
-      ApiKeyErrorCode.ChannelForbidden,
+    return new AuthError(
+      AuthErrorCode.ChannelForbidden,
       'This API key is bound to another channel than the user or channel of the request.',
     );
   }

@@ -1,18 +1,22 @@
 import { applyDecorators, Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Access } from 'src/common/access/access.decorator';
-import { Tier } from 'src/common/access/tier';
+import { Authenticated } from 'src/auth/authenticated.decorator';
+import { Caller } from 'src/auth/caller';
+import { Tier } from 'src/auth/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
 import { TokenQueryDto } from 'src/directline/dto/token-query.dto';
 import { ConversationTokenResponseDto, TokenResponseDto } from 'src/directline/dto/token-response.dto';
 import { DirectLineErrorCode } from 'src/directline/directline.errors';
-import { DirectLineService } from 'src/directline/directline.service';
-import { AdmitsSession } from 'src/sessions/admits-session.decorator';
+import { SessionsErrorCode } from 'src/sessions/sessions.errors';
+import { TokenService } from 'src/token/token.service';
 
 /** The failures both routes may answer. */
 function ApiDirectLineProblems(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ApiProblem(400, 'Invalid query parameter.', ['validation_failed']),
+    ApiProblem(403, 'With a session: `userId` differs from the auraId of the session.', [
+      SessionsErrorCode.SessionUserMismatch,
+    ]),
     ApiProblem(502, 'Direct Line refused the service, failed, or answered something invalid.', [
       DirectLineErrorCode.SecretRejected,
       DirectLineErrorCode.Unavailable,
@@ -30,23 +34,21 @@ function ApiDirectLineProblems(): MethodDecorator & ClassDecorator {
 
 @ApiTags('Direct Line')
 @Controller('token')
-export class DirectLineController {
-  constructor(private readonly tokens: DirectLineService) {}
+export class TokenController {
+  constructor(private readonly tokens: TokenService) {}
 
   @Get()
-  @Access(Tier.Public)
-  @AdmitsSession({ bindsUserId: true })
+  @Authenticated({ tiers: [Tier.Public], session: true })
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'A Direct Line token to talk to the bot, and its expiration time.' })
   @ApiOkResponse({ type: TokenResponseDto, description: 'A Direct Line token.' })
   @ApiDirectLineProblems()
-  getToken(@Query() query: TokenQueryDto): Promise<TokenResponseDto> {
-    return this.tokens.getToken(query);
+  getToken(@Query() query: TokenQueryDto, @Caller() caller: Caller | undefined): Promise<TokenResponseDto> {
+    return this.tokens.getToken(query, caller);
   }
 
   @Get('wss')
-  @Access(Tier.Public)
-  @AdmitsSession({ bindsUserId: true })
+  @Authenticated({ tiers: [Tier.Public], session: true })
   @Header('cache-control', 'no-store')
   @ApiOperation({
     summary:
@@ -55,7 +57,10 @@ export class DirectLineController {
   })
   @ApiOkResponse({ type: ConversationTokenResponseDto, description: 'A started Direct Line conversation.' })
   @ApiDirectLineProblems()
-  getWebSocketToken(@Query() query: TokenQueryDto): Promise<ConversationTokenResponseDto> {
-    return this.tokens.getWebSocketToken(query);
+  getWebSocketToken(
+    @Query() query: TokenQueryDto,
+    @Caller() caller: Caller | undefined,
+  ): Promise<ConversationTokenResponseDto> {
+    return this.tokens.getWebSocketToken(query, caller);
   }
 }
