@@ -25,7 +25,8 @@ browser session API (\`/auth/api/v1\`), which answers Authara's \`{ "error": { "
 
 /** The OpenAPI document of the running app: the same one served at /docs-json and committed to the repository. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const config = addSessionSecuritySchemes(new DocumentBuilder())
+  // Swagger UI shows the schemes in this order, and an integrator pastes a key into the first box: a bare key.
+  const builder = new DocumentBuilder()
     .setTitle('Aura Authentication API')
     .setDescription(DESCRIPTION)
     .setVersion('1.0.0')
@@ -47,7 +48,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
           'API key as Kernel sends it, with its scheme: type `APIKEY aak_<env>_<id>_<secret>` (the scheme in any case).',
       },
       API_KEY_AUTHORIZATION_SCHEME,
-    )
+    );
+  const config = addSessionSecuritySchemes(builder)
     .addApiKey(
       {
         type: 'apiKey',

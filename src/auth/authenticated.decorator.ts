@@ -25,7 +25,7 @@ export interface AuthenticatedOptions {
   device?: boolean;
 }
 
-/** OpenAPI security schemes. The names sort in the order Swagger UI shows them: a bare key first. */
+/** OpenAPI security schemes (src/swagger.ts registers them with a bare key first: Swagger UI's first box). */
 export const API_KEY_HEADER_SCHEME = 'ApiKey';
 export const API_KEY_AUTHORIZATION_SCHEME = 'ApiKeyAuthorization';
 export const ACCESS_COOKIE_SCHEME = 'SessionAccessCookie';
@@ -73,10 +73,17 @@ export function Authenticated(options: AuthenticatedOptions): MethodDecorator & 
           ApiSecurity(API_KEY_HEADER_SCHEME),
           ApiSecurity(API_KEY_AUTHORIZATION_SCHEME),
           ApiProblem(400, 'Two different API keys in one request.', [AuthErrorCode.AmbiguousCredentials]),
-          ApiProblem(401, 'Missing, malformed, unknown, revoked or expired API key.', [
-            'api_key_missing',
-            'api_key_invalid',
-          ]),
+          declaration.session
+            ? ApiProblem(
+                401,
+                'Missing, malformed, unknown, revoked or expired API key; or, without a key, an `authara_access` ' +
+                  'cookie that is not a valid, live session.',
+                ['api_key_missing', 'api_key_invalid', 'session_invalid'],
+              )
+            : ApiProblem(401, 'Missing, malformed, unknown, revoked or expired API key.', [
+                'api_key_missing',
+                'api_key_invalid',
+              ]),
           ApiProblem(403, `Valid key, but this route needs ${describeTiers(declaration.tiers)}.`, [
             'api_key_tier_forbidden',
           ]),
@@ -85,14 +92,8 @@ export function Authenticated(options: AuthenticatedOptions): MethodDecorator & 
           ]),
         ]
       : []),
-    ...(declaration.session
-      ? [
-          ApiCookieAuth(ACCESS_COOKIE_SCHEME),
-          ApiProblem(401, 'Without an API key: the `authara_access` cookie is not a valid, live session.', [
-            'session_invalid',
-          ]),
-        ]
-      : []),
+    // A session-only route answers in its own envelope (Authara's), documented by its controller.
+    ...(declaration.session ? [ApiCookieAuth(ACCESS_COOKIE_SCHEME)] : []),
     ...(declaration.device ? [ApiSecurity(DEVICE_TOKEN_SCHEME)] : []),
   );
 }

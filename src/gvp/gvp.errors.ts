@@ -54,7 +54,7 @@ export const GVP_HTTP_STATUSES: Record<GvpErrorCode, readonly number[]> = {
   [GvpStatusCode.DeviceKeysNotAvailable]: [503],
   [GvpStatusCode.ConversationNotConfigured]: [503],
   [GvpStatusCode.ConversationNotAvailable]: [502, 503, 504],
-  [GvpStatusCode.InternalError]: [500],
+  [GvpStatusCode.InternalError]: [500, 503],
 };
 
 export function gvpSeverity(code: GvpStatusCode): GvpSeverity {

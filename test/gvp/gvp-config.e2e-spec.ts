@@ -126,6 +126,57 @@ describe('GVP sign-in configuration', () => {
     });
   });
 
+  describe('limits, answered in the envelope', () => {
+    let g: GvpApp;
+    beforeAll(async () => {
+      g = await startGvpApp(
+        { [SUBSCRIBER]: { id: 'kernel-user-limits' } },
+        { AUTH_FAILURE_LIMIT: '2', RATE_LIMIT_LIMIT: '3' },
+      );
+    }, 60_000);
+    afterAll(() => g?.close());
+
+    const envelope = (response: { statusCode: number; json: () => unknown; headers: Record<string, unknown> }) => ({
+      status: response.statusCode,
+      body: response.json(),
+      retryAfter: Number(response.headers['retry-after']) > 0,
+    });
+
+    it('should answer 371 RateLimited past the limit of one device, and of failed device tokens from an address', async () => {
+      const device = `device-${randomUUID()}`;
+      const token = await deviceToken(g.keys[0], { sub: SUBSCRIBER, deviceId: device });
+      const statuses = [];
+      for (let i = 0; i < 4; i++) {
+        statuses.push(
+          (await g.t.request({ method: 'GET', url: `/gvp/aura-id?token=${token}`, remoteAddress: '192.0.2.70' }))
+            .statusCode,
+        );
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const limited = await g.t.request({
+        method: 'GET',
+        url: `/gvp/aura-id?token=${token}`,
+        remoteAddress: '192.0.2.70',
+      });
+      expect(envelope(limited)).toEqual({
+        status: 429,
+        body: { StatusCode: 371, Severity: 2, StatusMessage: 'RateLimited', Content: null },
+        retryAfter: true,
+      });
+
+      const forged = `${token.slice(0, -4)}AAAA`;
+      const refused = [];
+      for (let i = 0; i < 3; i++) {
+        refused.push(
+          (
+            await g.t.request({ method: 'GET', url: `/gvp/aura-id?token=${forged}`, remoteAddress: '192.0.2.71' })
+          ).json().StatusCode,
+        );
+      }
+      expect(refused).toEqual([30, 30, 371]);
+    });
+  });
+
   describe('validation at boot', () => {
     const base = { ...TEST_ENV, GVP_ISSUER: 'https://gvp.test', GVP_AUDIENCE: 'aura' };
 

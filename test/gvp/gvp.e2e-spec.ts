@@ -162,7 +162,7 @@ describe('GVP device sign-in', () => {
       expect(response.json().StatusCode).toBe(0);
     });
 
-    it('should link the device in the channel of a channel-bound key', async () => {
+    it('should link the device in GVP_CHANNEL: an API key sent beside the token plays no part', async () => {
       const bound = (await g.t.createKey(Tier.Public, { channel: 'tv-es' })).key;
       const deviceId = newDevice();
       const response = await g.t.request({
@@ -171,7 +171,9 @@ describe('GVP device sign-in', () => {
         headers: apiKeyHeader(bound),
       });
       expect(response.statusCode).toBe(200);
-      expect(await links(deviceId)).toEqual([{ channel: 'tv-es', aura_id: response.json().Content.auraId }]);
+      expect(await links(deviceId)).toEqual([
+        { channel: g.t.config.GVP_CHANNEL, aura_id: response.json().Content.auraId },
+      ]);
     });
 
     it('should sign in anew when another subscriber uses the device', async () => {
@@ -299,15 +301,27 @@ describe('GVP device sign-in', () => {
       await refused(await deviceToken(g.keys[0], { sub: ALICE, deviceId: 42 }));
     });
 
-    it('should keep the API-key guard first: no key is a 401 problem, not an envelope', async () => {
+    it('should sign a device in with its token alone, the one parameter of seed 002 (no API key)', async () => {
       const response = await g.t.request({
         method: 'GET',
         url: `/gvp/aura-id?token=${await tokenFor(ALICE, newDevice())}`,
       });
-      expect(response.statusCode).toBe(401);
-      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(response.json().code).toBe('api_key_missing');
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ StatusCode: 0, Severity: 1, StatusMessage: 'OK' });
+    });
+
+    it('should answer no token at all with 30 in the envelope, not a problem', async () => {
+      const response = await g.t.request({ method: 'GET', url: '/gvp/aura-token' });
+      expectError(response, 30, 'AuthenticationRequired', 2, 401);
       expect(g.kernel.calls).toHaveLength(0);
+    });
+
+    it('should answer an unknown query parameter with 370 InvalidRequest in the envelope', async () => {
+      const response = await g.t.request({
+        method: 'GET',
+        url: `/gvp/aura-id?token=${await tokenFor(ALICE, newDevice())}&extra=1`,
+      });
+      expectError(response, 370, 'InvalidRequest', 2, 400);
     });
   });
 

@@ -357,7 +357,9 @@ describe('browser sessions (Authara-compatible)', () => {
       // The old access cookie, at once: refused like a bad one, on the session API and where a session is admitted.
       const user = await currentUser(t, jar);
       expect(user.statusCode).toBe(401);
-      expect(user.json()).toEqual({ error: { code: 'unauthorized', message: 'No valid session.' } });
+      expect(user.json()).toEqual({
+        error: { code: 'unauthorized', message: 'The session cookie is invalid or expired; refresh it.' },
+      });
       const config = await onConfig(jar);
       expect(config.statusCode).toBe(401);
       expect(config.json()).toMatchObject({ code: 'session_invalid', status: 401 });
@@ -588,11 +590,15 @@ describe('browser sessions (Authara-compatible)', () => {
 
   it('should admit a session on exactly /token, /token/wss and /config (the permission change, in OpenAPI)', () => {
     const spec = JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi', 'openapi.json'), 'utf8')) as {
-      paths: Record<string, Record<string, { 'x-session-admitted'?: boolean }>>;
+      paths: Record<string, Record<string, { 'x-credentials'?: string[]; 'x-access-tiers'?: string[] }>>;
     };
+    // Routes that admit a session beside API keys; GET /auth/api/v1/user admits a session alone.
     const admitted = Object.entries(spec.paths).flatMap(([path, operations]) =>
       Object.entries(operations)
-        .filter(([, operation]) => operation['x-session-admitted'] === true)
+        .filter(
+          ([, operation]) =>
+            operation['x-credentials']?.includes('session') && (operation['x-access-tiers'] ?? []).length > 0,
+        )
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
     expect(admitted.sort()).toEqual(['GET /config', 'GET /token', 'GET /token/wss']);

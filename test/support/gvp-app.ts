@@ -5,7 +5,7 @@ import type { Response as InjectResponse } from 'light-my-request';
 import { Tier } from 'src/auth/tier';
 import { DirectLineStub } from './directline-stub';
 import { KernelStub, type KernelSubscriber } from './kernel-stub';
-import { apiKeyHeader, createTestApp, type TestApp } from './test-app';
+import { createTestApp, type TestApp } from './test-app';
 
 export const GVP_ISSUER = 'https://gvp.example.test/auth';
 export const GVP_AUDIENCE = 'aura-authentication-api';
@@ -51,7 +51,7 @@ export interface GvpApp {
   serviceUrl: string;
   kernelSecret: string;
   publicKey: string;
-  /** GET with a valid public key (and the given headers). */
+  /** GET as a device sends it: the device token (in the URL or the headers given) is its only credential. */
   get(url: string, headers?: Record<string, string>): Promise<InjectResponse>;
   close(): Promise<void>;
 }
@@ -104,7 +104,7 @@ export async function startGvpApp(
     serviceUrl,
     kernelSecret,
     publicKey,
-    get: (url, headers = {}) => t.request({ method: 'GET', url, headers: { ...apiKeyHeader(publicKey), ...headers } }),
+    get: (url, headers = {}) => t.request({ method: 'GET', url, headers }),
     close: async () => {
       try {
         await t.close();
