@@ -89,6 +89,16 @@ export class AppConfig {
   @Max(120_000)
   SHUTDOWN_TIMEOUT_MS = 10_000;
 
+  /**
+   * Longest the event loop may have been blocked since the previous liveness probe before /healthz reports the
+   * process unable to serve, in ms.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  HEALTH_EVENT_LOOP_LIMIT_MS = 5_000;
+
   /** Heap size above which /healthz reports the process unhealthy, in MiB. */
   @EnvInt()
   @IsInt()

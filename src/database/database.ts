@@ -44,6 +44,8 @@ export interface PoolCounts {
 export class Database {
   /** The pg pool, on PostgreSQL; the embedded database has none that could be shared safely. */
   private readonly pool: Pool | undefined;
+  /** Every migration of this build was found applied (readiness asks until then). */
+  private migrationsApplied = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -90,6 +92,23 @@ export class Database {
   ): Promise<Row | undefined> {
     const [row] = await this.run(statement, input, tx);
     return row;
+  }
+
+  /**
+   * Migrations of this build not yet applied to the database (readiness). Once none are pending none can become
+   * so, and the answer is kept: a probe then costs no query.
+   */
+  async pendingMigrations(): Promise<string[]> {
+    if (this.migrationsApplied) {
+      return [];
+    }
+    const table = this.dataSource.options.migrationsTableName ?? 'migrations';
+    const rows = await this.dataSource.query<{ name: string }[]>(`SELECT name FROM "${table}"`);
+    const applied = new Set(rows.map((row) => row.name));
+    const pending = this.dataSource.migrations.map((migration) => migration.name ?? migration.constructor.name);
+    const missing = pending.filter((name) => !applied.has(name));
+    this.migrationsApplied = missing.length === 0;
+    return missing;
   }
 
   /** Connections of the driver's pool, for the metrics. */

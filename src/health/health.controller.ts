@@ -16,11 +16,32 @@ export class HealthController {
   @Get('healthz')
   @NoCredential('probe')
   @SkipThrottle()
-  @ApiOperation({ summary: 'Health of the service for Kubernetes probes: database reachable, heap within bounds.' })
+  @ApiOperation({
+    summary:
+      'Liveness (Kubernetes liveness probe): the process can serve — event loop not stalled, heap within bounds.',
+    description: 'Nothing outside the process counts: a database outage does not fail it (that is /readyz).',
+  })
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiProblem(503, 'A check failed; `checks` names it.', ['unhealthy'])
   getHealth(): Promise<HealthResponseDto> {
-    return this.health.check();
+    return this.health.liveness();
+  }
+
+  @Get('readyz')
+  @NoCredential('probe')
+  @SkipThrottle()
+  @ApiOperation({
+    summary:
+      'Readiness (Kubernetes readiness and startup probes): the database answers, the migrations of this build ' +
+      'are applied, the signing keys are loaded; the invalidation listener is reported.',
+    description:
+      'A replica whose invalidation listener is down stays ready (`listening: false, fallback: true`): its caches ' +
+      'then trust entries for INVALIDATION_FALLBACK_TTL_SECONDS at most.',
+  })
+  @ApiOkResponse({ type: HealthResponseDto })
+  @ApiProblem(503, 'A check failed; `checks` names it.', ['unhealthy'])
+  getReadiness(): Promise<HealthResponseDto> {
+    return this.health.readiness();
   }
 
   @Get('ping')

@@ -75,7 +75,7 @@ describe('access matrix', () => {
         const actual =
           typeof code === 'string' && code.startsWith('api_key_')
             ? `${status} ${code}`
-            : tiers !== 'all' && tiers.length === 0 && status === 401
+            : tiers !== 'all' && tiers.length === 0 && status >= 400
               ? 'refused: not its credential'
               : 'passes';
         verdicts.push(`${route.method} ${route.path} [${credential}] → ${actual}`);

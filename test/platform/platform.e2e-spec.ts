@@ -11,12 +11,26 @@ describe('platform endpoints', () => {
   });
   afterAll(() => t.close());
 
-  it('should report healthy with each check on /healthz without a key', async () => {
+  it('should report liveness on /healthz without a key: the event loop and the heap, nothing outside', async () => {
     const response = await t.request({ method: 'GET', url: '/healthz' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       status: 'ok',
-      checks: { database: expect.objectContaining({ status: 'up' }), heap: { status: 'up' } },
+      checks: { eventLoop: { status: 'up', maxDelayMs: expect.any(Number) }, heap: { status: 'up' } },
+    });
+  });
+
+  it('should report readiness on /readyz without a key: database, migrations, signing keys, listener', async () => {
+    const response = await t.request({ method: 'GET', url: '/readyz' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      status: 'ok',
+      checks: {
+        database: expect.objectContaining({ status: 'up' }),
+        migrations: { status: 'up' },
+        signingKeys: { status: 'up', published: expect.any(Number), signing: true },
+        invalidationListener: expect.objectContaining({ status: 'up', listening: expect.any(Boolean) }),
+      },
     });
   });
 

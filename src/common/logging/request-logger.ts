@@ -1,7 +1,7 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 
 /** Probes and scrapes are frequent and uninteresting: they are measured but not request-logged. */
-const UNLOGGED_ROUTES = new Set(['/healthz', '/metrics']);
+const UNLOGGED_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
 function routeOf(request: FastifyRequest): string {
   return request.routeOptions?.url ?? 'unmatched';

@@ -230,10 +230,11 @@ describe('helm chart: defaults (values.yaml plus the required secrets)', () => {
     }
   });
 
-  it('should probe /healthz for startup, liveness and readiness on the http port', () => {
+  it('should probe liveness on /healthz, and startup and readiness on /readyz, on the http port', () => {
     const c = deploymentOf(r).spec.template.spec.containers[0];
-    for (const p of [c.startupProbe, c.livenessProbe, c.readinessProbe]) {
-      expect(p?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(c.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    for (const p of [c.startupProbe, c.readinessProbe]) {
+      expect(p?.httpGet).toEqual({ path: '/readyz', port: 'http' });
     }
     expect(c.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
   });
