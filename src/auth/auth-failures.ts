@@ -5,7 +5,7 @@ import type { Counter } from 'prom-client';
 export const AUTH_FAILURES = 'auth_failures_total';
 export const authFailuresProvider = makeCounterProvider({
   name: AUTH_FAILURES,
-  help: 'Requests refused by API-key authentication or authorisation, by reason.',
+  help: 'Requests refused at the boundary (API key, session, device token) or by a channel check, by reason.',
   labelNames: ['reason'],
 });
 
@@ -18,7 +18,9 @@ export type AuthFailureReason =
   | 'revoked'
   | 'expired'
   | 'tier_forbidden'
-  | 'channel_forbidden';
+  | 'channel_forbidden'
+  | 'session_invalid'
+  | 'device_invalid';
 
 /**
  * Counts refusals, wherever they are decided: the key verifier and the access guard (api-keys), the

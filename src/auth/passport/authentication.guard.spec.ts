@@ -166,7 +166,7 @@ describe('AuthenticationGuard', () => {
     await expect(call('device', { 'x-api-key': 'key-internal' })).rejects.toMatchObject({
       code: GvpStatusCode.AuthenticationRequired,
     });
-    expect(reasons).toEqual(['missing', 'tier_forbidden']);
+    expect(reasons).toEqual(['missing', 'tier_forbidden', 'device_invalid']);
   });
 
   it('should refuse a bad session cookie rather than fall back to nothing', async () => {

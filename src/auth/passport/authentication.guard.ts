@@ -130,7 +130,16 @@ export class AuthenticationGuard implements CanActivate {
 
   /** A failed authentication (401) counts against the client address; past the limit it becomes a 429. */
   private async counted(request: RequestWithCaller, error: unknown): Promise<unknown> {
-    return isUnauthenticated(error) ? ((await this.limiter.fail(request.ip)) ?? error) : error;
+    if (!isUnauthenticated(error)) {
+      return error;
+    }
+    // API-key refusals are counted by the verifier, with their reason; the other kinds here.
+    if (error instanceof SessionsError) {
+      this.failures.record('session_invalid');
+    } else if (error instanceof GvpError) {
+      this.failures.record('device_invalid');
+    }
+    return (await this.limiter.fail(request.ip)) ?? error;
   }
 
   private planOf(context: ExecutionContext): RoutePlan {
