@@ -230,6 +230,37 @@ describe('WhatsApp flows (docs/users.md), as aura-bot sees them', () => {
     expect(await t.query('SELECT 1 FROM aura_users WHERE aura_id = $1', ['wa-34611333004'])).toHaveLength(0);
   });
 
+  it('should get-or-create GET /users/aura-id/{auraId} with no parameters, as seed 000 writes it, in DEFAULT_CHANNEL', async () => {
+    const created = await t.request({ method: 'GET', url: '/users/aura-id/wa-34611444001', headers: bot });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ auraId: 'wa-34611444001', channel: 'whatsapp', userType: 'identifiable' });
+    const again = await t.request({ method: 'GET', url: '/users/aura-id/wa-34611444001', headers: bot });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual(created.json());
+    expect(await t.query('SELECT channel FROM aura_users WHERE aura_id = $1', ['wa-34611444001'])).toEqual([
+      { channel: 'whatsapp' },
+    ]);
+  });
+
+  it("should answer a record of another channel with no parameters as it is (200), as the login keeps the record's channel", async () => {
+    const named = await t.request({
+      method: 'GET',
+      url: '/users/aura-id/wa-34611444002?channel=whatsapp-es',
+      headers: bot,
+    });
+    expect(named.statusCode).toBe(201);
+    const bare = await t.request({ method: 'GET', url: '/users/aura-id/wa-34611444002', headers: bot });
+    expect(bare.statusCode).toBe(200);
+    expect(bare.json()).toEqual(named.json());
+    // Naming another channel is still the conflict it was.
+    const other = await t.request({
+      method: 'GET',
+      url: '/users/aura-id/wa-34611444002?channel=webchat',
+      headers: bot,
+    });
+    expect(other.statusCode).toBe(409);
+  });
+
   it("should take a new user's channel from authenticationContext.channel when the body and the key name none", async () => {
     const login = await t.request({
       method: 'POST',
@@ -306,5 +337,11 @@ describe('the OTP login with DEFAULT_CHANNEL configured', () => {
     });
     expect(login.statusCode).toBe(201);
     expect(login.json().channel).toBe('whatsapp-mx');
+  });
+
+  it('should create GET /users/aura-id/{auraId} without a channel in DEFAULT_CHANNEL too', async () => {
+    const created = await t.request({ method: 'GET', url: '/users/aura-id/wa-5215512345679', headers: bot });
+    expect(created.statusCode).toBe(201);
+    expect(created.json().channel).toBe('whatsapp-mx');
   });
 });
