@@ -49,6 +49,22 @@ describe('ChannelAccess', () => {
     expect(failures.reasons).toEqual(['channel_forbidden']);
   });
 
+  it("should fall back on the route's default for an unbound key only", () => {
+    expect(access.resolve(caller(null), undefined, 'whatsapp')).toBe('whatsapp');
+    expect(access.resolve(caller('web'), undefined, 'whatsapp')).toBe('web');
+    expect(access.resolve(caller(null), 'webchat', 'whatsapp')).toBe('webchat');
+    expect(failures.reasons).toEqual([]);
+  });
+
+  it("should refuse a bound key a write of another channel's record (counted), and no one else", () => {
+    expect(() => access.assertMayWrite(caller('web'), 'whatsapp')).toThrow(
+      expect.objectContaining({ code: 'api_key_channel_forbidden', status: 403 }),
+    );
+    expect(() => access.assertMayWrite(caller('web'), 'web')).not.toThrow();
+    expect(() => access.assertMayWrite(caller(null), 'whatsapp')).not.toThrow();
+    expect(failures.reasons).toEqual(['channel_forbidden']);
+  });
+
   it("should hide another channel's record from a bound key (counted), and from no one else", () => {
     expect(access.hides(caller('web'), 'whatsapp')).toBe(true);
     expect(access.hides(caller('web'), 'web')).toBe(false);

@@ -12,11 +12,17 @@ import { invalidField } from 'src/common/errors/common.errors';
 export class ChannelAccess {
   constructor(private readonly failures: AuthFailures) {}
 
-  /** The channel a request acts on: the one asked for, else the key's own. */
-  resolve(caller: Caller, requested: string | undefined): string {
+  /**
+   * The channel a request acts on: the one asked for, else the key's own, else `unboundDefault` when the route
+   * has one (DEFAULT_CHANNEL for aura-bot's WhatsApp calls, which name no channel: seeds 000 and 004).
+   */
+  resolve(caller: Caller, requested: string | undefined, unboundDefault?: string): string {
     const bound = this.boundChannel(caller);
     if (requested === undefined) {
       if (bound === null) {
+        if (unboundDefault !== undefined) {
+          return unboundDefault;
+        }
         throw invalidField('channel', 'channel is required when the API key is not bound to a channel');
       }
       return bound;
@@ -42,6 +48,17 @@ export class ChannelAccess {
     }
     this.failures.record('channel_forbidden');
     return true;
+  }
+
+  /**
+   * Refuses a bound key a write (get-or-create, login) of a record that another channel holds. A read or a
+   * delete may pretend the record is absent (`hides`); a write may not, since the next read would contradict it.
+   */
+  assertMayWrite(caller: Caller, recordChannel: string): void {
+    const bound = this.boundChannel(caller);
+    if (bound !== null && bound !== recordChannel) {
+      throw this.forbidden();
+    }
   }
 
   /** Refuses a bound key an action that spans every channel (GDPR erasure). */

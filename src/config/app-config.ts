@@ -254,7 +254,10 @@ export class AppConfig {
   @Matches(/^[A-Z]{2}$/, { message: 'PHONE_DEFAULT_REGION must be an ISO 3166-1 alpha-2 code such as ES' })
   PHONE_DEFAULT_REGION = 'ES';
 
-  /** Channel of a user created by an OTP login that names none (no bound key, body, record or context channel). */
+  /**
+   * Channel of a user created by an OTP login or by GET /users/aura-id/{auraId} that names none (no bound key,
+   * request, record or context channel).
+   */
   @Matches(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
     message: 'DEFAULT_CHANNEL must be 1-64 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit',
   })

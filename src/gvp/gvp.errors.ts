@@ -85,6 +85,7 @@ export type GvpOutcome =
   | 'kernel_unavailable'
   | 'user_not_found'
   | 'bearer_generation_failed'
+  | 'assertion_refused'
   | 'not_configured'
   | 'device_keys_unavailable'
   | 'conversation_failed'

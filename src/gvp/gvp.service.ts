@@ -124,6 +124,9 @@ function kernelError(error: unknown): unknown {
       return new GvpError(GvpStatusCode.UserNotFoundInFourthPlatform, 404, 'user_not_found', error.message);
     case KernelErrorCode.SigningFailed:
       return new GvpError(GvpStatusCode.AuraBearerGenerationException, 500, 'bearer_generation_failed', error.message);
+    // Kernel refused the bearer this service generated: GVP's 322 (its key, kid, audience or clock), not 321.
+    case KernelErrorCode.AssertionRefused:
+      return new GvpError(GvpStatusCode.AuraBearerGenerationException, 500, 'assertion_refused', error.message);
     case KernelErrorCode.Timeout:
       return new GvpError(GvpStatusCode.FourthPlatformNotAvailable, 504, 'kernel_unavailable', error.message);
     case KernelErrorCode.CircuitOpen:

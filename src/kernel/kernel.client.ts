@@ -95,9 +95,9 @@ export class KernelClient {
       signal,
     });
     if (response.status === 400 || response.status === 401) {
-      const error = oauthError(await this.policy.readBody(response).catch(() => ''));
+      const { error, description } = oauthError(await this.policy.readBody(response).catch(() => ''));
       if (response.status === 400 && error === 'invalid_grant') {
-        throw new KernelFailure('subject_unknown', 'Kernel refused the grant (invalid_grant)', 400);
+        throw this.invalidGrant(description, subject);
       }
       this.logger.error(
         `Kernel refused the client (HTTP ${response.status}, ${error ?? 'no OAuth error'}): ` +
@@ -143,6 +143,23 @@ export class KernelClient {
     }
   }
 
+  /**
+   * `invalid_grant` says either that Kernel does not know the subject (GVP's 321) or that it refused the assertion
+   * itself — signature, kid, audience, expiry, replay — which is this service's fault, not the subscriber's, and
+   * must never pass for an unknown subscriber (it would be remembered as one). Only a description naming the
+   * subject as unknown is the former; anything else, a bare `invalid_grant` included, is the latter.
+   */
+  private invalidGrant(description: string | undefined, subject: string): KernelFailure {
+    if (description !== undefined && UNKNOWN_SUBJECT.test(description)) {
+      return new KernelFailure('subject_unknown', 'Kernel does not know the subject (invalid_grant)', 400);
+    }
+    this.logger.error(
+      `Kernel refused the JWT-bearer assertion (invalid_grant: ${safeDescription(description, subject)}): ` +
+        'check that Kernel reads /openid/jwk, the active key of OPENID_SIGNING_KEYS, KERNEL_AUDIENCE and the clock',
+    );
+    return new KernelFailure('assertion_refused', 'Kernel refused the assertion (invalid_grant)', 400);
+  }
+
   /** A redirect or a 4xx: Kernel refuses this service's configuration. */
   private refused(operation: KernelOperation, status: number): KernelFailure {
     this.logger.error(
@@ -166,14 +183,42 @@ function basicAuthorization(clientId: string, clientSecret: string): string {
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
 }
 
-/** The `error` member of an OAuth error answer (RFC 6749 §5.2), when it has one of the registered shape. */
-function oauthError(text: string): string | undefined {
+/** An `error_description` of Kernel's that says the subject (the subscriber) is not one of its users. */
+const UNKNOWN_SUBJECT =
+  /\b(unknown|no such|not found|non-?existent)\W+(subject|user|subscriber|sub)\b|\b(subject|user|subscriber|sub)\b(\W+\S+)?\W+(is\W+)?(unknown|not found|does not exist)\b/i;
+const MAX_LOGGED_DESCRIPTION = 200;
+
+/** The `error` and `error_description` members of an OAuth error answer (RFC 6749 §5.2), when usable. */
+function oauthError(text: string): { error?: string; description?: string } {
   try {
-    const error = (JSON.parse(text) as { error?: unknown } | null)?.error;
-    return typeof error === 'string' && /^[a-z_]{1,64}$/.test(error) ? error : undefined;
+    const body = JSON.parse(text) as { error?: unknown; error_description?: unknown } | null;
+    const error = body?.error;
+    const description = body?.error_description;
+    return {
+      ...(typeof error === 'string' && /^[a-z_]{1,64}$/.test(error) ? { error } : {}),
+      ...(typeof description === 'string' ? { description } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+/**
+ * Kernel's description as a log may show it: the characters RFC 6749 allows, bounded, and never the subject or a
+ * JWT (Kernel may echo either back).
+ */
+function safeDescription(description: string | undefined, subject: string): string {
+  if (description === undefined) {
+    return 'no description';
+  }
+  return (
+    description
+      .split(subject)
+      .join('<subject>')
+      .replace(/[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, '<jwt>')
+      .replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '')
+      .slice(0, MAX_LOGGED_DESCRIPTION) || 'empty description'
+  );
 }
 
 /** The failure as the caller's error. */
@@ -192,6 +237,8 @@ function toKernelError(error: unknown): unknown {
       return new KernelError(KernelErrorCode.SubjectUnknown, 'Kernel does not know the subscriber');
     case 'signing_failed':
       return new KernelError(KernelErrorCode.SigningFailed, 'The JWT-bearer assertion could not be signed');
+    case 'assertion_refused':
+      return new KernelError(KernelErrorCode.AssertionRefused, 'Kernel refused the JWT-bearer assertion');
     case 'timeout':
     case 'deadline':
       return new KernelError(KernelErrorCode.Timeout, 'Kernel did not answer in time');

@@ -8,6 +8,8 @@ export enum KernelErrorCode {
   CircuitOpen = 'kernel_circuit_open',
   /** Kernel does not know the subscriber. */
   SubjectUnknown = 'kernel_subject_unknown',
+  /** Kernel refused the JWT-bearer assertion this service signed (signature, kid, audience, expiry). */
+  AssertionRefused = 'kernel_assertion_refused',
   /** The JWT-bearer assertion could not be signed. */
   SigningFailed = 'kernel_signing_failed',
 }

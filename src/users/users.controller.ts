@@ -1,11 +1,26 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import {
+  ApiBody,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated } from 'src/auth/authenticated.decorator';
@@ -13,7 +28,8 @@ import { Caller } from 'src/auth/caller';
 import { Tier } from 'src/auth/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
 import { RequestId } from 'src/common/http/request-id.decorator';
-import { CreateAuthenticatedUserDto } from 'src/users/dto/create-authenticated-user.dto';
+import { AuthenticationContextDto, CreateAuthenticatedUserDto } from 'src/users/dto/create-authenticated-user.dto';
+import { LoginBodyInterceptor } from 'src/users/login-body.interceptor';
 import { ChannelQueryDto, GetOrCreateUserQueryDto, IdentifiableUserQueryDto } from 'src/users/dto/user-queries.dto';
 import { LastAuraIdResponseDto, UserResponseDto } from 'src/users/dto/user.response.dto';
 import { AURA_ID_MAX_LENGTH, AURA_ID_PATTERN } from 'src/users/user-identifiers';
@@ -125,6 +141,16 @@ export class UsersController {
     description: 'Creates the record, or upgrades the existing one of that auraId, and answers 201 Created.',
   })
   @ApiParam(AURA_ID_PARAM)
+  @UseInterceptors(LoginBodyInterceptor)
+  @ApiExtraModels(CreateAuthenticatedUserDto, AuthenticationContextDto)
+  @ApiBody({
+    description:
+      'Either `{ channel?, authenticationContext }` (a body with an `authenticationContext` member: nothing else ' +
+      "beside it), or the context itself as validateCode answers it (any other object; its `channel` is the context's).",
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(CreateAuthenticatedUserDto) }, { $ref: getSchemaPath(AuthenticationContextDto) }],
+    },
+  })
   @ApiCreatedResponse({ description: 'The authenticated user.', type: UserResponseDto })
   @ApiProblem(400, VALIDATION_PROBLEM + ' Also for malformed JSON.', ['validation_failed', 'malformed_json'])
   @ApiProblem(409, 'The auraId belongs to another channel, or the authorization to another auraId.', [

@@ -124,14 +124,16 @@ export class UsersService {
     query: IdentifiableUserQueryDto,
     caller: Caller,
   ): Promise<GetOrCreateOutcome> {
-    const channel = this.channels.resolve(caller, query.channel);
+    const channel = this.channels.resolve(caller, query.channel, this.defaultChannel);
     const phoneNumber = this.optionalPhoneNumber(query.phoneNumber, 'phoneNumber');
     const derived = deriveIdentifiers(this.pii, { phoneNumber, channel, auraId });
     const fields = { auraId, channel, phoneNumber, ...derived };
     const outcome = await this.untilSettled(() => this.users.getOrCreateIdentifiableUser(fields, this.ttlDays));
     if (outcome.user.channel !== channel) {
-      if (this.channels.hides(caller, outcome.user.channel)) {
-        return { created: true, user: this.unsaved({ ...fields, userType: UserType.Identifiable }) };
+      this.channels.assertMayWrite(caller, outcome.user.channel);
+      // Seed 000's call names no channel: DEFAULT_CHANNEL only creates, an existing record is answered as it is.
+      if (query.channel === undefined && this.channels.boundChannel(caller) === null) {
+        return outcome;
       }
       throw channelConflict();
     }
@@ -184,8 +186,8 @@ export class UsersService {
     }
     if (outcome === undefined) {
       const existing = await this.users.findByAuraId(auraId);
-      if (existing !== undefined && this.channels.hides(caller, existing.user.channel)) {
-        return this.unsaved({ ...fields, userType: UserType.Authenticated });
+      if (existing !== undefined) {
+        this.channels.assertMayWrite(caller, existing.user.channel);
       }
       throw channelConflict();
     }
@@ -282,40 +284,6 @@ export class UsersService {
     }
     const existing = await this.users.findByAuraId(auraId);
     return existing?.user.channel ?? body.authenticationContext.channel ?? this.defaultChannel;
-  }
-
-  /**
-   * The answer of a creation, for a key bound to a channel that asked for an auraId another channel holds:
-   * what it would get if the auraId were free, without anything written, so that it learns nothing of the
-   * other channel's user.
-   */
-  private unsaved(user: {
-    auraId: string;
-    auraIdGlobal: string;
-    userId: string;
-    channel: string;
-    userType: UserType;
-    phoneNumber: string | null;
-    subscriptionType?: SubscriptionType | null;
-    authorizationId?: string;
-    authenticationContext?: Record<string, unknown>;
-    expiresAt?: Date | null;
-  }): UserResponseDto {
-    const now = new Date();
-    return toUserResponse({
-      aura_id: user.auraId,
-      aura_id_global: user.auraIdGlobal,
-      user_id: user.userId,
-      channel: user.channel,
-      user_type: user.userType,
-      subscription_type: user.subscriptionType ?? null,
-      phone_number: user.phoneNumber,
-      authorization_id: user.authorizationId ?? null,
-      authentication_context: user.authenticationContext ?? null,
-      created_at: now,
-      updated_at: now,
-      expires_at: user.expiresAt ?? new Date(now.getTime() + this.ttlDays * DAY_MS),
-    });
   }
 
   private async untilSettled(attempt: () => Promise<UpsertedUser | undefined>): Promise<GetOrCreateOutcome> {

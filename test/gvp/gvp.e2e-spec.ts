@@ -339,6 +339,47 @@ describe('GVP device sign-in', () => {
       expectError(await auraId(await tokenFor(ALICE, newDevice())), 321, 'UserNotFoundInFourthPlatform', 2, 404);
     });
 
+    it('should answer 322 AuraBearerGenerationException when Kernel refuses the assertion, and log why', async () => {
+      // Kernel really verifies the assertion, against keys without the service's: its invalid_grant is about us.
+      g.kernel.fail({ kind: 'distrust_keys' });
+      const deviceId = newDevice();
+      const before = g.t.logs.lines.length;
+      const response = await auraId(await tokenFor(ALICE, deviceId));
+      expectError(response, 322, 'AuraBearerGenerationException', 3, 500);
+      // Refused, not failed: no retry, nothing written.
+      expect(tokenCalls()).toEqual([
+        expect.objectContaining({ refused: 'assertion refused (ERR_JWKS_NO_MATCHING_KEY)' }),
+      ]);
+      expect(profileCalls()).toHaveLength(0);
+      expect(await links(deviceId)).toHaveLength(0);
+      const logged = g.t.logs.lines.slice(before).join('\n');
+      expect(logged).toContain(
+        'Kernel refused the JWT-bearer assertion (invalid_grant: assertion refused (ERR_JWKS_NO_MATCHING_KEY))',
+      );
+      expect(logged).toContain('"outcome":"assertion_refused"');
+    });
+
+    it('should answer 322 for an invalid_grant that does not say the subject is unknown, never logging the subject', async () => {
+      for (const description of [undefined, 'audience mismatch for {sub}', 'jwt expired']) {
+        g.kernel.reset();
+        g.kernel.fail({ kind: 'invalid_grant', ...(description === undefined ? {} : { description }) });
+        const before = g.t.logs.lines.length;
+        expectError(await auraId(await tokenFor(ALICE, newDevice())), 322, 'AuraBearerGenerationException', 3, 500);
+        const logged = g.t.logs.lines.slice(before).join('\n');
+        expect(logged).toContain('Kernel refused the JWT-bearer assertion');
+        expect(logged).not.toContain(ALICE);
+      }
+      expect(g.t.logs.text).toContain('(invalid_grant: audience mismatch for <subject>)');
+    });
+
+    it.each(['unknown subject', 'User not found', 'subject {sub} is unknown'])(
+      'should answer 321 for an invalid_grant whose description says the subject is unknown (%p)',
+      async (description) => {
+        g.kernel.fail({ kind: 'invalid_grant', description });
+        expectError(await auraId(await tokenFor(ALICE, newDevice())), 321, 'UserNotFoundInFourthPlatform', 2, 404);
+      },
+    );
+
     it.each([204, '{}', '[]', 'null'] as const)(
       'should answer 321 when the profile search finds nothing (Kernel answers %p)',
       async (answer) => {

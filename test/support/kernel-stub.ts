@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { sendJson, UpstreamStub, type UpstreamFault, type UpstreamStubOptions } from './upstream-stub';
 
 /**
@@ -21,6 +28,13 @@ export type KernelFault =
   | { kind: 'down' }
   /** The token endpoint answers invalid_grant whoever the subscriber. */
   | { kind: 'unknown_subscriber' }
+  /**
+   * The token endpoint verifies assertions against a key set without the service's keys, so each assertion is
+   * really refused (`invalid_grant`, "assertion refused (ERR_JWKS_NO_MATCHING_KEY)"), as when Kernel lost our JWKS.
+   */
+  | { kind: 'distrust_keys' }
+  /** The token endpoint answers `invalid_grant` with this description (`{sub}` becomes the assertion's subject). */
+  | { kind: 'invalid_grant'; description?: string }
   /** The token endpoint answers as usual; the profile search finds nothing (204, or 200 with this JSON). */
   | { kind: 'empty_profile'; answer: 204 | '{}' | '[]' | 'null' };
 
@@ -57,6 +71,15 @@ export interface KernelStubOptions extends UpstreamStubOptions {
 }
 
 const CONTROL_SUBSCRIBERS = '/_stub/subscribers';
+/** Faults played by the token or profile endpoint itself, after the usual checks. */
+const TOKEN_FAULTS: ReadonlySet<string> = new Set([
+  'unknown_subscriber',
+  'empty_profile',
+  'distrust_keys',
+  'invalid_grant',
+]);
+/** A key set holding none of the service's keys. */
+const FOREIGN_JWKS = createLocalJWKSet({ keys: [] });
 const ACCESS_TOKEN_LIFETIME = 3600;
 
 export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
@@ -124,11 +147,11 @@ export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
     if (fault?.kind === 'down') {
       return this.play({ kind: 'reset' }, request, response);
     }
-    if (fault !== undefined && fault.kind !== 'unknown_subscriber' && fault.kind !== 'empty_profile') {
-      return this.play(fault, request, response);
+    if (fault !== undefined && !TOKEN_FAULTS.has(fault.kind)) {
+      return this.play(fault as UpstreamFault, request, response);
     }
     if (call.path === KERNEL_STUB_PATHS.token && call.method === 'POST') {
-      return this.token(call, fault?.kind === 'unknown_subscriber', response);
+      return this.token(call, fault, response);
     }
     if (call.path === KERNEL_STUB_PATHS.userProfile && call.method === 'GET') {
       return this.userProfile(call, fault?.kind === 'empty_profile' ? fault.answer : undefined, response);
@@ -153,7 +176,7 @@ export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
     return sendJson(response, 200, Object.fromEntries(this.subscribers));
   }
 
-  private async token(call: KernelStubCall, refuseEveryone: boolean, response: ServerResponse): Promise<void> {
+  private async token(call: KernelStubCall, fault: KernelFault | undefined, response: ServerResponse): Promise<void> {
     const expected = `Basic ${Buffer.from(`${this.options.clientId}:${this.options.clientSecret}`).toString('base64')}`;
     if (call.authorization !== expected) {
       call.refused = 'client authentication';
@@ -167,13 +190,21 @@ export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
       call.refused = 'grant type';
       return sendJson(response, 400, { error: 'unsupported_grant_type' });
     }
-    const refusal = await this.verifyAssertion(call);
+    const refusal = await this.verifyAssertion(call, fault?.kind === 'distrust_keys' ? FOREIGN_JWKS : this.jwks);
     if (refusal !== undefined) {
       call.refused = refusal;
       return sendJson(response, 400, { error: 'invalid_grant', error_description: refusal });
     }
     const subject = String(call.assertion?.claims.sub);
-    if (refuseEveryone || !this.subscribers.has(subject)) {
+    if (fault?.kind === 'invalid_grant') {
+      call.refused = 'invalid_grant fault';
+      const description = fault.description?.split('{sub}').join(subject);
+      return sendJson(response, 400, {
+        error: 'invalid_grant',
+        ...(description === undefined ? {} : { error_description: description }),
+      });
+    }
+    if (fault?.kind === 'unknown_subscriber' || !this.subscribers.has(subject)) {
       call.refused = 'unknown subject';
       return sendJson(response, 400, { error: 'invalid_grant', error_description: 'unknown subject' });
     }
@@ -189,9 +220,9 @@ export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
   }
 
   /** Why the assertion is refused, or undefined when it is good (then `call.assertion` holds it). */
-  private async verifyAssertion(call: KernelStubCall): Promise<string | undefined> {
+  private async verifyAssertion(call: KernelStubCall, jwks: JWTVerifyGetKey | undefined): Promise<string | undefined> {
     const assertion = call.form.assertion;
-    if (assertion === undefined || this.jwks === undefined) {
+    if (assertion === undefined || jwks === undefined) {
       return 'no assertion, or no JWKS to verify it with';
     }
     let header: Record<string, unknown>;
@@ -204,7 +235,7 @@ export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
       return 'no kid';
     }
     try {
-      const { payload } = await jwtVerify(assertion, this.jwks, {
+      const { payload } = await jwtVerify(assertion, jwks, {
         issuer: this.options.clientId,
         audience: this.options.audience ?? this.tokenUrl,
         requiredClaims: ['sub', 'iat', 'exp', 'jti'],

@@ -209,7 +209,7 @@ describe('users', () => {
       expect(again.json()).toEqual(created.json());
     });
 
-    it('should answer 409 when the auraId belongs to another channel, and to a key bound elsewhere as if it were free', async () => {
+    it('should answer 409 when the auraId belongs to another channel, and 403 to a key bound elsewhere, writing nothing', async () => {
       await t.request({ method: 'GET', url: '/users/aura-id/shared-202?channel=webchat', headers: bot });
       const unbound = await t.request({
         method: 'GET',
@@ -218,15 +218,13 @@ describe('users', () => {
       });
       expect(unbound.statusCode).toBe(409);
       expect(unbound.json().code).toBe('user_channel_conflict');
+      // By design (issue 28.5): no made-up 201 that the next GET would contradict with a 404.
       const bound = await t.request({ method: 'GET', url: '/users/aura-id/shared-202', headers: whatsappBot });
-      const free = await t.request({ method: 'GET', url: '/users/aura-id/free-202', headers: whatsappBot });
-      expect([bound.statusCode, free.statusCode]).toEqual([201, 201]);
-      const shape = (body: Record<string, unknown>) =>
-        Object.fromEntries(Object.entries(body).map(([name, value]) => [name, typeof value]));
-      expect(shape(bound.json())).toEqual(shape(free.json()));
-      expect(bound.json()).toMatchObject({ auraId: 'shared-202', channel: 'whatsapp-es', userType: 'identifiable' });
-      expect(await t.query('SELECT channel FROM aura_users WHERE aura_id = $1', ['shared-202'])).toEqual([
-        { channel: 'webchat' },
+      expect(bound.statusCode).toBe(403);
+      expect(bound.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(bound.json()).toMatchObject({ status: 403, code: 'api_key_channel_forbidden' });
+      expect(await t.query('SELECT channel, user_type FROM aura_users WHERE aura_id = $1', ['shared-202'])).toEqual([
+        { channel: 'webchat', user_type: 'identifiable' },
       ]);
     });
 
@@ -279,7 +277,7 @@ describe('users', () => {
       expect(row.ok).toBe(true);
     });
 
-    it('should leave a record of another channel untouched: 409, or as if absent for a key bound elsewhere', async () => {
+    it('should leave a record of another channel untouched: 409, or 403 for a key bound elsewhere', async () => {
       await login('web-301', 'webchat', { userId: 'u-301', authorizationId: 'a-301' });
       const unbound = await login('web-301', 'whatsapp-es', { userId: 'u-x', authorizationId: 'a-x' });
       expect(unbound.statusCode).toBe(409);
@@ -290,8 +288,8 @@ describe('users', () => {
         headers: whatsappBot,
         payload: { authenticationContext: { userId: 'u-x', authorizationId: 'a-x' } },
       });
-      expect(bound.statusCode).toBe(201);
-      expect(bound.json()).toMatchObject({ auraId: 'web-301', channel: 'whatsapp-es', userId: 'u-x' });
+      expect(bound.statusCode).toBe(403);
+      expect(bound.json()).toMatchObject({ status: 403, code: 'api_key_channel_forbidden' });
       expect(await t.query('SELECT user_id, channel FROM aura_users WHERE aura_id = $1', ['web-301'])).toEqual([
         { user_id: 'u-301', channel: 'webchat' },
       ]);

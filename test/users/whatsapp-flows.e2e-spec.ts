@@ -158,6 +158,109 @@ describe('WhatsApp flows (docs/users.md), as aura-bot sees them', () => {
     ]);
   });
 
+  it('should accept the context itself as the body, as validateCode answers it (seed 004: POST /users/auraId {authenticationContext})', async () => {
+    const login = await t.request({
+      method: 'POST',
+      url: '/users/wa-34611333001',
+      headers: bot,
+      payload: { ...authenticationContext, userId: 'kernel-user-bare', authorizationId: 'authz-bare' },
+    });
+    expect(login.statusCode).toBe(201);
+    expect(login.json()).toMatchObject({
+      auraId: 'wa-34611333001',
+      channel: 'whatsapp',
+      userType: 'authenticated',
+      userId: 'kernel-user-bare',
+      authorizationId: 'authz-bare',
+      phoneNumber: '+34612345678',
+      subscriptionType: 'prepaid',
+    });
+    const stored = await t.request({ method: 'GET', url: '/users/wa-34611333001', headers: bot });
+    expect(stored.statusCode).toBe(200);
+    // Kernel's other members (tokenType) are kept, as in the wrapped form.
+    expect(stored.json().authenticationContext).toEqual({
+      ...authenticationContext,
+      userId: 'kernel-user-bare',
+      authorizationId: 'authz-bare',
+      phoneNumber: '+34612345678',
+    });
+  });
+
+  it("should read a bare context's channel as the context's channel, and validate it as such", async () => {
+    const login = await t.request({
+      method: 'POST',
+      url: '/users/wa-34611333002',
+      headers: bot,
+      payload: { userId: 'kernel-user-bare-2', authorizationId: 'authz-bare-2', channel: 'whatsapp-br' },
+    });
+    expect(login.statusCode).toBe(201);
+    expect(login.json().channel).toBe('whatsapp-br');
+    const bad = await t.request({
+      method: 'POST',
+      url: '/users/wa-34611333003',
+      headers: bot,
+      payload: { authorizationId: 'authz-bare-3', channel: 'whatsapp-br' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(new Set(bad.json().errors.map((error: { field: string }) => error.field))).toEqual(
+      new Set(['authenticationContext.userId']),
+    );
+    expect(await t.query('SELECT 1 FROM aura_users WHERE aura_id = $1', ['wa-34611333003'])).toHaveLength(0);
+  });
+
+  it('should still refuse unknown members beside a wrapped context, and a body that is not an object', async () => {
+    const beside = await t.request({
+      method: 'POST',
+      url: '/users/wa-34611333004',
+      headers: bot,
+      payload: { authenticationContext: { userId: 'kernel-user-x', authorizationId: 'authz-x' }, tokenType: 'otp' },
+    });
+    expect(beside.statusCode).toBe(400);
+    expect(beside.json()).toMatchObject({ code: 'validation_failed' });
+    expect(beside.json().errors).toEqual([expect.objectContaining({ field: 'tokenType' })]);
+    for (const payload of ['[]', '"context"', '42', 'null']) {
+      const response = await t.request({
+        method: 'POST',
+        url: '/users/wa-34611333004',
+        headers: { ...bot, 'content-type': 'application/json' },
+        payload,
+      });
+      expect(response.statusCode).toBe(400);
+    }
+    expect(await t.query('SELECT 1 FROM aura_users WHERE aura_id = $1', ['wa-34611333004'])).toHaveLength(0);
+  });
+
+  it('should get-or-create GET /users/aura-id/{auraId} with no parameters, as seed 000 writes it, in DEFAULT_CHANNEL', async () => {
+    const created = await t.request({ method: 'GET', url: '/users/aura-id/wa-34611444001', headers: bot });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ auraId: 'wa-34611444001', channel: 'whatsapp', userType: 'identifiable' });
+    const again = await t.request({ method: 'GET', url: '/users/aura-id/wa-34611444001', headers: bot });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual(created.json());
+    expect(await t.query('SELECT channel FROM aura_users WHERE aura_id = $1', ['wa-34611444001'])).toEqual([
+      { channel: 'whatsapp' },
+    ]);
+  });
+
+  it("should answer a record of another channel with no parameters as it is (200), as the login keeps the record's channel", async () => {
+    const named = await t.request({
+      method: 'GET',
+      url: '/users/aura-id/wa-34611444002?channel=whatsapp-es',
+      headers: bot,
+    });
+    expect(named.statusCode).toBe(201);
+    const bare = await t.request({ method: 'GET', url: '/users/aura-id/wa-34611444002', headers: bot });
+    expect(bare.statusCode).toBe(200);
+    expect(bare.json()).toEqual(named.json());
+    // Naming another channel is still the conflict it was.
+    const other = await t.request({
+      method: 'GET',
+      url: '/users/aura-id/wa-34611444002?channel=webchat',
+      headers: bot,
+    });
+    expect(other.statusCode).toBe(409);
+  });
+
   it("should take a new user's channel from authenticationContext.channel when the body and the key name none", async () => {
     const login = await t.request({
       method: 'POST',
@@ -234,5 +337,11 @@ describe('the OTP login with DEFAULT_CHANNEL configured', () => {
     });
     expect(login.statusCode).toBe(201);
     expect(login.json().channel).toBe('whatsapp-mx');
+  });
+
+  it('should create GET /users/aura-id/{auraId} without a channel in DEFAULT_CHANNEL too', async () => {
+    const created = await t.request({ method: 'GET', url: '/users/aura-id/wa-5215512345679', headers: bot });
+    expect(created.statusCode).toBe(201);
+    expect(created.json().channel).toBe('whatsapp-mx');
   });
 });

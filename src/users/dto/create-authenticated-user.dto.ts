@@ -103,6 +103,25 @@ function toAuthenticationContext(value: unknown): unknown {
   return plainToInstance(AuthenticationContextDto, { ...known, additionalFields });
 }
 
+/**
+ * The one rule for the two forms of the login body (docs/users.md): a JSON object with an `authenticationContext`
+ * member is the wrapped form, read as it is (so unknown members beside the context are still refused); any other
+ * JSON object is the context itself — seed 004's `POST /users/auraId {authenticationContext}`, validateCode's
+ * answer forwarded as is — and is read as `{ authenticationContext: body }`. Anything else is left for validation
+ * to refuse.
+ */
+export function toWrappedLoginBody(body: unknown): unknown {
+  if (
+    typeof body !== 'object' ||
+    body === null ||
+    Array.isArray(body) ||
+    Object.hasOwn(body, 'authenticationContext')
+  ) {
+    return body;
+  }
+  return { authenticationContext: body };
+}
+
 /** `POST /users/{auraId}`: the authentication context obtained by the OTP login (docs/users.md, WhatsApp flows). */
 export class CreateAuthenticatedUserDto extends ChannelQueryDto {
   @ApiPropertyOptional({

@@ -8,7 +8,12 @@ const CHANNEL_DESCRIPTION =
 
 /** `GET /users/aura-id/{auraId}`: the channel of an externally authenticated (WhatsApp) user. */
 export class IdentifiableUserQueryDto {
-  @ApiPropertyOptional({ description: CHANNEL_DESCRIPTION, example: 'whatsapp-es' })
+  @ApiPropertyOptional({
+    description:
+      "Channel of the user; defaults to the API key's bound channel. With neither (seed 000's call, no parameters): " +
+      'an existing record is answered in its channel, a new one is created in DEFAULT_CHANNEL (`whatsapp`).',
+    example: 'whatsapp-es',
+  })
   @IsOmittable()
   @IsChannel()
   channel?: string;
