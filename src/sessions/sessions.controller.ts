@@ -50,9 +50,14 @@ export class SessionsController {
       'within SESSION_REFRESH_GRACE_SECONDS of its rotation (two tabs refreshing at once), when only a new ' +
       'access token is set.',
   })
-  @ApiQuery({ name: 'audience', required: true, description: 'One of SESSION_AUDIENCES.', example: 'app' })
+  @ApiQuery({
+    name: 'audience',
+    required: false,
+    description: 'One of SESSION_AUDIENCES; absent: the first of them (Authara defaults to `app`).',
+    example: 'app',
+  })
   @ApiOkResponse({ description: 'Refreshed: empty body, new `authara_access` and (rotated) `authara_refresh`.' })
-  @ApiAutharaError(400, '`audience` is missing or not one of SESSION_AUDIENCES.')
+  @ApiAutharaError(400, '`audience` is not one of SESSION_AUDIENCES.')
   @ApiAutharaError(401, 'No valid refresh token, the session has ended, or a rotated token was reused.')
   @ApiAutharaError(403, 'The `X-CSRF-Token` header is missing or does not match the `authara_csrf` cookie.')
   async refreshSession(

@@ -119,6 +119,10 @@ export class SessionsService {
    */
   async refresh(credentials: BrowserCredentials, audience: unknown): Promise<SessionCookies> {
     this.assertCsrf(credentials);
+    // Optional, as in Authara (whose default is `app`): absent or empty means the first of SESSION_AUDIENCES.
+    if (audience === undefined || audience === '') {
+      audience = this.defaultAudience;
+    }
     if (typeof audience !== 'string' || !this.isAudience(audience)) {
       throw new SessionsError(
         SessionsErrorCode.InvalidRequest,

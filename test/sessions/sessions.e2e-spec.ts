@@ -238,22 +238,32 @@ describe('browser sessions (Authara-compatible)', () => {
     it.each([
       ['no X-CSRF-Token header', undefined],
       ['a header that differs from the cookie', 'forged-csrf-token-value-forged-csrf-token-val'],
-    ])('should answer 403 csrf_invalid with %s, and rotate nothing', async (_name, csrf) => {
-      const { jar, auraId } = await browserLogin(t);
-      const response = await refresh(t, jar, 'app', csrf ?? null);
-      expect(response.statusCode).toBe(403);
-      expect(response.json()).toEqual({ error: { code: 'csrf_invalid', message: expect.any(String) } });
-      expect((await sessionRows(auraId))[0].previous_refresh_hash).toBeNull();
-    });
+    ])(
+      'should answer 403 forbidden (Authara’s code for a CSRF failure) with %s, and rotate nothing',
+      async (_name, csrf) => {
+        const { jar, auraId } = await browserLogin(t);
+        const response = await refresh(t, jar, 'app', csrf ?? null);
+        expect(response.statusCode).toBe(403);
+        expect(response.json()).toEqual({ error: { code: 'forbidden', message: expect.any(String) } });
+        expect((await sessionRows(auraId))[0].previous_refresh_hash).toBeNull();
+      },
+    );
 
-    it.each([
-      ['no audience', null],
-      ['an audience outside SESSION_AUDIENCES', 'operator'],
-    ])('should answer 400 invalid_request for %s', async (_name, audience) => {
+    it('should answer 400 invalid_request for an audience outside SESSION_AUDIENCES', async () => {
       const { jar } = await browserLogin(t);
-      const response = await refresh(t, jar, audience);
+      const response = await refresh(t, jar, 'operator');
       expect(response.statusCode).toBe(400);
       expect(response.json()).toEqual({ error: { code: 'invalid_request', message: expect.any(String) } });
+    });
+
+    it('should refresh without an audience into the first of SESSION_AUDIENCES, as Authara defaults to app', async () => {
+      const { jar } = await browserLogin(t);
+      const response = await refresh(t, jar, null);
+      expect(response.statusCode).toBe(200);
+      const next = absorb(jar, response);
+      t.secrets.add(next.authara_refresh, 'session cookie');
+      const [, payload] = (next.authara_access as string).split('.');
+      expect(JSON.parse(Buffer.from(payload, 'base64url').toString()).aud).toBe('app');
     });
 
     it('should answer 401 unauthorized without a refresh cookie, or with an unknown one', async () => {
