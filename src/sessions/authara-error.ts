@@ -16,7 +16,9 @@ function autharaCode(status: number): SessionsErrorCode {
     case 401:
       return SessionsErrorCode.Unauthorized;
     case 403:
-      return SessionsErrorCode.CsrfInvalid;
+      return SessionsErrorCode.Forbidden;
+    case 404:
+      return SessionsErrorCode.NotFound;
     case 429:
       return SessionsErrorCode.RateLimited;
     default:

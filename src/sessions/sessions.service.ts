@@ -212,7 +212,7 @@ export class SessionsService {
       timingSafeEqual(Buffer.from(csrfCookie), Buffer.from(csrfHeader));
     if (!valid) {
       this.metrics.csrfRefused();
-      throw new SessionsError(SessionsErrorCode.CsrfInvalid, 'The X-CSRF-Token header does not match the CSRF cookie.');
+      throw new SessionsError(SessionsErrorCode.Forbidden, 'The X-CSRF-Token header does not match the CSRF cookie.');
     }
   }
 

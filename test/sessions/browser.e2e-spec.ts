@@ -180,7 +180,7 @@ describe('browser sessions in Chromium', () => {
 
     // A cross-origin POST that does not send the CSRF header is refused.
     const forged = await run(`window.aura.postWithoutCsrf('/auth/api/v1/sessions/logout')`);
-    expect(forged).toEqual({ status: 403, body: { error: { code: 'csrf_invalid', message: expect.any(String) } } });
+    expect(forged).toEqual({ status: 403, body: { error: { code: 'forbidden', message: expect.any(String) } } });
 
     const loggedOut = await run('window.aura.logout()');
     expect(loggedOut.status).toBe(204);

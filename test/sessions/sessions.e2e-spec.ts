@@ -395,11 +395,11 @@ describe('browser sessions (Authara-compatible)', () => {
       expect(await refusedWithinASecond(jar)).toBe(true);
     });
 
-    it('should answer 403 csrf_invalid to a logout without the CSRF header, and keep the session', async () => {
+    it('should answer 403 forbidden to a logout without the CSRF header, and keep the session', async () => {
       const { jar, auraId } = await browserLogin(t);
       const response = await logout(jar, null);
       expect(response.statusCode).toBe(403);
-      expect(response.json().error.code).toBe('csrf_invalid');
+      expect(response.json().error.code).toBe('forbidden');
       expect((await sessionRows(auraId))[0].revoked).toBe(false);
     });
 

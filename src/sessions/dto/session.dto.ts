@@ -45,7 +45,7 @@ export class CsrfTokenResponseDto {
 export class AutharaErrorDetailDto {
   @ApiProperty({
     description: 'Stable error code.',
-    enum: ['unauthorized', 'invalid_request', 'csrf_invalid', 'rate_limited', 'internal_error'],
+    enum: ['unauthorized', 'invalid_request', 'forbidden', 'not_found', 'rate_limited', 'internal_error'],
     example: 'unauthorized',
   })
   code: string;
