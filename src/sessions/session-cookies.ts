@@ -17,7 +17,7 @@ export interface SessionCookies {
   csrf?: { value: string; maxAgeSeconds: number };
 }
 
-/** Sets and clears the three cookies with Authara's attributes; `secure` follows SESSION_COOKIE_SECURE. */
+/** Sets and clears the session cookies with Authara's attributes; `secure` follows SESSION_COOKIE_SECURE. */
 export class SessionCookieWriter {
   constructor(private readonly secure: boolean) {}
 
@@ -38,10 +38,13 @@ export class SessionCookieWriter {
     void reply.header('cache-control', 'no-store');
   }
 
+  /**
+   * Ends the session in the browser: the access and refresh cookies only, as Authara does. The CSRF cookie
+   * stays, so the page's next CSRF-protected call does not fail before it fetches /csrf again.
+   */
   clear(reply: FastifyReply): void {
     void reply.clearCookie(ACCESS_COOKIE, this.options('/', true));
     void reply.clearCookie(REFRESH_COOKIE, this.options(REFRESH_PATH, true));
-    void reply.clearCookie(CSRF_COOKIE, this.options('/', false));
     void reply.header('cache-control', 'no-store');
   }
 

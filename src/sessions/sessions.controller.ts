@@ -73,11 +73,14 @@ export class SessionsController {
   @HttpCode(204)
   @ApiSecurity(CSRF_HEADER_SCHEME)
   @ApiOperation({
-    summary: 'Logs out: revokes the session and clears the three cookies.',
+    summary: 'Logs out: revokes the session and clears the access and refresh cookies.',
     description:
       'Needs an `X-CSRF-Token` header equal to the `authara_csrf` cookie. Logging out twice is not an error.',
   })
-  @ApiNoContentResponse({ description: 'The session is revoked (if there was one) and the cookies are cleared.' })
+  @ApiNoContentResponse({
+    description:
+      'The session is revoked (if there was one); `authara_access` and `authara_refresh` are cleared, `authara_csrf` stays.',
+  })
   @ApiAutharaError(403, 'The `X-CSRF-Token` header is missing or does not match the `authara_csrf` cookie.')
   async logout(@Browser() browser: BrowserCredentials, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.sessions.logout(browser);

@@ -348,7 +348,7 @@ describe('browser sessions (Authara-compatible)', () => {
   });
 
   describe('POST /auth/api/v1/sessions/logout and GET /auth/api/v1/csrf', () => {
-    it('should revoke the session and clear the three cookies', async () => {
+    it('should revoke the session and clear the access and refresh cookies, keeping the CSRF cookie (as Authara)', async () => {
       const { jar, auraId } = await browserLogin(t);
       expect((await onConfig(jar)).statusCode).toBe(200);
       const response = await logout(jar);
@@ -356,13 +356,14 @@ describe('browser sessions (Authara-compatible)', () => {
       const cleared = (response.cookies as Array<{ name: string; value: string; maxAge?: number; path: string }>).map(
         ({ name, value, maxAge, path }) => ({ name, value, maxAge, path }),
       );
-      expect(cleared).toEqual(
-        expect.arrayContaining([
-          { name: 'authara_access', value: '', maxAge: 0, path: '/' },
-          { name: 'authara_refresh', value: '', maxAge: 0, path: '/auth' },
-          { name: 'authara_csrf', value: '', maxAge: 0, path: '/' },
-        ]),
-      );
+      // The CSRF cookie stays: the page's next CSRF-protected call (a new login, a refresh) still has its token.
+      expect(cleared).toEqual([
+        { name: 'authara_access', value: '', maxAge: 0, path: '/' },
+        { name: 'authara_refresh', value: '', maxAge: 0, path: '/auth' },
+      ]);
+      const after = absorb(jar, response);
+      expect(after).toEqual({ authara_csrf: jar.authara_csrf });
+      expect((await logout(after)).statusCode).toBe(204);
       expect((await sessionRows(auraId))[0].revoked).toBe(true);
       // The old access cookie, at once: refused like a bad one, on the session API and where a session is admitted.
       const user = await currentUser(t, jar);
@@ -471,7 +472,6 @@ describe('browser sessions (Authara-compatible)', () => {
         (response.cookies as Array<{ name: string; maxAge?: number }>).map(({ name, maxAge }) => [name, maxAge]).sort(),
       ).toEqual([
         ['authara_access', 0],
-        ['authara_csrf', 0],
         ['authara_refresh', 0],
       ]);
       await expectGone(tab, auraId);
