@@ -102,13 +102,16 @@ export class SessionsService {
     }
     const { user, expired } = found;
     const email = user.authenticationContext?.email;
+    // Authara's CurrentUser requires every field; the nearest honest values are in docs/sessions.md.
     return {
       id: user.auraId,
-      email: typeof email === 'string' ? email : null,
+      email: typeof email === 'string' ? email : '',
       username: user.auraId,
-      roles: rolesOf(user),
+      roles: [],
+      aura_roles: rolesOf(user),
       disabled: expired,
       created_at: user.createdAt,
+      organization: { id: user.channel, name: user.channel, role: 'member' },
     };
   }
 
@@ -126,7 +129,7 @@ export class SessionsService {
     if (typeof audience !== 'string' || !this.isAudience(audience)) {
       throw new SessionsError(
         SessionsErrorCode.InvalidRequest,
-        `audience is required and must be one of: ${this.audiences.join(', ')}.`,
+        `audience, when given, must be one of: ${this.audiences.join(', ')}.`,
       );
     }
     const presented = parseRefreshToken(credentials.refreshToken);

@@ -157,7 +157,7 @@ describe('browser sessions in Chromium', () => {
 
     const user = await run('window.aura.getCurrentUser()');
     expect(user.status).toBe(200);
-    expect(user.body).toMatchObject({ id: auraId, roles: ['aura:authenticated', 'aura:prepaid'], email: null });
+    expect(user.body).toMatchObject({ id: auraId, roles: [], aura_roles: ['aura:authenticated', 'aura:prepaid'] });
 
     // The access token expires; the next call gets 401, refreshes with the CSRF header, and retries.
     await page.waitForTimeout((ACCESS_TTL_SECONDS + 1) * 1000);

@@ -170,13 +170,16 @@ describe('browser sessions (Authara-compatible)', () => {
       const [created] = await t.query<{ created_at: Date }>(`SELECT created_at FROM aura_users WHERE aura_id = $1`, [
         auraId,
       ]);
+      // Every field Authara's CurrentUser requires, with its type; Aura's own roles beside Authara's (none).
       expect(response.json()).toEqual({
         id: auraId,
-        email: null,
+        email: '',
         username: auraId,
-        roles: ['aura:authenticated', 'aura:postpaid'],
+        roles: [],
+        aura_roles: ['aura:authenticated', 'aura:postpaid'],
         disabled: false,
         created_at: created.created_at.toISOString(),
+        organization: { id: 'web', name: 'web', role: 'member' },
       });
     });
 
@@ -185,7 +188,7 @@ describe('browser sessions (Authara-compatible)', () => {
       await t.query(`UPDATE aura_users SET expires_at = now() - interval '1 minute' WHERE aura_id = $1`, [auraId]);
       const response = await currentUser(t, jar);
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toMatchObject({ id: auraId, disabled: true, roles: ['aura:authenticated'] });
+      expect(response.json()).toMatchObject({ id: auraId, disabled: true, aura_roles: ['aura:authenticated'] });
     });
 
     it.each([
