@@ -617,6 +617,29 @@ describe('browser sessions (Authara-compatible)', () => {
     expect(admitted.sort()).toEqual(['GET /config', 'GET /token', 'GET /token/wss']);
   });
 
+  describe('unknown routes of /auth/api/v1', () => {
+    it.each([
+      ['GET', '/auth/api/v1/account'],
+      ['DELETE', '/auth/api/v1/account/sessions/others'],
+      ['PATCH', '/auth/api/v1/organizations/org-1'],
+      ['GET', '/auth/api/v1/user/extra'],
+    ] as const)('should answer %s %s with 404 not_found in Authara’s envelope', async (method, url) => {
+      const response = await t.request({ method, url, headers: { origin: ORIGIN } });
+      expect(response.statusCode).toBe(404);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+      // The page can read it: CORS applies to errors too.
+      expect(response.headers['access-control-allow-origin']).toBe(ORIGIN);
+    });
+
+    it('should keep problem+json for unknown routes elsewhere', async () => {
+      const response = await t.request({ method: 'GET', url: '/auth/other' });
+      expect(response.statusCode).toBe(404);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json().code).toBe('route_not_found');
+    });
+  });
+
   describe('CORS', () => {
     const preflight = (url: string, origin: string, method = 'POST') =>
       t.request({
@@ -639,7 +662,29 @@ describe('browser sessions (Authara-compatible)', () => {
         expect(response.headers['access-control-allow-origin']).toBe(ORIGIN);
         expect(response.headers['access-control-allow-credentials']).toBe('true');
         expect(String(response.headers['access-control-allow-headers']).toLowerCase()).toContain('x-csrf-token');
-        expect(response.headers['access-control-allow-methods']).toBe('GET, POST');
+        expect(response.headers['access-control-allow-methods']).toBe(
+          url.startsWith('/auth/api/v1/') ? 'GET, POST, PUT, PATCH, DELETE' : 'GET, POST',
+        );
+      }
+    });
+
+    it('should let the Authara client preflight every method and header it sends on /auth/api/v1', async () => {
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+        const response = await t.request({
+          method: 'OPTIONS',
+          url: '/auth/api/v1/account/sessions/others',
+          headers: {
+            origin: ORIGIN,
+            'access-control-request-method': method,
+            'access-control-request-headers': 'content-type,x-csrf-token',
+          },
+        });
+        expect(response.statusCode).toBe(204);
+        expect(response.headers['access-control-allow-origin']).toBe(ORIGIN);
+        expect(String(response.headers['access-control-allow-methods']).split(', ')).toContain(method);
+        expect(String(response.headers['access-control-allow-headers']).toLowerCase()).toMatch(
+          /content-type.*x-csrf-token/,
+        );
       }
     });
 
