@@ -19,7 +19,11 @@ export interface SessionCookies {
 
 /** Sets and clears the session cookies with Authara's attributes; `secure` follows SESSION_COOKIE_SECURE. */
 export class SessionCookieWriter {
-  constructor(private readonly secure: boolean) {}
+  /** `domain`: SESSION_COOKIE_DOMAIN, the same on set and clear (a browser clears only the cookie it matches). */
+  constructor(
+    private readonly secure: boolean,
+    private readonly domain?: string,
+  ) {}
 
   set(reply: FastifyReply, cookies: SessionCookies): void {
     if (cookies.access !== undefined) {
@@ -49,6 +53,13 @@ export class SessionCookieWriter {
   }
 
   private options(path: string, httpOnly: boolean, maxAge?: number): CookieSerializeOptions {
-    return { path, httpOnly, secure: this.secure, sameSite: 'lax', ...(maxAge === undefined ? {} : { maxAge }) };
+    return {
+      path,
+      httpOnly,
+      secure: this.secure,
+      sameSite: 'lax',
+      ...(this.domain === undefined ? {} : { domain: this.domain }),
+      ...(maxAge === undefined ? {} : { maxAge }),
+    };
   }
 }
