@@ -44,8 +44,8 @@ export class SessionsRepository {
   }
 
   /**
-   * Reuse: a token of this session that is not its current one (and, by now, not within the grace) was
-   * presented. The whole session is revoked. True when this call revoked it.
+   * Reuse: a token this session issued and rotated away (and, by now, not within the grace) was presented.
+   * The whole session is revoked. True when this call revoked it; false for a value it never issued.
    */
   async revokeOnReuse(id: string, presentedHash: string): Promise<boolean> {
     const rows = await this.db.run(REVOKE_ON_REUSE, { id, presentedHash });

@@ -299,6 +299,54 @@ describe('browser sessions (Authara-compatible)', () => {
       expect((await onConfig(rotated)).statusCode).toBe(401);
     });
 
+    it('should refuse with 401 a refresh token never issued for a known session id, and leave the session alone', async () => {
+      const { jar, auraId } = await browserLogin(t);
+      const sid = jar.authara_refresh?.split('.')[0] as string;
+      const forge = (fill: string) => ({ ...jar, authara_refresh: `${sid}.${fill.repeat(43)}` });
+      const fresh = await refresh(t, forge('A'));
+      expect(fresh.statusCode).toBe(401);
+      expect(fresh.json()).toEqual({ error: { code: 'unauthorized', message: 'No valid session.' } });
+      expect(fresh.cookies).toEqual([]);
+      // Also once the session has a history of rotated tokens: only those count as reuse.
+      const next = absorb(jar, await refresh(t, jar));
+      t.secrets.add(next.authara_refresh, 'session cookie');
+      await t.query(`UPDATE sessions SET rotated_at = now() - make_interval(secs => $2) WHERE aura_id = $1`, [
+        auraId,
+        GRACE_SECONDS + 1,
+      ]);
+      expect((await refresh(t, { ...forge('B'), authara_csrf: next.authara_csrf })).statusCode).toBe(401);
+      const [row] = await sessionRows(auraId);
+      expect(row).toMatchObject({ revoked: false, refresh_hash: sha256(next.authara_refresh as string) });
+      // The hash of each token rotated away is kept, and nothing else.
+      expect(
+        await t.query(`SELECT refresh_hash FROM session_rotated_refresh_tokens WHERE session_id = $1`, [sid]),
+      ).toEqual([{ refresh_hash: sha256(jar.authara_refresh as string) }]);
+      expect((await refresh(t, next)).statusCode).toBe(200);
+    });
+
+    it('should refresh a session only into the audience it was opened for (400 otherwise, session untouched)', async () => {
+      const { jar, auraId } = await browserLogin(t);
+      const other = await refresh(t, jar, 'admin');
+      expect(other.statusCode).toBe(400);
+      expect(other.json()).toEqual({ error: { code: 'invalid_request', message: expect.any(String) } });
+      expect(other.cookies).toEqual([]);
+      expect((await sessionRows(auraId))[0]).toMatchObject({ revoked: false, previous_refresh_hash: null });
+      const same = await refresh(t, jar, 'app');
+      expect(same.statusCode).toBe(200);
+      t.secrets.add(absorb(jar, same).authara_refresh, 'session cookie');
+
+      // An admin session: refreshed as admin, also without an audience; never as app.
+      const admin = await browserLogin(t, { audience: 'admin' });
+      const byDefault = await refresh(t, admin.jar, null);
+      expect(byDefault.statusCode).toBe(200);
+      const rotated = absorb(admin.jar, byDefault);
+      t.secrets.add(rotated.authara_refresh, 'session cookie');
+      const [, payload] = (rotated.authara_access as string).split('.');
+      expect(JSON.parse(Buffer.from(payload, 'base64url').toString()).aud).toBe('admin');
+      expect((await refresh(t, rotated, 'app')).statusCode).toBe(400);
+      expect((await refresh(t, rotated, 'admin')).statusCode).toBe(200);
+    });
+
     it('should keep two tabs refreshing at the same moment logged in (grace for the previous token)', async () => {
       const { jar, auraId } = await browserLogin(t);
       const [first, second] = await Promise.all([refresh(t, jar), refresh(t, jar)]);
