@@ -53,11 +53,12 @@ export class SessionsController {
   @ApiQuery({
     name: 'audience',
     required: false,
-    description: 'One of SESSION_AUDIENCES; absent: the first of them (Authara defaults to `app`).',
+    description:
+      'The audience the session was opened for (one of SESSION_AUDIENCES); absent: that audience (the first of SESSION_AUDIENCES unless the login named another; Authara defaults to `app`).',
     example: 'app',
   })
   @ApiOkResponse({ description: 'Refreshed: empty body, new `authara_access` and (rotated) `authara_refresh`.' })
-  @ApiAutharaError(400, '`audience` is not one of SESSION_AUDIENCES.')
+  @ApiAutharaError(400, '`audience` is not one of SESSION_AUDIENCES, or not the one the session was opened for.')
   @ApiAutharaError(401, 'No valid refresh token, the session has ended, or a rotated token was reused.')
   @ApiAutharaError(403, 'The `X-CSRF-Token` header is missing or does not match the `authara_csrf` cookie.')
   async refreshSession(

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Tx } from 'src/database/database';
 import {
+  AUDIENCE,
   DELETE_ENDED_BATCH,
   INSERT,
   IS_LIVE,
@@ -62,6 +63,11 @@ export class SessionsRepository {
   async revoke(id: string): Promise<boolean> {
     const rows = await this.db.run(REVOKE, { id });
     return rows.length > 0;
+  }
+
+  /** The audience the session was opened for; undefined for an unknown session. */
+  async audienceOf(id: string): Promise<string | undefined> {
+    return (await this.db.one(AUDIENCE, { id }))?.audience;
   }
 
   async isLive(id: string, auraId: string, idleSeconds: number): Promise<boolean> {

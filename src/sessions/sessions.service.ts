@@ -118,15 +118,15 @@ export class SessionsService {
   /**
    * POST /sessions/refresh: CSRF, audience, then the refresh token — rotated if current; within the grace
    * after its rotation only a new access token (the other tab's response carries the new refresh token);
-   * any other token of the session is reuse, and revokes it.
+   * a token the session issued and rotated away is reuse, and revokes it; any other value is refused alone.
+   * A session refreshes only into the audience it was opened for.
    */
   async refresh(credentials: BrowserCredentials, audience: unknown): Promise<SessionCookies> {
     this.assertCsrf(credentials);
-    // Optional, as in Authara (whose default is `app`): absent or empty means the first of SESSION_AUDIENCES.
-    if (audience === undefined || audience === '') {
-      audience = this.defaultAudience;
-    }
-    if (typeof audience !== 'string' || !this.isAudience(audience)) {
+    // Optional, as in Authara: absent or empty means the session's own audience (for a session opened without
+    // one, the first of SESSION_AUDIENCES, Authara's `app`).
+    const requested = audience === undefined || audience === '' ? undefined : audience;
+    if (requested !== undefined && (typeof requested !== 'string' || !this.isAudience(requested))) {
       throw new SessionsError(
         SessionsErrorCode.InvalidRequest,
         `audience, when given, must be one of: ${this.audiences.join(', ')}.`,
@@ -136,6 +136,16 @@ export class SessionsService {
     if (presented === undefined) {
       this.metrics.refreshed('refused');
       throw SessionsError.unauthorized('No valid refresh token.');
+    }
+    if (requested !== undefined) {
+      // Checked before any rotation: asking for another audience changes nothing in the session.
+      const opened = await this.repository.audienceOf(presented.sessionId);
+      if (opened !== undefined && opened !== requested) {
+        throw new SessionsError(
+          SessionsErrorCode.InvalidRequest,
+          `This session was opened for audience ${opened}; it refreshes only into that audience.`,
+        );
+      }
     }
     const idle = this.config.SESSION_IDLE_TIMEOUT_SECONDS;
     const next = newRefreshToken(presented.sessionId);
@@ -165,7 +175,7 @@ export class SessionsService {
     const access = await this.accessTokens.sign({
       auraId: row.aura_id,
       sessionId: row.id,
-      audience,
+      audience: row.audience,
       roles: rolesOf(found.user),
     });
     this.metrics.refreshed(rotated === undefined ? 'grace' : 'rotated');

@@ -102,6 +102,13 @@ export const REVOKE: Statement<{ id: string }, { id: string }> = {
   params: ({ id }) => [id],
 };
 
+/** The audience a session was opened for (a refresh may mint access tokens for that audience only). */
+export const AUDIENCE: Statement<{ id: string }, { audience: string }> = {
+  name: 'sessions_audience',
+  text: `SELECT audience FROM sessions WHERE id = $1`,
+  params: ({ id }) => [id],
+};
+
 export const IS_LIVE: Statement<{ id: string; auraId: string; idleSeconds: number }, { live: number }> = {
   name: 'sessions_is_live',
   text: `SELECT 1 AS live FROM sessions WHERE id = $1 AND aura_id = $2 AND ${live(3)}`,
