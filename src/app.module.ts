@@ -18,6 +18,7 @@ import { InvalidationListenerModule } from 'src/invalidation/invalidation.module
 import { OpenIdModule } from 'src/openid/openid.module';
 import { ApiKeyThrottlerGuard } from 'src/rate-limit/api-key-throttler.guard';
 import { RateLimitModule } from 'src/rate-limit/rate-limit.module';
+import { AutharaErrorFilter, SESSION_API_PREFIX } from 'src/sessions/authara-error';
 import { SessionsModule } from 'src/sessions/sessions.module';
 import { TokenModule } from 'src/token/token.module';
 import { UsersModule } from 'src/users/users.module';
@@ -54,7 +55,11 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: AuthenticationGuard },
         { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
         { provide: APP_PIPE, useFactory: createValidationPipe },
-        { provide: APP_FILTER, useClass: ProblemFilter },
+        // Unknown paths of the session API answer in Authara's envelope, like its routes (docs/sessions.md).
+        {
+          provide: APP_FILTER,
+          useFactory: () => new ProblemFilter([{ prefix: SESSION_API_PREFIX, filter: new AutharaErrorFilter() }]),
+        },
       ],
     };
   }

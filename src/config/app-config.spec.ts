@@ -85,6 +85,22 @@ describe('loadConfig', () => {
     );
   });
 
+  it('should take a session cookie domain that contains the service host, and refuse any other', () => {
+    const base = { PUBLIC_BASE_URL: 'https://auth.example.com' };
+    expect(loadConfig({ ...base, SESSION_COOKIE_DOMAIN: '.example.com' }).sessionCookieDomain).toBe('example.com');
+    expect(loadConfig({ ...base, SESSION_COOKIE_DOMAIN: 'auth.example.com' }).sessionCookieDomain).toBe(
+      'auth.example.com',
+    );
+    expect(loadConfig(base).sessionCookieDomain).toBeUndefined();
+    for (const value of ['com', '.com', 'https://example.com', 'example.com/', 'Example.com', '.example..com']) {
+      expect(() => loadConfig({ ...base, SESSION_COOKIE_DOMAIN: value })).toThrow('SESSION_COOKIE_DOMAIN');
+    }
+    expect(() => loadConfig({ ...base, SESSION_COOKIE_DOMAIN: '.other.com' })).toThrow(
+      'SESSION_COOKIE_DOMAIN: must contain the host of PUBLIC_BASE_URL',
+    );
+    expect(() => loadConfig({ ...base, SESSION_COOKIE_DOMAIN: '.ample.com' })).toThrow('SESSION_COOKIE_DOMAIN');
+  });
+
   it('should accept comma-separated trusted origins and refuse anything else', () => {
     expect(
       loadConfig({ DIRECTLINE_TRUSTED_ORIGINS: 'https://a.example.com, http://localhost:8080' })

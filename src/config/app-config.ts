@@ -356,6 +356,14 @@ export class AppConfig {
   @IsBoolean()
   SESSION_COOKIE_SECURE?: boolean;
 
+  /** Domain of the session cookies for pages on sibling subdomains, e.g. `.example.com` (must contain PUBLIC_BASE_URL's host). Unset: host-only cookies. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^\.?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, {
+    message: 'SESSION_COOKIE_DOMAIN must be a lowercase domain of at least two labels, such as .example.com',
+  })
+  SESSION_COOKIE_DOMAIN?: string = undefined;
+
   /** How often each replica deletes ended sessions, in seconds; 0 turns the sweep off. */
   @EnvInt()
   @IsInt()
@@ -629,6 +637,11 @@ export class AppConfig {
     return this.SESSION_COOKIE_SECURE ?? this.isProduction;
   }
 
+  /** SESSION_COOKIE_DOMAIN without its optional leading dot (browsers ignore it), or undefined for host-only cookies. */
+  get sessionCookieDomain(): string | undefined {
+    return this.SESSION_COOKIE_DOMAIN?.replace(/^\./, '');
+  }
+
   /** Origins admitted by CORS (credentials allowed): CORS_ALLOWED_ORIGINS, else the callback redirect allow-list. */
   get corsAllowedOrigins(): string[] {
     return splitList(this.CORS_ALLOWED_ORIGINS ?? this.CALLBACK_REDIRECT_ALLOWLIST ?? '').map(
@@ -771,6 +784,12 @@ function consistencyProblems(config: AppConfig): string[] {
   }
   if (cipherKeyMaterial(`index:${config.PII_INDEX_KEY}`)[0].length !== 64) {
     problems.push('PII_INDEX_KEY: must be 32 bytes');
+  }
+  const cookieDomain = config.sessionCookieDomain;
+  const serviceHost = new URL(config.PUBLIC_BASE_URL).hostname;
+  // A browser drops a cookie whose Domain does not contain the host that set it: every login would fail.
+  if (cookieDomain !== undefined && serviceHost !== cookieDomain && !serviceHost.endsWith(`.${cookieDomain}`)) {
+    problems.push('SESSION_COOKIE_DOMAIN: must contain the host of PUBLIC_BASE_URL (the host that sets the cookies)');
   }
   if (config.SESSION_IDLE_TIMEOUT_SECONDS > config.SESSION_ABSOLUTE_LIFETIME_SECONDS) {
     problems.push('SESSION_IDLE_TIMEOUT_SECONDS: must not be longer than SESSION_ABSOLUTE_LIFETIME_SECONDS');

@@ -5,6 +5,9 @@ import { toProblem } from 'src/common/errors/problem';
 import { AutharaErrorResponseDto } from 'src/sessions/dto/session.dto';
 import { SessionsErrorCode } from 'src/sessions/sessions.errors';
 
+/** The path of Authara's JSON API; every answer under it, unknown routes included, uses Authara's envelope. */
+export const SESSION_API_PREFIX = '/auth/api/v1/';
+
 /** Marks an operation whose errors use Authara's envelope; the OpenAPI builder leaves its problems alone. */
 export const AUTHARA_ERRORS_EXTENSION = 'x-error-envelope';
 
@@ -16,7 +19,9 @@ function autharaCode(status: number): SessionsErrorCode {
     case 401:
       return SessionsErrorCode.Unauthorized;
     case 403:
-      return SessionsErrorCode.CsrfInvalid;
+      return SessionsErrorCode.Forbidden;
+    case 404:
+      return SessionsErrorCode.NotFound;
     case 429:
       return SessionsErrorCode.RateLimited;
     default:

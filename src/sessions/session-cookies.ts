@@ -17,9 +17,13 @@ export interface SessionCookies {
   csrf?: { value: string; maxAgeSeconds: number };
 }
 
-/** Sets and clears the three cookies with Authara's attributes; `secure` follows SESSION_COOKIE_SECURE. */
+/** Sets and clears the session cookies with Authara's attributes; `secure` follows SESSION_COOKIE_SECURE. */
 export class SessionCookieWriter {
-  constructor(private readonly secure: boolean) {}
+  /** `domain`: SESSION_COOKIE_DOMAIN, the same on set and clear (a browser clears only the cookie it matches). */
+  constructor(
+    private readonly secure: boolean,
+    private readonly domain?: string,
+  ) {}
 
   set(reply: FastifyReply, cookies: SessionCookies): void {
     if (cookies.access !== undefined) {
@@ -38,14 +42,24 @@ export class SessionCookieWriter {
     void reply.header('cache-control', 'no-store');
   }
 
+  /**
+   * Ends the session in the browser: the access and refresh cookies only, as Authara does. The CSRF cookie
+   * stays, so the page's next CSRF-protected call does not fail before it fetches /csrf again.
+   */
   clear(reply: FastifyReply): void {
     void reply.clearCookie(ACCESS_COOKIE, this.options('/', true));
     void reply.clearCookie(REFRESH_COOKIE, this.options(REFRESH_PATH, true));
-    void reply.clearCookie(CSRF_COOKIE, this.options('/', false));
     void reply.header('cache-control', 'no-store');
   }
 
   private options(path: string, httpOnly: boolean, maxAge?: number): CookieSerializeOptions {
-    return { path, httpOnly, secure: this.secure, sameSite: 'lax', ...(maxAge === undefined ? {} : { maxAge }) };
+    return {
+      path,
+      httpOnly,
+      secure: this.secure,
+      sameSite: 'lax',
+      ...(this.domain === undefined ? {} : { domain: this.domain }),
+      ...(maxAge === undefined ? {} : { maxAge }),
+    };
   }
 }

@@ -2,7 +2,13 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from 'src/config/app-config';
 
 /** Paths browser pages call with credentials: the session API and the routes a session admits. */
-const BROWSER_PATHS = /^\/(?:auth\/api\/v1\/|token(?:\/wss)?(?:$|\?)|config(?:$|\?))/;
+const SESSION_API_PATHS = /^\/auth\/api\/v1\//;
+const SESSION_ADMITTING_PATHS = /^\/(?:token(?:\/wss)?|config)(?:$|\?)/;
+/**
+ * Every method Authara's browser client uses: its calls to routes this service does not have must reach
+ * it (and get 404 `not_found` in the envelope), not fail in the browser as a refused preflight.
+ */
+const SESSION_API_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 type CorsOptions = NonNullable<Parameters<NestFastifyApplication['enableCors']>[0]>;
@@ -17,16 +23,24 @@ export function sessionCors(config: AppConfig): CorsOptions | undefined {
   if (origins.length === 0) {
     return undefined;
   }
-  const allowed: CorsOptions = {
+  const allowed = (methods: string[]): CorsOptions => ({
     origin: origins,
     credentials: true,
-    methods: ['GET', 'POST'],
+    methods,
     allowedHeaders: ['Content-Type', 'X-CSRF-Token', 'X-API-Key', 'Authorization'],
     exposedHeaders: ['Retry-After', 'X-Request-Id'],
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
-  };
+  });
+  const sessionApi = allowed(SESSION_API_METHODS);
+  const sessionAdmitting = allowed(['GET', 'POST']);
   const refused: CorsOptions = { origin: false };
   return {
-    delegator: (request, callback) => callback(null, BROWSER_PATHS.test(request.url) ? allowed : refused),
+    delegator: (request, callback) => {
+      const { url } = request;
+      callback(
+        null,
+        SESSION_API_PATHS.test(url) ? sessionApi : SESSION_ADMITTING_PATHS.test(url) ? sessionAdmitting : refused,
+      );
+    },
   };
 }

@@ -50,9 +50,15 @@ export class SessionsController {
       'within SESSION_REFRESH_GRACE_SECONDS of its rotation (two tabs refreshing at once), when only a new ' +
       'access token is set.',
   })
-  @ApiQuery({ name: 'audience', required: true, description: 'One of SESSION_AUDIENCES.', example: 'app' })
+  @ApiQuery({
+    name: 'audience',
+    required: false,
+    description:
+      'The audience the session was opened for (one of SESSION_AUDIENCES); absent: that audience (the first of SESSION_AUDIENCES unless the login named another; Authara defaults to `app`).',
+    example: 'app',
+  })
   @ApiOkResponse({ description: 'Refreshed: empty body, new `authara_access` and (rotated) `authara_refresh`.' })
-  @ApiAutharaError(400, '`audience` is missing or not one of SESSION_AUDIENCES.')
+  @ApiAutharaError(400, '`audience` is not one of SESSION_AUDIENCES, or not the one the session was opened for.')
   @ApiAutharaError(401, 'No valid refresh token, the session has ended, or a rotated token was reused.')
   @ApiAutharaError(403, 'The `X-CSRF-Token` header is missing or does not match the `authara_csrf` cookie.')
   async refreshSession(
@@ -68,11 +74,14 @@ export class SessionsController {
   @HttpCode(204)
   @ApiSecurity(CSRF_HEADER_SCHEME)
   @ApiOperation({
-    summary: 'Logs out: revokes the session and clears the three cookies.',
+    summary: 'Logs out: revokes the session and clears the access and refresh cookies.',
     description:
       'Needs an `X-CSRF-Token` header equal to the `authara_csrf` cookie. Logging out twice is not an error.',
   })
-  @ApiNoContentResponse({ description: 'The session is revoked (if there was one) and the cookies are cleared.' })
+  @ApiNoContentResponse({
+    description:
+      'The session is revoked (if there was one); `authara_access` and `authara_refresh` are cleared, `authara_csrf` stays.',
+  })
   @ApiAutharaError(403, 'The `X-CSRF-Token` header is missing or does not match the `authara_csrf` cookie.')
   async logout(@Browser() browser: BrowserCredentials, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.sessions.logout(browser);

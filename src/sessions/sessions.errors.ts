@@ -1,13 +1,16 @@
 import { AppError } from 'src/common/errors/app-error';
 
 /**
- * Codes of the session surface. The first five are Authara's (answered as `{ "error": { code, message } }`
+ * Codes of the session surface. The first six are Authara's (answered as `{ "error": { code, message } }`
  * on /auth/api/v1); the `session_*` ones are answered as problem+json by the routes a session also admits.
  */
 export enum SessionsErrorCode {
   Unauthorized = 'unauthorized',
   InvalidRequest = 'invalid_request',
-  CsrfInvalid = 'csrf_invalid',
+  /** Authara's code for a refused CSRF check (a missing or wrong X-CSRF-Token). */
+  Forbidden = 'forbidden',
+  /** No such route under /auth/api/v1 (Authara's envelope, not problem+json). */
+  NotFound = 'not_found',
   RateLimited = 'rate_limited',
   InternalError = 'internal_error',
   /** An `authara_access` cookie that is not a valid access token of this service (problem+json routes). */
@@ -32,9 +35,11 @@ export class SessionsError extends AppError {
       case SessionsErrorCode.Unauthorized:
       case SessionsErrorCode.SessionInvalid:
         return 401;
-      case SessionsErrorCode.CsrfInvalid:
+      case SessionsErrorCode.Forbidden:
       case SessionsErrorCode.SessionUserMismatch:
         return 403;
+      case SessionsErrorCode.NotFound:
+        return 404;
       case SessionsErrorCode.RateLimited:
         return 429;
       case SessionsErrorCode.InternalError:

@@ -30,7 +30,8 @@ import { UsersModule } from 'src/users/users.module';
     {
       provide: SessionCookieWriter,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => new SessionCookieWriter(config.sessionCookieSecure),
+      useFactory: (config: AppConfig) =>
+        new SessionCookieWriter(config.sessionCookieSecure, config.sessionCookieDomain),
     },
   ],
   exports: [SessionsService, SessionCookieWriter, AccessTokens, SessionRevocations],

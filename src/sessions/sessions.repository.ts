@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Tx } from 'src/database/database';
 import {
+  AUDIENCE,
   DELETE_ENDED_BATCH,
   INSERT,
   IS_LIVE,
@@ -44,8 +45,8 @@ export class SessionsRepository {
   }
 
   /**
-   * Reuse: a token of this session that is not its current one (and, by now, not within the grace) was
-   * presented. The whole session is revoked. True when this call revoked it.
+   * Reuse: a token this session issued and rotated away (and, by now, not within the grace) was presented.
+   * The whole session is revoked. True when this call revoked it; false for a value it never issued.
    */
   async revokeOnReuse(id: string, presentedHash: string): Promise<boolean> {
     const rows = await this.db.run(REVOKE_ON_REUSE, { id, presentedHash });
@@ -62,6 +63,11 @@ export class SessionsRepository {
   async revoke(id: string): Promise<boolean> {
     const rows = await this.db.run(REVOKE, { id });
     return rows.length > 0;
+  }
+
+  /** The audience the session was opened for; undefined for an unknown session. */
+  async audienceOf(id: string): Promise<string | undefined> {
+    return (await this.db.one(AUDIENCE, { id }))?.audience;
   }
 
   async isLive(id: string, auraId: string, idleSeconds: number): Promise<boolean> {

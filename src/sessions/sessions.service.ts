@@ -102,33 +102,50 @@ export class SessionsService {
     }
     const { user, expired } = found;
     const email = user.authenticationContext?.email;
+    // Authara's CurrentUser requires every field; the nearest honest values are in docs/sessions.md.
     return {
       id: user.auraId,
-      email: typeof email === 'string' ? email : null,
+      email: typeof email === 'string' ? email : '',
       username: user.auraId,
-      roles: rolesOf(user),
+      roles: [],
+      aura_roles: rolesOf(user),
       disabled: expired,
       created_at: user.createdAt,
+      organization: { id: user.channel, name: user.channel, role: 'member' },
     };
   }
 
   /**
    * POST /sessions/refresh: CSRF, audience, then the refresh token — rotated if current; within the grace
    * after its rotation only a new access token (the other tab's response carries the new refresh token);
-   * any other token of the session is reuse, and revokes it.
+   * a token the session issued and rotated away is reuse, and revokes it; any other value is refused alone.
+   * A session refreshes only into the audience it was opened for.
    */
   async refresh(credentials: BrowserCredentials, audience: unknown): Promise<SessionCookies> {
     this.assertCsrf(credentials);
-    if (typeof audience !== 'string' || !this.isAudience(audience)) {
+    // Optional, as in Authara: absent or empty means the session's own audience (for a session opened without
+    // one, the first of SESSION_AUDIENCES, Authara's `app`).
+    const requested = audience === undefined || audience === '' ? undefined : audience;
+    if (requested !== undefined && (typeof requested !== 'string' || !this.isAudience(requested))) {
       throw new SessionsError(
         SessionsErrorCode.InvalidRequest,
-        `audience is required and must be one of: ${this.audiences.join(', ')}.`,
+        `audience, when given, must be one of: ${this.audiences.join(', ')}.`,
       );
     }
     const presented = parseRefreshToken(credentials.refreshToken);
     if (presented === undefined) {
       this.metrics.refreshed('refused');
       throw SessionsError.unauthorized('No valid refresh token.');
+    }
+    if (requested !== undefined) {
+      // Checked before any rotation: asking for another audience changes nothing in the session.
+      const opened = await this.repository.audienceOf(presented.sessionId);
+      if (opened !== undefined && opened !== requested) {
+        throw new SessionsError(
+          SessionsErrorCode.InvalidRequest,
+          `This session was opened for audience ${opened}; it refreshes only into that audience.`,
+        );
+      }
     }
     const idle = this.config.SESSION_IDLE_TIMEOUT_SECONDS;
     const next = newRefreshToken(presented.sessionId);
@@ -158,7 +175,7 @@ export class SessionsService {
     const access = await this.accessTokens.sign({
       auraId: row.aura_id,
       sessionId: row.id,
-      audience,
+      audience: row.audience,
       roles: rolesOf(found.user),
     });
     this.metrics.refreshed(rotated === undefined ? 'grace' : 'rotated');
@@ -208,7 +225,7 @@ export class SessionsService {
       timingSafeEqual(Buffer.from(csrfCookie), Buffer.from(csrfHeader));
     if (!valid) {
       this.metrics.csrfRefused();
-      throw new SessionsError(SessionsErrorCode.CsrfInvalid, 'The X-CSRF-Token header does not match the CSRF cookie.');
+      throw new SessionsError(SessionsErrorCode.Forbidden, 'The X-CSRF-Token header does not match the CSRF cookie.');
     }
   }
 

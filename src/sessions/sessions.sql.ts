@@ -39,7 +39,10 @@ export const INSERT: Statement<NewSession, SessionRow> = {
   ],
 };
 
-/** The presented token is the current one of a live session: it is replaced by the next one. */
+/**
+ * The presented token is the current one of a live session: it is replaced by the next one, and its hash
+ * joins the session's rotated tokens (only those count as reuse later).
+ */
 export const ROTATE: Statement<
   { id: string; presentedHash: string; nextHash: string; idleSeconds: number },
   SessionRow
@@ -48,7 +51,9 @@ export const ROTATE: Statement<
   text: `WITH changed AS (UPDATE sessions
           SET previous_refresh_hash = refresh_hash, refresh_hash = $3, rotated_at = now(), last_used_at = now()
         WHERE id = $1 AND refresh_hash = $2 AND ${live(4)}
-        RETURNING id, aura_id, audience, expires_at)
+        RETURNING id, aura_id, audience, expires_at),
+       kept AS (INSERT INTO session_rotated_refresh_tokens (session_id, refresh_hash)
+        SELECT id, $2 FROM changed ON CONFLICT DO NOTHING)
        SELECT * FROM changed`,
   params: ({ id, presentedHash, nextHash, idleSeconds }) => [id, presentedHash, nextHash, idleSeconds],
 };
@@ -66,11 +71,15 @@ export const USE_WITHIN_GRACE: Statement<
   params: ({ id, presentedHash, graceSeconds, idleSeconds }) => [id, presentedHash, graceSeconds, idleSeconds],
 };
 
-/** Reuse: a token of the session other than its current one was presented. Returns the session if revoked now. */
+/**
+ * Reuse: a token the session issued and rotated away was presented again. Returns the session if revoked
+ * now. A value the session never issued (anyone can write `<sid>.<anything>`) matches nothing here.
+ */
 export const REVOKE_ON_REUSE: Statement<{ id: string; presentedHash: string }, { id: string }> = {
   name: 'sessions_revoke_on_reuse',
   text: `WITH changed AS (UPDATE sessions SET revoked = true, revoked_at = now()
         WHERE id = $1 AND NOT revoked AND refresh_hash <> $2
+          AND EXISTS (SELECT 1 FROM session_rotated_refresh_tokens WHERE session_id = $1 AND refresh_hash = $2)
         RETURNING id)
        SELECT * FROM changed`,
   params: ({ id, presentedHash }) => [id, presentedHash],
@@ -90,6 +99,13 @@ export const REVOKE: Statement<{ id: string }, { id: string }> = {
   name: 'sessions_revoke',
   text: `WITH changed AS (UPDATE sessions SET revoked = true, revoked_at = now() WHERE id = $1 AND NOT revoked RETURNING id)
        SELECT * FROM changed`,
+  params: ({ id }) => [id],
+};
+
+/** The audience a session was opened for (a refresh may mint access tokens for that audience only). */
+export const AUDIENCE: Statement<{ id: string }, { audience: string }> = {
+  name: 'sessions_audience',
+  text: `SELECT audience FROM sessions WHERE id = $1`,
   params: ({ id }) => [id],
 };
 

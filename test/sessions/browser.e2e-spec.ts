@@ -157,7 +157,7 @@ describe('browser sessions in Chromium', () => {
 
     const user = await run('window.aura.getCurrentUser()');
     expect(user.status).toBe(200);
-    expect(user.body).toMatchObject({ id: auraId, roles: ['aura:authenticated', 'aura:prepaid'], email: null });
+    expect(user.body).toMatchObject({ id: auraId, roles: [], aura_roles: ['aura:authenticated', 'aura:prepaid'] });
 
     // The access token expires; the next call gets 401, refreshes with the CSRF header, and retries.
     await page.waitForTimeout((ACCESS_TTL_SECONDS + 1) * 1000);
@@ -180,15 +180,119 @@ describe('browser sessions in Chromium', () => {
 
     // A cross-origin POST that does not send the CSRF header is refused.
     const forged = await run(`window.aura.postWithoutCsrf('/auth/api/v1/sessions/logout')`);
-    expect(forged).toEqual({ status: 403, body: { error: { code: 'csrf_invalid', message: expect.any(String) } } });
+    expect(forged).toEqual({ status: 403, body: { error: { code: 'forbidden', message: expect.any(String) } } });
 
     const loggedOut = await run('window.aura.logout()');
     expect(loggedOut.status).toBe(204);
-    expect(await context.cookies(api)).toEqual([]);
+    // As Authara: the access and refresh cookies go, the CSRF cookie stays for the page's next call.
+    expect((await context.cookies(api)).map((cookie) => cookie.name)).toEqual(['authara_csrf']);
     expect((await run('window.aura.getCurrentUser()')).status).toBe(401);
     expect(
       (await t.query<{ revoked: boolean }>(`SELECT revoked FROM sessions WHERE aura_id = $1`, [auraId]))[0].revoked,
     ).toBe(true);
+    await page.close();
+  }, 90_000);
+});
+
+/**
+ * Sibling subdomains (docs/sessions.md "Layouts"): the page on web.example.test, the service on
+ * auth.example.test, both mapped to loopback by Chromium's resolver. With SESSION_COOKIE_DOMAIN the
+ * cookies belong to example.test, so the page reads the CSRF cookie the service set, and its fetches
+ * (same site: SameSite=Lax lets them through) carry the session.
+ */
+describe('browser sessions in Chromium across sibling subdomains (SESSION_COOKIE_DOMAIN)', () => {
+  let t: TestApp;
+  let pageServer: Server;
+  let context: BrowserContext;
+  let userDataDir: string;
+  let api: string;
+  let channel: string;
+
+  const screenshot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    pageServer = createServer((request, response) => {
+      response.writeHead(request.url?.startsWith('/chat') ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(request.url?.startsWith('/chat') ? channelPage(api) : 'not found');
+    });
+    await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+    channel = `http://web.example.test:${(pageServer.address() as AddressInfo).port}`;
+    t = await createTestApp({
+      PUBLIC_BASE_URL: 'http://auth.example.test',
+      SESSION_COOKIE_DOMAIN: '.example.test',
+      CALLBACK_REDIRECT_ALLOWLIST: channel,
+      SESSION_ACCESS_TTL_SECONDS: String(ACCESS_TTL_SECONDS),
+      RATE_LIMIT_LIMIT: '1000000',
+    });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    api = `http://auth.example.test:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    userDataDir = mkdtempSync(join(tmpdir(), 'aura-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP *.example.test 127.0.0.1'],
+      viewport: { width: 1280, height: 900 },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (userDataDir !== undefined) {
+      rmSync(userDataDir, { recursive: true, force: true });
+    }
+    await t?.close();
+    await new Promise((resolve) => pageServer?.close(resolve));
+  });
+
+  it('should let a page on web.example.test read the user, refresh and log out against auth.example.test', async () => {
+    const page = await context.newPage();
+    const kernel = kernelSession();
+    const data = sealed(t, CallbackPurpose.Login, { ...kernel, redirectUri: `${channel}/chat` });
+    await page.goto(`${api}${LOGIN}?data=${encodeURIComponent(data)}`);
+    expect(page.url()).toBe(`${channel}/chat`);
+    const [{ aura_id: auraId }] = await t.query<{ aura_id: string }>(
+      `SELECT aura_id FROM aura_users WHERE user_id = $1`,
+      [kernel.userId],
+    );
+
+    // The cookies belong to the parent domain: the page's own host holds them, and its script reads the CSRF one.
+    const held = (await context.cookies(channel)).map((cookie) => [cookie.name, cookie.domain]);
+    expect(held.sort()).toEqual([
+      ['authara_access', '.example.test'],
+      ['authara_csrf', '.example.test'],
+    ]);
+    expect(await page.evaluate('window.aura.cookieNames()')).toEqual(['authara_csrf']);
+
+    type Result = { status: number; body: Record<string, unknown> | null; refreshed?: boolean };
+    const run = (script: string) => page.evaluate<Result>(script);
+    const user = await run('window.aura.getCurrentUser()');
+    expect(user).toMatchObject({ status: 200, refreshed: false });
+    expect(user.body?.id).toBe(auraId);
+
+    // The access token expires; the page refreshes across the subdomains (refresh cookie, CSRF header) and retries.
+    await page.waitForTimeout((ACCESS_TTL_SECONDS + 1) * 1000);
+    const afterExpiry = await run('window.aura.getCurrentUser()');
+    expect(afterExpiry).toMatchObject({ status: 200, refreshed: true });
+    expect(afterExpiry.body?.id).toBe(auraId);
+    const [rotated] = await t.query<{ previous_refresh_hash: string | null }>(
+      `SELECT previous_refresh_hash FROM sessions WHERE aura_id = $1`,
+      [auraId],
+    );
+    expect(rotated.previous_refresh_hash).not.toBeNull();
+    await screenshot(page, 'sessions-sibling-subdomains');
+
+    const loggedOut = await run('window.aura.logout()');
+    expect(loggedOut.status).toBe(204);
+    // Cleared with the same Domain they were set with; the CSRF cookie stays, as in Authara.
+    expect((await context.cookies(channel)).map((cookie) => cookie.name)).toEqual(['authara_csrf']);
+    expect((await run('window.aura.getCurrentUser()')).status).toBe(401);
+    const [row] = await t.query<{ revoked: boolean }>(`SELECT revoked FROM sessions WHERE aura_id = $1`, [auraId]);
+    expect(row.revoked).toBe(true);
     await page.close();
   }, 90_000);
 });

@@ -170,13 +170,16 @@ describe('browser sessions (Authara-compatible)', () => {
       const [created] = await t.query<{ created_at: Date }>(`SELECT created_at FROM aura_users WHERE aura_id = $1`, [
         auraId,
       ]);
+      // Every field Authara's CurrentUser requires, with its type; Aura's own roles beside Authara's (none).
       expect(response.json()).toEqual({
         id: auraId,
-        email: null,
+        email: '',
         username: auraId,
-        roles: ['aura:authenticated', 'aura:postpaid'],
+        roles: [],
+        aura_roles: ['aura:authenticated', 'aura:postpaid'],
         disabled: false,
         created_at: created.created_at.toISOString(),
+        organization: { id: 'web', name: 'web', role: 'member' },
       });
     });
 
@@ -185,7 +188,7 @@ describe('browser sessions (Authara-compatible)', () => {
       await t.query(`UPDATE aura_users SET expires_at = now() - interval '1 minute' WHERE aura_id = $1`, [auraId]);
       const response = await currentUser(t, jar);
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toMatchObject({ id: auraId, disabled: true, roles: ['aura:authenticated'] });
+      expect(response.json()).toMatchObject({ id: auraId, disabled: true, aura_roles: ['aura:authenticated'] });
     });
 
     it.each([
@@ -238,22 +241,32 @@ describe('browser sessions (Authara-compatible)', () => {
     it.each([
       ['no X-CSRF-Token header', undefined],
       ['a header that differs from the cookie', 'forged-csrf-token-value-forged-csrf-token-val'],
-    ])('should answer 403 csrf_invalid with %s, and rotate nothing', async (_name, csrf) => {
-      const { jar, auraId } = await browserLogin(t);
-      const response = await refresh(t, jar, 'app', csrf ?? null);
-      expect(response.statusCode).toBe(403);
-      expect(response.json()).toEqual({ error: { code: 'csrf_invalid', message: expect.any(String) } });
-      expect((await sessionRows(auraId))[0].previous_refresh_hash).toBeNull();
-    });
+    ])(
+      'should answer 403 forbidden (Authara’s code for a CSRF failure) with %s, and rotate nothing',
+      async (_name, csrf) => {
+        const { jar, auraId } = await browserLogin(t);
+        const response = await refresh(t, jar, 'app', csrf ?? null);
+        expect(response.statusCode).toBe(403);
+        expect(response.json()).toEqual({ error: { code: 'forbidden', message: expect.any(String) } });
+        expect((await sessionRows(auraId))[0].previous_refresh_hash).toBeNull();
+      },
+    );
 
-    it.each([
-      ['no audience', null],
-      ['an audience outside SESSION_AUDIENCES', 'operator'],
-    ])('should answer 400 invalid_request for %s', async (_name, audience) => {
+    it('should answer 400 invalid_request for an audience outside SESSION_AUDIENCES', async () => {
       const { jar } = await browserLogin(t);
-      const response = await refresh(t, jar, audience);
+      const response = await refresh(t, jar, 'operator');
       expect(response.statusCode).toBe(400);
       expect(response.json()).toEqual({ error: { code: 'invalid_request', message: expect.any(String) } });
+    });
+
+    it('should refresh without an audience into the first of SESSION_AUDIENCES, as Authara defaults to app', async () => {
+      const { jar } = await browserLogin(t);
+      const response = await refresh(t, jar, null);
+      expect(response.statusCode).toBe(200);
+      const next = absorb(jar, response);
+      t.secrets.add(next.authara_refresh, 'session cookie');
+      const [, payload] = (next.authara_access as string).split('.');
+      expect(JSON.parse(Buffer.from(payload, 'base64url').toString()).aud).toBe('app');
     });
 
     it('should answer 401 unauthorized without a refresh cookie, or with an unknown one', async () => {
@@ -284,6 +297,54 @@ describe('browser sessions (Authara-compatible)', () => {
       expect((await refresh(t, rotated)).statusCode).toBe(401);
       expect((await currentUser(t, rotated)).statusCode).toBe(401);
       expect((await onConfig(rotated)).statusCode).toBe(401);
+    });
+
+    it('should refuse with 401 a refresh token never issued for a known session id, and leave the session alone', async () => {
+      const { jar, auraId } = await browserLogin(t);
+      const sid = jar.authara_refresh?.split('.')[0] as string;
+      const forge = (fill: string) => ({ ...jar, authara_refresh: `${sid}.${fill.repeat(43)}` });
+      const fresh = await refresh(t, forge('A'));
+      expect(fresh.statusCode).toBe(401);
+      expect(fresh.json()).toEqual({ error: { code: 'unauthorized', message: 'No valid session.' } });
+      expect(fresh.cookies).toEqual([]);
+      // Also once the session has a history of rotated tokens: only those count as reuse.
+      const next = absorb(jar, await refresh(t, jar));
+      t.secrets.add(next.authara_refresh, 'session cookie');
+      await t.query(`UPDATE sessions SET rotated_at = now() - make_interval(secs => $2) WHERE aura_id = $1`, [
+        auraId,
+        GRACE_SECONDS + 1,
+      ]);
+      expect((await refresh(t, { ...forge('B'), authara_csrf: next.authara_csrf })).statusCode).toBe(401);
+      const [row] = await sessionRows(auraId);
+      expect(row).toMatchObject({ revoked: false, refresh_hash: sha256(next.authara_refresh as string) });
+      // The hash of each token rotated away is kept, and nothing else.
+      expect(
+        await t.query(`SELECT refresh_hash FROM session_rotated_refresh_tokens WHERE session_id = $1`, [sid]),
+      ).toEqual([{ refresh_hash: sha256(jar.authara_refresh as string) }]);
+      expect((await refresh(t, next)).statusCode).toBe(200);
+    });
+
+    it('should refresh a session only into the audience it was opened for (400 otherwise, session untouched)', async () => {
+      const { jar, auraId } = await browserLogin(t);
+      const other = await refresh(t, jar, 'admin');
+      expect(other.statusCode).toBe(400);
+      expect(other.json()).toEqual({ error: { code: 'invalid_request', message: expect.any(String) } });
+      expect(other.cookies).toEqual([]);
+      expect((await sessionRows(auraId))[0]).toMatchObject({ revoked: false, previous_refresh_hash: null });
+      const same = await refresh(t, jar, 'app');
+      expect(same.statusCode).toBe(200);
+      t.secrets.add(absorb(jar, same).authara_refresh, 'session cookie');
+
+      // An admin session: refreshed as admin, also without an audience; never as app.
+      const admin = await browserLogin(t, { audience: 'admin' });
+      const byDefault = await refresh(t, admin.jar, null);
+      expect(byDefault.statusCode).toBe(200);
+      const rotated = absorb(admin.jar, byDefault);
+      t.secrets.add(rotated.authara_refresh, 'session cookie');
+      const [, payload] = (rotated.authara_access as string).split('.');
+      expect(JSON.parse(Buffer.from(payload, 'base64url').toString()).aud).toBe('admin');
+      expect((await refresh(t, rotated, 'app')).statusCode).toBe(400);
+      expect((await refresh(t, rotated, 'admin')).statusCode).toBe(200);
     });
 
     it('should keep two tabs refreshing at the same moment logged in (grace for the previous token)', async () => {
@@ -338,7 +399,7 @@ describe('browser sessions (Authara-compatible)', () => {
   });
 
   describe('POST /auth/api/v1/sessions/logout and GET /auth/api/v1/csrf', () => {
-    it('should revoke the session and clear the three cookies', async () => {
+    it('should revoke the session and clear the access and refresh cookies, keeping the CSRF cookie (as Authara)', async () => {
       const { jar, auraId } = await browserLogin(t);
       expect((await onConfig(jar)).statusCode).toBe(200);
       const response = await logout(jar);
@@ -346,13 +407,14 @@ describe('browser sessions (Authara-compatible)', () => {
       const cleared = (response.cookies as Array<{ name: string; value: string; maxAge?: number; path: string }>).map(
         ({ name, value, maxAge, path }) => ({ name, value, maxAge, path }),
       );
-      expect(cleared).toEqual(
-        expect.arrayContaining([
-          { name: 'authara_access', value: '', maxAge: 0, path: '/' },
-          { name: 'authara_refresh', value: '', maxAge: 0, path: '/auth' },
-          { name: 'authara_csrf', value: '', maxAge: 0, path: '/' },
-        ]),
-      );
+      // The CSRF cookie stays: the page's next CSRF-protected call (a new login, a refresh) still has its token.
+      expect(cleared).toEqual([
+        { name: 'authara_access', value: '', maxAge: 0, path: '/' },
+        { name: 'authara_refresh', value: '', maxAge: 0, path: '/auth' },
+      ]);
+      const after = absorb(jar, response);
+      expect(after).toEqual({ authara_csrf: jar.authara_csrf });
+      expect((await logout(after)).statusCode).toBe(204);
       expect((await sessionRows(auraId))[0].revoked).toBe(true);
       // The old access cookie, at once: refused like a bad one, on the session API and where a session is admitted.
       const user = await currentUser(t, jar);
@@ -385,11 +447,11 @@ describe('browser sessions (Authara-compatible)', () => {
       expect(await refusedWithinASecond(jar)).toBe(true);
     });
 
-    it('should answer 403 csrf_invalid to a logout without the CSRF header, and keep the session', async () => {
+    it('should answer 403 forbidden to a logout without the CSRF header, and keep the session', async () => {
       const { jar, auraId } = await browserLogin(t);
       const response = await logout(jar, null);
       expect(response.statusCode).toBe(403);
-      expect(response.json().error.code).toBe('csrf_invalid');
+      expect(response.json().error.code).toBe('forbidden');
       expect((await sessionRows(auraId))[0].revoked).toBe(false);
     });
 
@@ -461,7 +523,6 @@ describe('browser sessions (Authara-compatible)', () => {
         (response.cookies as Array<{ name: string; maxAge?: number }>).map(({ name, maxAge }) => [name, maxAge]).sort(),
       ).toEqual([
         ['authara_access', 0],
-        ['authara_csrf', 0],
         ['authara_refresh', 0],
       ]);
       await expectGone(tab, auraId);
@@ -604,6 +665,29 @@ describe('browser sessions (Authara-compatible)', () => {
     expect(admitted.sort()).toEqual(['GET /config', 'GET /token', 'GET /token/wss']);
   });
 
+  describe('unknown routes of /auth/api/v1', () => {
+    it.each([
+      ['GET', '/auth/api/v1/account'],
+      ['DELETE', '/auth/api/v1/account/sessions/others'],
+      ['PATCH', '/auth/api/v1/organizations/org-1'],
+      ['GET', '/auth/api/v1/user/extra'],
+    ] as const)('should answer %s %s with 404 not_found in Authara’s envelope', async (method, url) => {
+      const response = await t.request({ method, url, headers: { origin: ORIGIN } });
+      expect(response.statusCode).toBe(404);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+      // The page can read it: CORS applies to errors too.
+      expect(response.headers['access-control-allow-origin']).toBe(ORIGIN);
+    });
+
+    it('should keep problem+json for unknown routes elsewhere', async () => {
+      const response = await t.request({ method: 'GET', url: '/auth/other' });
+      expect(response.statusCode).toBe(404);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json().code).toBe('route_not_found');
+    });
+  });
+
   describe('CORS', () => {
     const preflight = (url: string, origin: string, method = 'POST') =>
       t.request({
@@ -626,7 +710,29 @@ describe('browser sessions (Authara-compatible)', () => {
         expect(response.headers['access-control-allow-origin']).toBe(ORIGIN);
         expect(response.headers['access-control-allow-credentials']).toBe('true');
         expect(String(response.headers['access-control-allow-headers']).toLowerCase()).toContain('x-csrf-token');
-        expect(response.headers['access-control-allow-methods']).toBe('GET, POST');
+        expect(response.headers['access-control-allow-methods']).toBe(
+          url.startsWith('/auth/api/v1/') ? 'GET, POST, PUT, PATCH, DELETE' : 'GET, POST',
+        );
+      }
+    });
+
+    it('should let the Authara client preflight every method and header it sends on /auth/api/v1', async () => {
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+        const response = await t.request({
+          method: 'OPTIONS',
+          url: '/auth/api/v1/account/sessions/others',
+          headers: {
+            origin: ORIGIN,
+            'access-control-request-method': method,
+            'access-control-request-headers': 'content-type,x-csrf-token',
+          },
+        });
+        expect(response.statusCode).toBe(204);
+        expect(response.headers['access-control-allow-origin']).toBe(ORIGIN);
+        expect(String(response.headers['access-control-allow-methods']).split(', ')).toContain(method);
+        expect(String(response.headers['access-control-allow-headers']).toLowerCase()).toMatch(
+          /content-type.*x-csrf-token/,
+        );
       }
     });
 

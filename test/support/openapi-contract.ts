@@ -12,6 +12,8 @@ import Ajv, { type ValidateFunction } from 'ajv';
 const SPEC_FILE = join(__dirname, '..', '..', 'openapi', 'openapi.json');
 const PROBLEM = 'application/problem+json';
 const PROBLEM_SCHEMA = '#/components/schemas/ProblemResponseDto';
+const AUTHARA_SCHEMA = '#/components/schemas/AutharaErrorResponseDto';
+const AUTHARA_PREFIX = '/auth/api/v1/';
 
 /** Routes the document leaves out on purpose: the documentation itself. */
 const EXEMPT_ROUTES = [/^\/docs(?:[-/].*)?$/];
@@ -42,6 +44,8 @@ export interface ObservedResponse {
   method: string;
   /** Fastify's route template (`/users/:auraId`), undefined when no route matched. */
   route: string | undefined;
+  /** The requested path, when known: an unmatched path of the session API answers in Authara's envelope. */
+  url?: string;
   statusCode: number;
   contentType: string | undefined;
   body: string;
@@ -119,6 +123,13 @@ export class OpenApiContract {
     const hasBody = response.method.toUpperCase() !== 'HEAD' && response.body !== '';
     const errors: string[] = [];
     const found = route === undefined ? undefined : this.operation(method, route);
+    // An unknown path of the session API answers as its routes do: Authara's envelope, application/json.
+    if (found === undefined && route === undefined && response.url?.startsWith(AUTHARA_PREFIX) === true) {
+      if (response.statusCode < 400 || contentType !== 'application/json') {
+        return [`an unmatched ${AUTHARA_PREFIX} path must answer an error in Authara's envelope (application/json)`];
+      }
+      return this.validate(AUTHARA_SCHEMA, response.body);
+    }
     // An error is problem+json, unless its operation documents another format for it (the session API).
     const documentedFormat =
       contentType !== undefined &&

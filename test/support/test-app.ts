@@ -154,6 +154,7 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
       const violations = contract.check({
         method: options.method ?? 'GET',
         route,
+        url: typeof options.url === 'string' ? options.url : undefined,
         statusCode: response.statusCode,
         contentType,
         body: response.body,

@@ -20,10 +20,30 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     .send(JSON.stringify(problem.body));
 }
 
+/** A surface with its own error envelope: requests under `prefix` that match no route are answered by `filter`. */
+export interface ErrorEnvelope {
+  prefix: string;
+  filter: ExceptionFilter;
+}
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
+  /**
+   * A matched route's own filter (@UseFilters) answers its errors; an unknown path reaches only this global
+   * filter, so a surface with another envelope (Authara's /auth/api/v1) names its prefix here.
+   */
+  constructor(private readonly envelopes: ErrorEnvelope[] = []) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), exception);
+    const request = http.getRequest<FastifyRequest>();
+    if (request.routeOptions.url === undefined) {
+      const envelope = this.envelopes.find(({ prefix }) => request.url.startsWith(prefix));
+      if (envelope !== undefined) {
+        envelope.filter.catch(exception, host);
+        return;
+      }
+    }
+    sendProblem(request, http.getResponse<FastifyReply>(), exception);
   }
 }
