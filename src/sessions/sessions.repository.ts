@@ -60,8 +60,8 @@ export class SessionsRepository {
   }
 
   /** Logout by access token (its `sid`), or any other revocation of one session. */
-  async revoke(id: string): Promise<boolean> {
-    const rows = await this.db.run(REVOKE, { id });
+  async revoke(id: string, tx?: Tx): Promise<boolean> {
+    const rows = await this.db.run(REVOKE, { id }, tx);
     return rows.length > 0;
   }
 
