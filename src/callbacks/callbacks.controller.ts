@@ -14,7 +14,9 @@ import { CallbacksErrorCode } from 'src/callbacks/callbacks.errors';
 import { type CallbackOutcome, CallbacksService } from 'src/callbacks/callbacks.service';
 import { CallbackLoginResponseDto, CallbackQueryDto } from 'src/callbacks/dto/callback.dto';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
+import { Browser } from 'src/sessions/browser-credentials.decorator';
 import { SessionCookieWriter } from 'src/sessions/session-cookies';
+import type { BrowserCredentials } from 'src/sessions/sessions.service';
 
 const REFUSALS = [
   CallbacksErrorCode.UnknownKey,
@@ -49,8 +51,11 @@ function respond(
     void reply.header('location', outcome.location);
     if (outcome.session === 'clear') {
       cookies.clear(reply);
-    } else {
+    } else if (outcome.session !== 'none') {
       cookies.set(reply, outcome.session);
+    }
+    if (outcome.loginStateUsed === true) {
+      cookies.clearLoginState(reply);
     }
   }
   return 'body' in outcome ? outcome.body : undefined;
@@ -75,7 +80,9 @@ export class CallbacksController {
   @ApiFoundResponse({
     description:
       'The payload named an allowed `redirectUri`: the browser goes there, with the cookies of a new browser ' +
-      'session (`authara_access`, `authara_refresh`, `authara_csrf`; docs/sessions.md).',
+      'session (`authara_access`, `authara_refresh`, `authara_csrf`; docs/sessions.md) when the login is bound to ' +
+      'this browser (its sealed `state` equals the `authara_login_state` cookie, or SESSION_LOGIN_BINDING is ' +
+      '`optional` and it has none); otherwise without a session. The login-state cookie is cleared.',
   })
   @ApiProblem(400, 'The data parameter or its payload is invalid, or the redirect target is not allowed.', BAD_INPUT)
   @ApiProblem(401, 'The sealed value is not authentic, not for this callback, expired or already used.', REFUSALS)
@@ -85,9 +92,10 @@ export class CallbacksController {
     @Query() query: CallbackQueryDto,
     @RequestId() requestId: string,
     @Headers('user-agent') userAgent: string | undefined,
+    @Browser() browser: BrowserCredentials,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CallbackLoginResponseDto | undefined> {
-    return respond(reply, await this.callbacks.login(query.data, requestId, userAgent), this.cookies);
+    return respond(reply, await this.callbacks.login(query.data, requestId, userAgent, browser), this.cookies);
   }
 
   @Get('logout')

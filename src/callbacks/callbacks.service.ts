@@ -12,7 +12,7 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from 'src/common/http/json-body';
 import { AppConfig } from 'src/config/app-config';
 import { Database, type Tx } from 'src/database/database';
 import type { SessionCookies } from 'src/sessions/session-cookies';
-import { SessionsService } from 'src/sessions/sessions.service';
+import { type BrowserCredentials, SessionsService } from 'src/sessions/sessions.service';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UsersService } from 'src/users/users.service';
 
@@ -29,7 +29,7 @@ const PURGE_INTERVAL_MS = 10 * 60_000;
 export type CallbackOutcome =
   | { status: 200 | 201; body: CallbackLoginResponseDto }
   | { status: 204 }
-  | { status: 302; location: string; session: SessionCookies | 'clear' };
+  | { status: 302; location: string; session: SessionCookies | 'clear' | 'none'; loginStateUsed?: boolean };
 
 const FAILURES: Record<'malformed' | 'unknown_key' | 'invalid' | 'wrong_purpose', [CallbacksErrorCode, string]> = {
   malformed: [CallbacksErrorCode.Malformed, 'The data parameter is not a sealed callback value.'],
@@ -83,10 +83,18 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
    * Login callback: the user record of that Kernel session, created if needed (201) or found (200). When it
    * redirects the browser, a browser session of that user opens in the same transaction.
    */
-  async login(data: string, requestId: string, userAgent?: string): Promise<CallbackOutcome> {
+  async login(
+    data: string,
+    requestId: string,
+    userAgent?: string,
+    browser: BrowserCredentials = {},
+  ): Promise<CallbackOutcome> {
     const payload = this.open(data, CallbackPurpose.Login);
     const redirect = this.redirectTarget(payload);
     const audience = this.sessionAudience(payload);
+    // Login CSRF: a callback URL followed in another browser (or planted in a victim's) opens no session there.
+    const bound = redirect !== undefined && this.sessions.isLoginBound(payload.state, browser);
+    const replacing = bound ? await this.sessions.currentSessionOf(browser) : undefined;
     const outcome = await this.database.transaction(async (tx) => {
       await this.consume(payload, CallbackPurpose.Login, tx);
       const result = await this.users.getOrCreateForKernelSession(payload, tx);
@@ -100,13 +108,12 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
         },
         tx,
       );
-      const session =
-        redirect === undefined ? undefined : await this.sessions.open(result.user, audience, userAgent, tx);
+      const session = bound ? await this.sessions.open(result.user, audience, userAgent, tx, replacing) : undefined;
       return { ...result, session };
     });
     this.metrics.accepted(CallbackPurpose.Login);
-    if (redirect !== undefined && outcome.session !== undefined) {
-      return { status: 302, location: redirect, session: outcome.session };
+    if (redirect !== undefined) {
+      return { status: 302, location: redirect, session: outcome.session ?? 'none', loginStateUsed: true };
     }
     const { auraId, auraIdGlobal, userId, channel, expiresAt } = outcome.user;
     return { status: outcome.created ? 201 : 200, body: { auraId, auraIdGlobal, userId, channel, expiresAt } };

@@ -364,6 +364,11 @@ export class AppConfig {
   })
   SESSION_COOKIE_DOMAIN?: string = undefined;
 
+  /** `required`: a login callback opens a session only if its sealed `state` matches the login-state cookie; `optional`: also without a `state`. Default: required in production. */
+  @IsOptional()
+  @IsIn(['required', 'optional'])
+  SESSION_LOGIN_BINDING?: 'required' | 'optional' = undefined;
+
   /** How often each replica deletes ended sessions, in seconds; 0 turns the sweep off. */
   @EnvInt()
   @IsInt()
@@ -635,6 +640,11 @@ export class AppConfig {
 
   get sessionCookieSecure(): boolean {
     return this.SESSION_COOKIE_SECURE ?? this.isProduction;
+  }
+
+  /** Whether a login must be bound to the browser by a login state (SESSION_LOGIN_BINDING, required in production). */
+  get sessionLoginBindingRequired(): boolean {
+    return (this.SESSION_LOGIN_BINDING ?? (this.isProduction ? 'required' : 'optional')) === 'required';
   }
 
   /** SESSION_COOKIE_DOMAIN without its optional leading dot (browsers ignore it), or undefined for host-only cookies. */

@@ -12,7 +12,8 @@ function requestOf(context: ExecutionContext): RequestWithCaller {
  * The limits every request passes, in this order (the first one exceeded refuses, and the later ones
  * are then not counted):
  * 1. `client`: per client address under one public key — channel keys ship inside web and app clients,
- *    so one abusive holder is limited alone and does not spend the channel's budget;
+ *    so one abusive holder is limited alone and does not spend the channel's budget — and per client
+ *    address for requests a browser session admits (sessions are as public as those keys);
  * 2. `default`: per caller — API key, session or device (keyless routes: per client address).
  */
 export function throttlers(config: AppConfig): ThrottlerOptions[] {
@@ -24,11 +25,13 @@ export function throttlers(config: AppConfig): ThrottlerOptions[] {
       limit: config.rateLimitClientLimit,
       skipIf: (context) => {
         const { user } = requestOf(context);
-        return user?.kind !== 'api-key' || user.tier !== Tier.Public;
+        return !(user?.kind === 'session' || (user?.kind === 'api-key' && user.tier === Tier.Public));
       },
       getTracker: (request) => {
         const { user, ip } = request as unknown as RequestWithCaller;
-        return `key:${user?.kind === 'api-key' ? user.id : ''}:ip:${ip}`;
+        return user?.kind === 'session'
+          ? `session:ip:${ip}`
+          : `key:${user?.kind === 'api-key' ? user.id : ''}:ip:${ip}`;
       },
     },
     { name: 'default', ttl, limit: config.RATE_LIMIT_LIMIT },

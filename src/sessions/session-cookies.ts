@@ -6,6 +6,10 @@ import { ACCESS_COOKIE } from 'src/auth/credentials';
 export const REFRESH_COOKIE = 'authara_refresh';
 export const CSRF_COOKIE = 'authara_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
+/** Binds a login callback to the browser that started it (docs/sessions.md "Login binding"). */
+export const LOGIN_STATE_COOKIE = 'authara_login_state';
+/** The login state travels only to the Kernel callbacks. */
+const LOGIN_STATE_PATH = '/users/auraid';
 
 /** The refresh cookie travels only to the session API, never to the rest of the site. */
 const REFRESH_PATH = '/auth';
@@ -50,6 +54,27 @@ export class SessionCookieWriter {
     void reply.clearCookie(ACCESS_COOKIE, this.options('/', true));
     void reply.clearCookie(REFRESH_COOKIE, this.options(REFRESH_PATH, true));
     void reply.header('cache-control', 'no-store');
+  }
+
+  /** The login-state cookie: HttpOnly, SameSite=Lax (sent on Kernel's top-level redirect back), host-only. */
+  setLoginState(reply: FastifyReply, value: string, maxAgeSeconds: number): void {
+    void reply.setCookie(LOGIN_STATE_COOKIE, value, {
+      path: LOGIN_STATE_PATH,
+      httpOnly: true,
+      secure: this.secure,
+      sameSite: 'lax',
+      maxAge: maxAgeSeconds,
+    });
+    void reply.header('cache-control', 'no-store');
+  }
+
+  clearLoginState(reply: FastifyReply): void {
+    void reply.clearCookie(LOGIN_STATE_COOKIE, {
+      path: LOGIN_STATE_PATH,
+      httpOnly: true,
+      secure: this.secure,
+      sameSite: 'lax',
+    });
   }
 
   private options(path: string, httpOnly: boolean, maxAge?: number): CookieSerializeOptions {

@@ -19,13 +19,15 @@ class FakeRepository {
   queries = 0;
   pending?: () => void;
 
-  async isLive(id: string): Promise<boolean> {
+  /** Live for a day, unless `endsAt` says sooner. */
+  endsAt?: number;
+
+  async liveUntil(id: string): Promise<Date | undefined> {
     this.queries += 1;
-    if (this.pending === undefined) {
-      return this.live.has(id);
+    if (this.pending !== undefined) {
+      await new Promise<void>((resolve) => (this.pending = resolve));
     }
-    await new Promise<void>((resolve) => (this.pending = resolve));
-    return this.live.has(id);
+    return this.live.has(id) ? new Date(this.endsAt ?? Date.now() + 86_400_000) : undefined;
   }
 }
 
@@ -56,6 +58,18 @@ describe('SessionRevocations', () => {
     expect(await revocations.hasEnded(principal('s1'))).toBe(false);
     expect(await revocations.hasEnded(principal('s1'))).toBe(false);
     expect(repository.queries).toBe(1);
+  });
+
+  it('should not trust its memory past the moment the session or its user record ends of itself', async () => {
+    repository.endsAt = Date.now() + 2_000;
+    expect(await revocations.hasEnded(principal('s1'))).toBe(false);
+    expect(await revocations.hasEnded(principal('s1'))).toBe(false);
+    expect(repository.queries).toBe(1);
+    // The user record expires: nothing is announced, yet the next request asks the database again.
+    jest.advanceTimersByTime(2_001);
+    repository.live.delete('s1');
+    expect(await revocations.hasEnded(principal('s1'))).toBe(true);
+    expect(repository.queries).toBe(2);
   });
 
   it('should refuse a confirmed session as soon as its end is announced, without a query', async () => {

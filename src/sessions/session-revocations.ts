@@ -18,7 +18,8 @@ const MAX_CONFIRMED = 100_000;
  * - Revoked: the ids announced on the invalidation channel (the database announces every end of a live session)
  *   or revoked by this process, each kept as long as an access token issued before its revocation can live.
  * - Confirmed: sessions a query found live while this replica listened without interruption; any later end is
- *   announced, so they are trusted from memory. Emptied whenever notifications may have been missed (the
+ *   announced, so they are trusted from memory — but never past the moment the session or its user record
+ *   expires of itself (no notification announces that). Emptied whenever notifications may have been missed (the
  *   listening connection dropped or came back, and at start): the next request of each session asks the database
  *   once, and every request does while not listening.
  */
@@ -68,19 +69,21 @@ export class SessionRevocations {
       return false;
     }
     const epoch = this.epoch;
-    const live = await this.repository.isLive(sessionId, principal.auraId, this.idleSeconds);
-    if (!live) {
+    const liveUntil = await this.repository.liveUntil(sessionId, principal.auraId, this.idleSeconds);
+    if (liveUntil === undefined) {
       this.revoke(sessionId);
     } else if (listening && epoch === this.epoch && this.invalidations.listening && !this.revoked.has(sessionId)) {
-      this.confirmed.add(sessionId);
+      // Trusted from memory only until the session or its user record would end of itself: no one announces that.
+      this.confirmed.add(sessionId, liveUntil.getTime());
     }
-    return !live;
+    return liveUntil === undefined;
   }
 }
 
 /**
- * Ids kept for a fixed time. A Map keeps insertion order, and every entry lives as long, so the oldest are
- * at the front: expired ones are dropped from there as new ones come (and over `max`, the oldest).
+ * Ids kept for a fixed time (or less). A Map keeps insertion order, and most entries live as long, so the oldest
+ * are at the front: expired ones are dropped from there as new ones come (and over `max`, the oldest); one that
+ * ends sooner is refused by `has` and goes when it reaches the front.
  */
 class ExpiringSet {
   private readonly until = new Map<string, number>();
@@ -90,10 +93,11 @@ class ExpiringSet {
     private readonly max = Number.POSITIVE_INFINITY,
   ) {}
 
-  add(id: string): void {
+  /** Kept `keepMs`, or less when `notAfter` (epoch ms) comes sooner. */
+  add(id: string, notAfter = Number.POSITIVE_INFINITY): void {
     const now = Date.now();
     this.until.delete(id);
-    this.until.set(id, now + this.keepMs);
+    this.until.set(id, Math.min(now + this.keepMs, notAfter));
     for (const [oldest, until] of this.until) {
       if (until > now && this.until.size <= this.max) {
         break;

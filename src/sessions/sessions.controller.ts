@@ -6,7 +6,7 @@ import type { SessionCaller } from 'src/auth/caller';
 import { Caller } from 'src/auth/caller';
 import { ApiAutharaError, AutharaErrorFilter } from 'src/sessions/authara-error';
 import { Browser } from 'src/sessions/browser-credentials.decorator';
-import { CsrfTokenResponseDto, CurrentUserResponseDto } from 'src/sessions/dto/session.dto';
+import { CsrfTokenResponseDto, CurrentUserResponseDto, LoginStateResponseDto } from 'src/sessions/dto/session.dto';
 import { CSRF_HEADER_SCHEME, REFRESH_COOKIE_SCHEME } from 'src/sessions/session-schemes';
 import { SessionCookieWriter } from 'src/sessions/session-cookies';
 import { type BrowserCredentials, SessionsService } from 'src/sessions/sessions.service';
@@ -86,6 +86,22 @@ export class SessionsController {
   async logout(@Browser() browser: BrowserCredentials, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.sessions.logout(browser);
     this.cookies.clear(reply);
+  }
+
+  @Post('login/state')
+  @NoCredential('login binding: sets a random login-state cookie, reads no credential')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Starts a login: a random state, also set as the `authara_login_state` cookie (Path /users/auraid).',
+    description:
+      'Binds the coming Kernel login to this browser, like OAuth `state`: Kernel seals the value into the login ' +
+      'callback as `state`, and the callback opens a session only where the cookie matches it (docs/sessions.md).',
+  })
+  @ApiOkResponse({ type: LoginStateResponseDto })
+  startLogin(@Res({ passthrough: true }) reply: FastifyReply): LoginStateResponseDto {
+    const { state, maxAgeSeconds } = this.sessions.newLoginState();
+    this.cookies.setLoginState(reply, state, maxAgeSeconds);
+    return { state };
   }
 
   @Get('csrf')

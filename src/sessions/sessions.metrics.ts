@@ -6,7 +6,7 @@ export const SESSION_EVENTS = 'browser_session_events_total';
 
 export const sessionEventsProvider = makeCounterProvider({
   name: SESSION_EVENTS,
-  help: 'Browser sessions: opened, refreshes by outcome (rotated, grace, reuse_revoked, refused), logouts, CSRF refusals, swept.',
+  help: 'Browser sessions: opened, refreshes by outcome (rotated, grace, reuse_revoked, refused), logouts, CSRF refusals, unbound logins, swept.',
   labelNames: ['event'],
 });
 
@@ -24,6 +24,11 @@ export class SessionsMetrics {
 
   loggedOut(): void {
     this.events.labels('logout').inc();
+  }
+
+  /** A redirecting login callback opened no session: its `state` did not bind it to the browser. */
+  loginUnbound(): void {
+    this.events.labels('login_unbound').inc();
   }
 
   csrfRefused(): void {

@@ -60,8 +60,8 @@ export class SessionsRepository {
   }
 
   /** Logout by access token (its `sid`), or any other revocation of one session. */
-  async revoke(id: string): Promise<boolean> {
-    const rows = await this.db.run(REVOKE, { id });
+  async revoke(id: string, tx?: Tx): Promise<boolean> {
+    const rows = await this.db.run(REVOKE, { id }, tx);
     return rows.length > 0;
   }
 
@@ -70,9 +70,13 @@ export class SessionsRepository {
     return (await this.db.one(AUDIENCE, { id }))?.audience;
   }
 
+  /** Until when the session (and its user record) stays live, by the database clock; undefined if it has ended. */
+  async liveUntil(id: string, auraId: string, idleSeconds: number): Promise<Date | undefined> {
+    return (await this.db.one(IS_LIVE, { id, auraId, idleSeconds }))?.live_until;
+  }
+
   async isLive(id: string, auraId: string, idleSeconds: number): Promise<boolean> {
-    const rows = await this.db.run(IS_LIVE, { id, auraId, idleSeconds });
-    return rows.length > 0;
+    return (await this.liveUntil(id, auraId, idleSeconds)) !== undefined;
   }
 
   /**

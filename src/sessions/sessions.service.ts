@@ -27,6 +27,8 @@ export interface BrowserCredentials {
   csrfCookie?: string;
   csrfHeader?: string;
   userAgent?: string;
+  /** The `authara_login_state` cookie (sent only to the Kernel callbacks). */
+  loginState?: string;
 }
 
 /** The user fields a session needs at opening: who, and what roles they hold. */
@@ -34,6 +36,8 @@ export type SessionUser = Pick<UserResponseDto, 'auraId' | 'userType' | 'subscri
 
 const USER_AGENT_MAX = 512;
 const CSRF_MAX = 128;
+/** A login at Kernel must come back within this long of POST /login/state. */
+export const LOGIN_STATE_TTL_SECONDS = 600;
 
 /** Roles of an Aura user in Authara's `roles` (docs/sessions.md "User mapping"). */
 export function rolesOf(user: SessionUser): string[] {
@@ -67,8 +71,44 @@ export class SessionsService {
     return this.audiences.includes(audience);
   }
 
-  /** A new session of the user (login callback), inside the caller's transaction: the cookies to set. */
-  async open(user: SessionUser, audience: string, userAgent: string | undefined, tx?: Tx) {
+  /** POST /login/state: a new login state, for the page to pass to Kernel and to keep as a cookie. */
+  newLoginState(): { state: string; maxAgeSeconds: number } {
+    return { state: newCsrfToken(), maxAgeSeconds: LOGIN_STATE_TTL_SECONDS };
+  }
+
+  /**
+   * Whether a login callback may open a session in this browser, like OAuth `state`: the `state` Kernel
+   * sealed must equal the browser's login-state cookie. A login without one opens a session only when
+   * SESSION_LOGIN_BINDING is `optional`; a `state` that does not match never does.
+   */
+  isLoginBound(sealedState: string | undefined, browser: BrowserCredentials): boolean {
+    const cookie = browser.loginState;
+    const bound =
+      sealedState === undefined
+        ? !this.config.sessionLoginBindingRequired
+        : cookie !== undefined &&
+          cookie.length === sealedState.length &&
+          timingSafeEqual(Buffer.from(cookie), Buffer.from(sealedState));
+    if (!bound) {
+      this.metrics.loginUnbound();
+    }
+    return bound;
+  }
+
+  /** The session this browser holds now (its valid access cookie), which a new login would replace. */
+  async currentSessionOf(browser: BrowserCredentials): Promise<string | undefined> {
+    return (await this.accessTokens.verify(browser.accessToken))?.sessionId;
+  }
+
+  /**
+   * A new session of the user (login callback), inside the caller's transaction: the cookies to set. The
+   * session the browser held (`replacing`) is revoked: its cookies are overwritten, and a login never
+   * silently swaps the browser's session for another user's.
+   */
+  async open(user: SessionUser, audience: string, userAgent: string | undefined, tx?: Tx, replacing?: string) {
+    if (replacing !== undefined && (await this.repository.revoke(replacing, tx))) {
+      this.revocations.revoke(replacing);
+    }
     const refresh = newRefreshToken(newSessionId());
     const row = await this.repository.insert(
       {

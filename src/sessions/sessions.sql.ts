@@ -109,9 +109,16 @@ export const AUDIENCE: Statement<{ id: string }, { audience: string }> = {
   params: ({ id }) => [id],
 };
 
-export const IS_LIVE: Statement<{ id: string; auraId: string; idleSeconds: number }, { live: number }> = {
+/**
+ * A live session of a valid user record, and until when it stays so unless something announces its end: its
+ * absolute end, its idle timeout, or its user record's expiry (which no notification announces).
+ */
+export const IS_LIVE: Statement<{ id: string; auraId: string; idleSeconds: number }, { live_until: Date }> = {
   name: 'sessions_is_live',
-  text: `SELECT 1 AS live FROM sessions WHERE id = $1 AND aura_id = $2 AND ${live(3)}`,
+  text: `SELECT least(s.expires_at, s.last_used_at + make_interval(secs => $3), u.expires_at) AS live_until
+       FROM sessions s JOIN aura_users u ON u.aura_id = s.aura_id
+      WHERE s.id = $1 AND s.aura_id = $2 AND NOT s.revoked AND s.expires_at > now()
+        AND s.last_used_at > now() - make_interval(secs => $3) AND u.expires_at > now()`,
   params: ({ id, auraId, idleSeconds }) => [id, auraId, idleSeconds],
 };
 

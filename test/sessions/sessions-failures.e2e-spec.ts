@@ -9,6 +9,7 @@ describe('browser sessions: rate limit and unexpected failures', () => {
     t = await createTestApp({
       CALLBACK_REDIRECT_ALLOWLIST: 'https://web.aura.example',
       RATE_LIMIT_LIMIT: '6',
+      RATE_LIMIT_CLIENT_LIMIT: '3',
       RATE_LIMIT_TTL_SECONDS: '3600',
     });
   });
@@ -32,6 +33,26 @@ describe('browser sessions: rate limit and unexpected failures', () => {
     } finally {
       await t.query(`ALTER TABLE sessions_away RENAME TO sessions`);
     }
+  });
+
+  it('should count session-admitted requests against the per-client limit of public keys', async () => {
+    const { jar } = await browserLogin(t, {}, 'https://web.aura.example/');
+    const onConfig = (remoteAddress: string) =>
+      t.request({
+        method: 'GET',
+        url: '/config',
+        cookies: { authara_access: jar.authara_access as string },
+        remoteAddress,
+      });
+    for (let request = 0; request < 3; request++) {
+      expect((await onConfig('10.1.1.1')).statusCode).toBe(200);
+    }
+    // The session's own budget (RATE_LIMIT_LIMIT, 6) is not spent: the client address's (3) is.
+    const limited = await onConfig('10.1.1.1');
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(limited.json().code).toBe('rate_limited');
+    expect((await onConfig('10.1.1.2')).statusCode).toBe(200);
   });
 
   it('should answer 429 rate_limited with Retry-After once the client address is over its limit', async () => {

@@ -183,12 +183,12 @@ describe('browser sessions (Authara-compatible)', () => {
       });
     });
 
-    it('should answer disabled: true once the user record has expired', async () => {
+    it('should answer 401 once the user record has expired: the session ended with it', async () => {
       const { jar, auraId } = await browserLogin(t);
       await t.query(`UPDATE aura_users SET expires_at = now() - interval '1 minute' WHERE aura_id = $1`, [auraId]);
       const response = await currentUser(t, jar);
-      expect(response.statusCode).toBe(200);
-      expect(response.json()).toMatchObject({ id: auraId, disabled: true, aura_roles: ['aura:authenticated'] });
+      expect(response.statusCode).toBe(401);
+      expect(response.json().error.code).toBe('unauthorized');
     });
 
     it.each([
@@ -544,6 +544,37 @@ describe('browser sessions (Authara-compatible)', () => {
       });
       expect(response.statusCode).toBe(204);
       await expectGone(jar, auraId);
+    });
+
+    it('should refuse a session-admitted request once the user record expires, though its access token lives on', async () => {
+      const { jar, auraId } = await browserLogin(t);
+      await t.query(`UPDATE aura_users SET expires_at = now() + interval '2 seconds' WHERE aura_id = $1`, [auraId]);
+      const [{ expires_at: expiresAt }] = await t.query<{ expires_at: Date }>(
+        `SELECT expires_at FROM aura_users WHERE aura_id = $1`,
+        [auraId],
+      );
+      // Admitted, and confirmed live in this replica's memory while the record is valid.
+      expect((await onConfig(jar)).statusCode).toBe(200);
+      stub.reset();
+      const token = () =>
+        t.request({ method: 'GET', url: '/token', cookies: { authara_access: jar.authara_access as string } });
+      expect((await token()).statusCode).toBe(200);
+      // No notification comes when a record merely expires: the replica must not trust its memory past that.
+      let refused: Awaited<ReturnType<typeof token>> | undefined;
+      const deadline = expiresAt.getTime() + 2_000;
+      while (refused === undefined && Date.now() < deadline) {
+        const response = await token();
+        if (response.statusCode === 401) {
+          refused = response;
+        } else {
+          expect(Date.now()).toBeLessThan(expiresAt.getTime() + 1_000);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      expect(refused?.json()).toMatchObject({ code: 'session_invalid', status: 401 });
+      expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.getTime() - 100);
+      expect((await onConfig(jar)).statusCode).toBe(401);
+      expect((await currentUser(t, jar)).statusCode).toBe(401);
     });
 
     it('should end the sessions when the expiry sweep deletes the record', async () => {

@@ -50,6 +50,15 @@ export class CallbackPayload {
   @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'audience must be 1-32 lowercase letters, digits, "-" or "_"' })
   audience?: string;
 
+  /**
+   * The browser's login state (POST /auth/api/v1/login/state), sealed by Kernel as it received it: a redirecting
+   * login opens a session only in the browser holding the matching `authara_login_state` cookie.
+   */
+  @IsOmittable()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{16,128}$/, { message: 'state must be 16-128 letters, digits, "-" or "_"' })
+  state?: string;
+
   /** Issued at, Unix seconds. */
   @IsInt()
   @Min(MIN_EPOCH)

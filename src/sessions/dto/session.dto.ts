@@ -64,6 +64,15 @@ export class CurrentUserResponseDto {
   organization: OrganizationSummaryDto;
 }
 
+export class LoginStateResponseDto {
+  @ApiProperty({
+    description:
+      'The login state: pass it to Kernel, which seals it into the login callback as `state`; the browser keeps it as the `authara_login_state` cookie.',
+    example: 'Q2hvb3NlIGEgcmFuZG9tIHN0YXRlIGV2ZXJ5IHRpbWU',
+  })
+  state: string;
+}
+
 export class CsrfTokenResponseDto {
   @ApiProperty({
     description: 'The CSRF token, also set as the `authara_csrf` cookie; send it back as `X-CSRF-Token`.',
