@@ -124,9 +124,10 @@ export async function listen(app: NestFastifyApplication): Promise<void> {
 /**
  * SIGTERM/SIGINT: stop accepting connections, serve what arrives on the open ones (with
  * `Connection: close`) and let in-flight requests finish, then run the shutdown hooks (the pool
- * closes last) and exit 0. If draining takes longer than SHUTDOWN_TIMEOUT_MS the process exits 1.
+ * closes last), export the spans still buffered when tracing is on, and exit 0. If draining takes longer than
+ * SHUTDOWN_TIMEOUT_MS the process exits 1.
  */
-export function handleShutdownSignals(app: NestFastifyApplication): void {
+export function handleShutdownSignals(app: NestFastifyApplication, tracing?: { shutdown(): Promise<void> }): void {
   const config = app.get(AppConfig);
   const logger = app.getHttpAdapter().getInstance().log;
   const drain = new ConnectionDrain(app.getHttpServer());
@@ -143,6 +144,7 @@ export function handleShutdownSignals(app: NestFastifyApplication): void {
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
     await drain.drain();
     await app.close();
+    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not export the last spans'));
     logger.info('shutdown complete');
     process.exit(0);
   };
