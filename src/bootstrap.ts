@@ -14,7 +14,7 @@ import { sendProblem } from 'src/common/http/problem.filter';
 import { isDocsPage, securityHeaders } from 'src/common/http/security-headers';
 import { createLogger, NestPinoLogger } from 'src/common/logging/logger';
 import { RequestLogger } from 'src/common/logging/request-logger';
-import { HttpMetrics } from 'src/common/metrics/http-metrics';
+import { callerTier, HttpMetrics } from 'src/common/metrics/http-metrics';
 import { AppConfig, loadConfig } from 'src/config/app-config';
 import { setupSwagger } from 'src/swagger';
 import { sessionCors } from 'src/sessions/session-cors';
@@ -102,6 +102,7 @@ export function configureApp(app: NestFastifyApplication): void {
       request.method,
       request.routeOptions.url ?? 'unmatched',
       reply.statusCode,
+      callerTier((request as { user?: unknown }).user),
       reply.elapsedTime / 1000,
     );
     done();
