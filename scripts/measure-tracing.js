@@ -15,6 +15,10 @@ const autocannon = require('autocannon');
 const RUNS = Number(process.argv[2] ?? 3);
 const SECONDS = Number(process.argv[3] ?? 8);
 const TICKS_PER_SECOND = 100;
+// MEASURE_SAMPLER=always_off (or parentbased_traceidratio, with MEASURE_SAMPLER_ARG) measures tracing with fewer spans.
+const sampler = process.env.MEASURE_SAMPLER
+  ? { OTEL_TRACES_SAMPLER: process.env.MEASURE_SAMPLER, OTEL_TRACES_SAMPLER_ARG: process.env.MEASURE_SAMPLER_ARG ?? '' }
+  : {};
 
 const cpuMsOf = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -101,7 +105,7 @@ async function main() {
   const rows = { off: [], on: [] };
   for (let run = 0; run < RUNS; run++) {
     for (const mode of ['off', 'on']) {
-      const service = await start(mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } : {});
+      const service = await start(mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...sampler } : {});
       const config = await load(service, '/config', { 'x-api-key': service.key });
       const jwk = await load(service, '/openid/jwk', {});
       service.stop();

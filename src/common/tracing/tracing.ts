@@ -12,8 +12,8 @@ import { setTraceIdReader } from 'src/common/logging/trace-id';
 /**
  * OpenTelemetry traces, on when OTEL_EXPORTER_OTLP_ENDPOINT is set (main.ts loads this module only then, before any
  * module it instruments). What is traced:
- * - each incoming request: the HTTP server span (named after the route template), Fastify's request and handler
- *   spans; the caller's W3C `traceparent` is its parent;
+ * - each incoming request: the HTTP server span (named after the route template) and Fastify's request span; the
+ *   caller's W3C `traceparent` is its parent;
  * - PostgreSQL statements and pool connections of a traced request (`pg`; the embedded PGlite is not traced);
  * - outgoing calls, with `traceparent` propagated: Direct Line and Kernel (fetch, i.e. undici) and the GVP JWKS
  *   (node:https).
@@ -56,9 +56,10 @@ export function startTracing(): Tracing {
       }),
       new FastifyOtelInstrumentation({
         registerOnInitialization: true,
-        // One span for the request and one for the handler: a span per hook (Nest adds several) costs more than
-        // it tells.
+        // One span for the request, with its route (which also names the server span): a span per hook (Nest adds
+        // several) or for the handler costs more than it tells.
         instrumentHooks: false,
+        instrumentHandler: false,
         // Error messages stay in the logs, where they are scrubbed; a span keeps the status.
         recordExceptions: false,
         ignorePaths: (route) => UNTRACED_PATHS.has(pathOf(route.url)),
