@@ -42,7 +42,12 @@ async function sink() {
 
 async function start(env) {
   const dataDir = mkdtempSync(join(tmpdir(), 'aura-tracing-'));
-  const port = 40000 + Math.floor(Math.random() * 20000);
+  const port = await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolve(free));
+    });
+  });
   const started = Date.now();
   const child = spawn(process.execPath, ['--max-old-space-size=192', '--max-semi-space-size=16', 'dist/main.js'], {
     env: {
@@ -76,8 +81,10 @@ async function start(env) {
         key,
         bootMs,
         bootCpuMs,
-        stop: () => {
+        stop: async () => {
+          const exited = new Promise((resolve) => child.once('exit', resolve));
           child.kill('SIGTERM');
+          await exited;
           rmSync(dataDir, { recursive: true, force: true });
         },
       };
@@ -108,7 +115,7 @@ async function main() {
       const service = await start(mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...sampler } : {});
       const config = await load(service, '/config', { 'x-api-key': service.key });
       const jwk = await load(service, '/openid/jwk', {});
-      service.stop();
+      await service.stop();
       rows[mode].push({ bootMs: service.bootMs, bootCpuMs: service.bootCpuMs, config, jwk });
       console.error(mode, JSON.stringify(rows[mode].at(-1)));
     }
