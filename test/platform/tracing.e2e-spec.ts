@@ -1,14 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApiKeysService } from 'src/api-keys/api-keys.service';
 import { Tier } from 'src/auth/tier';
 import { createCliContext } from 'src/cli/cli-context';
 import { startService, type RunningService } from '../support/built-service';
 import { DIRECTLINE_STUB_PATHS, DirectLineStub } from '../support/directline-stub';
+import { deviceToken, GVP_AUDIENCE, GVP_ISSUER, gvpKey, KERNEL_CLIENT_ID, type GvpKey } from '../support/gvp-app';
+import { KERNEL_STUB_PATHS, KernelStub } from '../support/kernel-stub';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { TEST_DATABASE_URL } from '../support/postgres';
 import { freshDatabase, TEST_ENV, testConfig, type TestDatabase } from '../support/test-app';
 
 const SECRET = 'directline-secret-for-tracing';
+const KERNEL_SECRET = 'kernel-client-secret-for-tracing';
+const SUBSCRIBER = 'subscriber-traced-7d41c2aa';
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
 
@@ -36,16 +42,41 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
   let database: TestDatabase;
   let service: RunningService;
   let key: string;
+  let kernel: KernelStub;
+  let gvp: GvpKey;
+  /** GVP's JWKS, served over HTTP as GVP does, with the traceparent of each fetch. */
+  let jwks: Server;
+  const jwksFetches: (string | undefined)[] = [];
 
   beforeAll(async () => {
     receiver = await OtlpReceiver.start();
     stub = await DirectLineStub.start({ secret: SECRET });
+    kernel = await KernelStub.start({
+      clientId: KERNEL_CLIENT_ID,
+      clientSecret: KERNEL_SECRET,
+      subscribers: { [SUBSCRIBER]: { id: SUBSCRIBER } },
+    });
+    gvp = await gvpKey('ES256');
+    jwks = createServer((request, response) => {
+      const traceparent = request.headers.traceparent;
+      jwksFetches.push(typeof traceparent === 'string' ? traceparent : undefined);
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [gvp.publicJwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     database = await freshDatabase({ persistent: true });
     const env = {
       ...TEST_ENV,
       ...database.env,
       DIRECTLINE_SECRET: SECRET,
       DIRECTLINE_BASE_URL: stub.url,
+      GVP_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+      GVP_ISSUER,
+      GVP_AUDIENCE,
+      KERNEL_TOKEN_URL: kernel.tokenUrl,
+      KERNEL_USERPROFILE_URL: kernel.userProfileUrl,
+      KERNEL_CLIENT_ID,
+      KERNEL_CLIENT_SECRET: KERNEL_SECRET,
+      KERNEL_SCOPES: 'userprofile-read',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       // Export every 100 ms rather than every 5 s: the test waits for spans, bounded below.
       OTEL_BSP_SCHEDULE_DELAY: '100',
@@ -58,6 +89,7 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       await context.close();
     }
     service = await startService(env);
+    kernel.useJwks(`${service.baseUrl}/openid/jwk`);
   });
 
   afterAll(async () => {
@@ -66,8 +98,36 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       await service.exited;
     }
     await stub?.close();
+    await kernel?.close();
+    jwks?.closeAllConnections();
+    await new Promise((resolve) => (jwks === undefined ? resolve(undefined) : jwks.close(resolve)));
     await receiver?.close();
     await database?.drop();
+  });
+
+  it("should carry the caller's trace to GVP's JWKS and to Kernel on a GVP sign-in", async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const token = await deviceToken(gvp, { sub: SUBSCRIBER, deviceId: `stb-${randomBytes(6).toString('hex')}` });
+    const response = await fetch(`${service.baseUrl}/gvp/aura-id`, {
+      headers: { 'x-gvp-token': token, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    });
+    expect(response.status).toBe(200);
+    const sameTrace = new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`);
+    // The device token's keys were fetched within the request (the first verification), on its trace.
+    expect(jwksFetches).toEqual([expect.stringMatching(sameTrace)]);
+    const kernelCalls = [...kernel.callsTo(KERNEL_STUB_PATHS.token), ...kernel.callsTo(KERNEL_STUB_PATHS.userProfile)];
+    expect(kernelCalls).toHaveLength(2);
+    for (const call of kernelCalls) {
+      expect(call.traceparent).toMatch(sameTrace);
+    }
+    const server = await eventually(
+      () =>
+        receiver
+          .trace(traceId)
+          .find((span) => span.kind === SPAN_KIND_SERVER && span.attributes['http.route'] === '/gvp/aura-id'),
+      60_000,
+    );
+    expect(server?.name).toBe('GET /gvp/aura-id');
   });
 
   it("should trace GET /token under the caller's traceparent: the route, the database, Direct Line, and the log line", async () => {
