@@ -67,6 +67,24 @@ module.exports = {
       to: { path: `^src/${FEATURES}/.+${INTERNALS}`, pathNot: '^src/$1/' },
     },
     {
+      name: 'opentelemetry-only-in-tracing',
+      comment:
+        'OpenTelemetry is loaded only when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): only src/common/tracing ' +
+        'imports it, and the access log learns trace ids through src/common/logging/trace-id.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/common/tracing/' },
+      to: { path: '^(node_modules/)?(@opentelemetry/|@fastify/otel(/|$))' },
+    },
+    {
+      name: 'tracing-loaded-lazily-by-main',
+      comment:
+        'Tracing must patch http, fastify and pg before they load, and load nothing when off: main.ts imports it ' +
+        'dynamically, after checking the variable (types aside), and nothing else imports it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/common/tracing/' },
+      to: { path: '^src/common/tracing/', dependencyTypesNot: ['dynamic-import', 'type-only'] },
+    },
+    {
       name: 'no-composition-root',
       comment: 'Only the entry points (main.ts, cli/) assemble the application; nothing below imports them.',
       severity: 'error',

@@ -14,7 +14,7 @@ import { sendProblem } from 'src/common/http/problem.filter';
 import { isDocsPage, securityHeaders } from 'src/common/http/security-headers';
 import { createLogger, NestPinoLogger } from 'src/common/logging/logger';
 import { RequestLogger } from 'src/common/logging/request-logger';
-import { HttpMetrics } from 'src/common/metrics/http-metrics';
+import { callerTier, HttpMetrics } from 'src/common/metrics/http-metrics';
 import { AppConfig, loadConfig } from 'src/config/app-config';
 import { setupSwagger } from 'src/swagger';
 import { sessionCors } from 'src/sessions/session-cors';
@@ -102,6 +102,7 @@ export function configureApp(app: NestFastifyApplication): void {
       request.method,
       request.routeOptions.url ?? 'unmatched',
       reply.statusCode,
+      callerTier((request as { user?: unknown }).user),
       reply.elapsedTime / 1000,
     );
     done();
@@ -124,9 +125,10 @@ export async function listen(app: NestFastifyApplication): Promise<void> {
 /**
  * SIGTERM/SIGINT: stop accepting connections, serve what arrives on the open ones (with
  * `Connection: close`) and let in-flight requests finish, then run the shutdown hooks (the pool
- * closes last) and exit 0. If draining takes longer than SHUTDOWN_TIMEOUT_MS the process exits 1.
+ * closes last), export the spans still buffered when tracing is on, and exit 0. If draining takes longer than
+ * SHUTDOWN_TIMEOUT_MS the process exits 1.
  */
-export function handleShutdownSignals(app: NestFastifyApplication): void {
+export function handleShutdownSignals(app: NestFastifyApplication, tracing?: { shutdown(): Promise<void> }): void {
   const config = app.get(AppConfig);
   const logger = app.getHttpAdapter().getInstance().log;
   const drain = new ConnectionDrain(app.getHttpServer());
@@ -143,6 +145,7 @@ export function handleShutdownSignals(app: NestFastifyApplication): void {
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
     await drain.drain();
     await app.close();
+    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not export the last spans'));
     logger.info('shutdown complete');
     process.exit(0);
   };

@@ -52,13 +52,18 @@ describe('platform endpoints', () => {
     expect(response.json()).toEqual({ storageSubdomain: 'auratest' });
   });
 
-  it('should expose Prometheus metrics with the route template, not the URL', async () => {
+  it('should expose Prometheus metrics with the route template, not the URL, and the caller tier', async () => {
     await t.request({ method: 'GET', url: '/config?x=1' });
+    const key = await t.createKey(Tier.Kernel);
+    expect((await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(key.key) })).statusCode).toBe(200);
     const response = await t.scrape();
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('text/plain');
     expect(response.body).toContain(
-      'http_request_duration_seconds_bucket{le="0.001",method="GET",route="/config",status="401"}',
+      'http_request_duration_seconds_bucket{le="0.001",method="GET",route="/config",status="401",tier="none"}',
+    );
+    expect(response.body).toContain(
+      'http_request_duration_seconds_count{method="GET",route="/config",status="200",tier="kernel"} 1',
     );
     expect(response.body).toContain('process_cpu_user_seconds_total');
     expect(response.body).toContain('db_pool_connections');

@@ -32,6 +32,9 @@ const BAD_TREE: Record<string, string> = {
   'src/auth/tier.ts': "import { UsersService } from 'src/users/users.service';\nexport const tier = UsersService;\n",
   'src/health/health.controller.ts':
     "import { AuthModule } from 'src/auth/passport/auth.module';\nexport const auth = AuthModule;\n",
+  'src/common/tracing/tracing.ts': "import { NodeSDK } from '@opentelemetry/sdk-node';\nexport const sdk = NodeSDK;\n",
+  'src/main.ts': "import { sdk } from 'src/common/tracing/tracing';\nexport const started = sdk;\n",
+  'src/common/logging/request-logger.ts': "import { trace } from '@opentelemetry/api';\nexport const api = trace;\n",
   'tsconfig.json': JSON.stringify({ compilerOptions: { paths: { 'src/*': ['./src/*'] } } }),
 };
 
@@ -105,6 +108,15 @@ describe('dependency rules', () => {
     expect(found('database-imports-no-feature')).toHaveLength(1);
     expect(found('no-composition-root')).toEqual([
       expect.objectContaining({ from: 'src/openid/openid.service.ts', to: 'src/app.module.ts' }),
+    ]);
+  });
+
+  it('should refuse OpenTelemetry outside src/common/tracing, and a static import of tracing', () => {
+    expect(found('opentelemetry-only-in-tracing')).toEqual([
+      expect.objectContaining({ from: 'src/common/logging/request-logger.ts', to: '@opentelemetry/api' }),
+    ]);
+    expect(found('tracing-loaded-lazily-by-main')).toEqual([
+      expect.objectContaining({ from: 'src/main.ts', to: 'src/common/tracing/tracing.ts' }),
     ]);
   });
 

@@ -28,6 +28,8 @@ export const DIRECTLINE_STUB_PATHS = {
 export interface DirectLineStubCall {
   path: string;
   authorization: string | undefined;
+  /** The W3C trace context the caller sent, when it traces. */
+  traceparent: string | undefined;
   body: unknown;
 }
 
@@ -50,7 +52,13 @@ export class DirectLineStub extends UpstreamStub<DirectLineFault, DirectLineStub
   }
 
   protected record(path: string, request: IncomingMessage, text: string | undefined): DirectLineStubCall {
-    return { path, authorization: request.headers.authorization, body: jsonOf(text) };
+    const { authorization, traceparent } = request.headers;
+    return {
+      path,
+      authorization,
+      traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+      body: jsonOf(text),
+    };
   }
 
   protected serve(

@@ -51,6 +51,8 @@ export interface KernelStubCall {
   authorization: string | undefined;
   correlator: string | undefined;
   contentType: string | undefined;
+  /** The W3C trace context the caller sent, when it traces. */
+  traceparent: string | undefined;
   form: Record<string, string>;
   /** The verified assertion's header and claims (token calls whose assertion verified). */
   assertion?: { header: Record<string, unknown>; claims: JWTPayload };
@@ -133,6 +135,7 @@ export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
       method: request.method ?? 'GET',
       authorization: request.headers.authorization,
       correlator: header(request, 'x-correlator'),
+      traceparent: header(request, 'traceparent'),
       contentType: header(request, 'content-type'),
       form: Object.fromEntries(new URLSearchParams(text ?? '')),
     };

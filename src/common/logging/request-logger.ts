@@ -1,4 +1,5 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { traceIdOf } from 'src/common/logging/trace-id';
 
 /** Probes and scrapes are frequent and uninteresting: they are measured but not request-logged. */
 const UNLOGGED_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -10,7 +11,7 @@ function routeOf(request: FastifyRequest): string {
 /**
  * Fastify's per-request log lines, rewritten to name the route template and never the URL,
  * headers or query: paths and query strings carry phone numbers, API keys and sealed payloads.
- * One line per request, at completion.
+ * One line per request, at completion; with tracing on, it names the request's trace (`traceId`).
  */
 export class RequestLogger extends LogController {
   constructor() {
@@ -26,11 +27,14 @@ export class RequestLogger extends LogController {
     if (this.isLogDisabled(request)) {
       return;
     }
+    const traceId = traceIdOf(request);
     const entry = {
       method: request.method,
       route: routeOf(request),
       status: reply.statusCode,
       durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      // Only with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT): the trace the request belongs to.
+      ...(traceId === undefined ? {} : { traceId }),
     };
     if (error) {
       reply.log.warn({ ...entry, err: error }, 'request errored');

@@ -645,3 +645,100 @@ describe('helm chart: a broken template fails the checks', () => {
     expect(schemaErrors(pdb)).not.toBeNull();
   });
 });
+
+describe('helm chart: Grafana dashboard and PrometheusRule', () => {
+  it('should render neither by default', () => {
+    const r = render([requiredSecrets]);
+    expect(r.manifests.map((m) => m.object.kind)).not.toContain('PrometheusRule');
+    expect(r.manifests.filter((m) => m.template.endsWith('grafana-dashboard.yaml'))).toEqual([]);
+  });
+
+  describe('when enabled', () => {
+    let r: Rendered;
+    beforeAll(() => {
+      r = render([
+        production,
+        {
+          grafanaDashboard: { enabled: true, annotations: { grafana_folder: 'Aura' } },
+          prometheusRule: {
+            enabled: true,
+            labels: { release: 'kube-prometheus-stack' },
+            runbookUrl: 'https://git.example.com/aura/aura-authentication-api/blob/main/docs/runbook.md',
+          },
+        },
+      ]);
+    });
+
+    it('should render both as valid objects', () => {
+      expect(kinds(r)).toEqual(
+        expect.arrayContaining([
+          'ConfigMap/aura-aura-authentication-api-dashboard',
+          'PrometheusRule/aura-aura-authentication-api',
+        ]),
+      );
+      expectValid(r);
+    });
+
+    it('should label the dashboard for the Grafana sidecar and carry the chart file as it is', () => {
+      const cm = view<WithData>(find(r, 'ConfigMap', '-dashboard'));
+      expect(cm.metadata.labels.grafana_dashboard).toBe('1');
+      expect(cm.metadata.annotations).toEqual({ grafana_folder: 'Aura' });
+      const file = readFileSync(path.join(chartDir, 'dashboards', 'aura-authentication-api.json'), 'utf8');
+      expect(JSON.parse(cm.data['aura-authentication-api.json'])).toEqual(JSON.parse(file));
+      const dashboard = JSON.parse(file) as { uid: string; panels: { id: number; title: string }[] };
+      expect(dashboard.uid).toBe('aura-authentication-api');
+      const ids = dashboard.panels.map((panel) => panel.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(dashboard.panels.map((panel) => panel.title)).toEqual(
+        expect.arrayContaining([
+          'Requests/s by tier',
+          'Latency percentiles (all routes)',
+          'Direct Line attempts by outcome',
+          'Circuit breakers',
+          'Rate-limit refusals (429/s) by route and tier',
+          'Listener connected, by pod',
+          'Database pool by pod',
+        ]),
+      );
+    });
+
+    it("should give every alert a severity and a runbook section that exists, scoped to the release's job", () => {
+      const rule = view<
+        WithSpec<{
+          groups: { rules: { alert: string; expr: string; labels: Labels; annotations: Labels }[] }[];
+        }>
+      >(find(r, 'PrometheusRule'));
+      expect(rule.metadata.labels.release).toBe('kube-prometheus-stack');
+      const runbook = readFileSync(path.join(chartDir, '..', '..', 'docs', 'runbook.md'), 'utf8');
+      const anchors = new Set([...runbook.matchAll(/^## (\w+)$/gm)].map((m) => m[1].toLowerCase()));
+      const rules = rule.spec.groups.flatMap((g) => g.rules);
+      expect(rules).toHaveLength(7);
+      for (const alert of rules) {
+        expect(['warning', 'critical']).toContain(alert.labels.severity);
+        expect(alert.annotations.runbook_url).toBe(
+          `https://git.example.com/aura/aura-authentication-api/blob/main/docs/runbook.md#${alert.alert.toLowerCase()}`,
+        );
+        expect(anchors).toContain(alert.alert.toLowerCase());
+        expect(alert.expr).toContain('namespace="aura-auth"');
+        // Prometheus' own templating reaches the annotations untouched by Helm's.
+        expect(alert.annotations.description).not.toContain('<no value>');
+      }
+      const byName = new Map(rules.map((a) => [a.alert, a]));
+      expect(byName.get('AuraAuthHighErrorRatio')?.expr).toContain('> 0.05');
+      expect(byName.get('AuraAuthHighErrorRatio')?.expr).toContain('job="aura-authentication-api"');
+      expect(byName.get('AuraAuthDirectLineCircuitOpen')?.annotations.description).toContain('{{ $labels.pod }}');
+      expect(byName.get('AuraAuthPodNotReady')?.expr).toContain('pod!~"aura-aura-authentication-api-migration-.*"');
+    });
+
+    it('should refuse an error ratio above 1 and a runbook URL that is not one', () => {
+      for (const prometheusRule of [
+        { enabled: true, errorRatio: 5 },
+        { enabled: true, runbookUrl: 'docs/runbook.md' },
+      ]) {
+        const values = coalesce(chartDefaults(), requiredSecrets, { prometheusRule });
+        expect(valuesErrors(values)).not.toEqual([]);
+        expect(renderError([requiredSecrets, { prometheusRule }])).toMatch(/prometheusRule/);
+      }
+    });
+  });
+});
