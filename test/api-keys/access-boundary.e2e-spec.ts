@@ -121,15 +121,14 @@ describe('failed authentication', () => {
     expect((await config('203.0.113.51', randomKey())).statusCode).toBe(401);
   });
 
+  /** GET /config from a client address, with the given headers. */
+  const getConfig = (headers: Record<string, string>, remoteAddress: string) =>
+    t.request({ method: 'GET', url: '/config', headers, remoteAddress });
+
   /** Spends the address's failure budget with unknown keys, until it is answered 429. */
   async function block(address: string): Promise<void> {
     for (let i = 0; i < 60; i++) {
-      const response = await t.request({
-        method: 'GET',
-        url: '/config',
-        headers: apiKeyHeader(randomKey()),
-        remoteAddress: address,
-      });
+      const response = await getConfig(apiKeyHeader(randomKey()), address);
       if (response.statusCode === 429) {
         return;
       }
@@ -141,46 +140,30 @@ describe('failed authentication', () => {
     const trusted = await t.createKey(Tier.Public);
     const guessed = await t.createKey(Tier.Public);
     const address = '203.0.113.60';
-    expect(
-      (await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(trusted.key), remoteAddress: address }))
-        .statusCode,
-    ).toBe(200);
+    expect((await getConfig(apiKeyHeader(trusted.key), address)).statusCode).toBe(200);
     await block(address);
     // A right guess next to the key the address already uses must not be told from a wrong one.
     for (const headers of [
-      { 'x-api-key': trusted.key, authorization: `APIKEY ${guessed.key}` },
+      { 'x-api-key': trusted.key, authorization: `APIKEY ${guessed.key}` } as Record<string, string>,
       { 'x-api-key': guessed.key, authorization: `APIKEY ${trusted.key}` },
       { 'x-api-key': trusted.key, authorization: `APIKEY ${randomKey()}` },
       { cookie: 'authara_access=forged.token.value' },
     ]) {
-      const response = await t.request({ method: 'GET', url: '/config', headers, remoteAddress: address });
+      const response = await getConfig(headers, address);
       expect(response.statusCode).toBe(429);
       expect(response.json().code).toBe('rate_limited');
     }
     // Its own key alone still passes (a busy NAT address is not locked out by one abuser).
-    expect(
-      (await t.request({ method: 'GET', url: '/config', headers: apiKeyHeader(trusted.key), remoteAddress: address }))
-        .statusCode,
-    ).toBe(200);
+    expect((await getConfig(apiKeyHeader(trusted.key), address)).statusCode).toBe(200);
   });
 
   it('should read the Authorization scheme in any case (RFC 9110 section 11.1)', async () => {
     const { key } = await t.createKey(Tier.Public);
     for (const scheme of ['APIKEY', 'ApiKey', 'apikey']) {
-      const response = await t.request({
-        method: 'GET',
-        url: '/config',
-        headers: { authorization: `${scheme} ${key}` },
-        remoteAddress: '203.0.113.61',
-      });
+      const response = await getConfig({ authorization: `${scheme} ${key}` }, '203.0.113.61');
       expect(`${scheme}: ${response.statusCode}`).toBe(`${scheme}: 200`);
     }
-    const bearer = await t.request({
-      method: 'GET',
-      url: '/config',
-      headers: { authorization: `Bearer ${key}` },
-      remoteAddress: '203.0.113.61',
-    });
+    const bearer = await getConfig({ authorization: `Bearer ${key}` }, '203.0.113.61');
     expect(bearer.statusCode).toBe(401);
     expect(bearer.json().code).toBe('api_key_invalid');
   });
@@ -188,21 +171,14 @@ describe('failed authentication', () => {
   it('should refuse two different keys in one request, and take the same key sent twice', async () => {
     const first = await t.createKey(Tier.Public);
     const second = await t.createKey(Tier.Public);
-    const ambiguous = await t.request({
-      method: 'GET',
-      url: '/config',
-      headers: { 'x-api-key': first.key, authorization: `apikey ${second.key}` },
-      remoteAddress: '203.0.113.62',
-    });
+    const ambiguous = await getConfig(
+      { 'x-api-key': first.key, authorization: `apikey ${second.key}` },
+      '203.0.113.62',
+    );
     expect(ambiguous.statusCode).toBe(400);
     expect(ambiguous.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(ambiguous.json().code).toBe('ambiguous_credentials');
-    const twice = await t.request({
-      method: 'GET',
-      url: '/config',
-      headers: { 'x-api-key': first.key, authorization: `APIKEY ${first.key}` },
-      remoteAddress: '203.0.113.62',
-    });
+    const twice = await getConfig({ 'x-api-key': first.key, authorization: `APIKEY ${first.key}` }, '203.0.113.62');
     expect(twice.statusCode).toBe(200);
   });
 
