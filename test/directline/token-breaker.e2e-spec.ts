@@ -15,8 +15,10 @@ describe('Direct Line circuit breaker', () => {
 
   beforeAll(async () => {
     app = await startDirectLineApp(SECRET, {
-      DIRECTLINE_TIMEOUT_MS: '200',
-      DIRECTLINE_DEADLINE_MS: '1500',
+      // Seconds: a stub answer delayed by a busy machine must not time out and count as a failure. The timeouts
+      // counted below come from a stub that never answers (2 × 2 s, then a reset, within the 9 s deadline).
+      DIRECTLINE_TIMEOUT_MS: '2000',
+      DIRECTLINE_DEADLINE_MS: '9000',
       DIRECTLINE_MAX_RETRIES: '2',
       DIRECTLINE_RETRY_INITIAL_DELAY_MS: '5',
       DIRECTLINE_BREAKER_THRESHOLD: '3',
