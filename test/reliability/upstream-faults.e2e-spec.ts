@@ -153,8 +153,9 @@ describe('Direct Line circuit breaker under concurrent load', () => {
   let stub: DirectLineStub;
   let t: TestApp;
   let headers: Record<string, string>;
-  // Long enough that a wave of CONCURRENCY calls ends before the breaker half-opens, even on a busy machine.
-  const HALF_OPEN_AFTER_MS = 3_000;
+  // Long enough that a wave of CONCURRENCY calls failing fast (milliseconds) ends before the breaker half-opens,
+  // with 10 s of margin for a stall of a busy shared machine.
+  const HALF_OPEN_AFTER_MS = 10_000;
 
   beforeAll(async () => {
     stub = await DirectLineStub.start({ secret: SECRET });
