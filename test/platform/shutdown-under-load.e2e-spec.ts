@@ -55,6 +55,8 @@ function createKernelKey(env: Record<string, string | undefined>): string {
 describe('SIGTERM under load (production build)', () => {
   const RUNS = Number(process.env.SHUTDOWN_RUNS ?? 20);
   const CONCURRENCY = 200;
+  // RUNS production boots (20-45 s each on a busy machine), each allowed BOOT_WAIT_MS, and their drains.
+  jest.setTimeout(RUNS * (BOOT_WAIT_MS + 30_000));
   let database: TestDatabase;
   let env: Record<string, string | undefined>;
   let key: string;
@@ -74,60 +76,55 @@ describe('SIGTERM under load (production build)', () => {
   });
   afterAll(() => database.drop());
 
-  it(
-    `should answer every request it does not refuse with a 2xx, ${RUNS} runs in a row, and exit 0`,
-    async () => {
-      const totals = { ok: 0, refused: 0, closed: 0, other: [] as Outcome[] };
-      const started = Date.now();
-      let longestDrainMs = 0;
-      for (let run = 0; run < RUNS; run++) {
-        const service: RunningService = await startService(env);
-        const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
-        try {
-          const outcomes = Array.from({ length: CONCURRENCY }, (_, i) =>
-            get(agent, `${service.baseUrl}/users/aura-id?channel=web&userId=u-${run}-${i}&authorizationId=a-${i}`, {
-              authorization: `APIKEY ${key}`,
-            }),
-          );
-          await new Promise((resolve) => setTimeout(resolve, 30));
-          const signalled = Date.now();
-          service.process.kill('SIGTERM');
-          const code = await service.exited;
-          longestDrainMs = Math.max(longestDrainMs, Date.now() - signalled);
-          const results = await Promise.all(outcomes);
-          // On failure, the service's last words say why.
-          expect({ run, code, output: code === 0 ? '' : service.output().slice(-3000) }).toEqual({
-            run,
-            code: 0,
-            output: '',
-          });
-          for (const result of results) {
-            if (result.error !== undefined) {
-              totals.refused++;
-            } else if (result.status !== undefined && result.status >= 200 && result.status < 300) {
-              totals.ok++;
-              totals.closed += result.connection === 'close' ? 1 : 0;
-            } else {
-              totals.other.push(result);
-            }
+  it(`should answer every request it does not refuse with a 2xx, ${RUNS} runs in a row, and exit 0`, async () => {
+    const totals = { ok: 0, refused: 0, closed: 0, other: [] as Outcome[] };
+    const started = Date.now();
+    let longestDrainMs = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const service: RunningService = await startService(env);
+      const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+      try {
+        const outcomes = Array.from({ length: CONCURRENCY }, (_, i) =>
+          get(agent, `${service.baseUrl}/users/aura-id?channel=web&userId=u-${run}-${i}&authorizationId=a-${i}`, {
+            authorization: `APIKEY ${key}`,
+          }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        const signalled = Date.now();
+        service.process.kill('SIGTERM');
+        const code = await service.exited;
+        longestDrainMs = Math.max(longestDrainMs, Date.now() - signalled);
+        const results = await Promise.all(outcomes);
+        // On failure, the service's last words say why.
+        expect({ run, code, output: code === 0 ? '' : service.output().slice(-3000) }).toEqual({
+          run,
+          code: 0,
+          output: '',
+        });
+        for (const result of results) {
+          if (result.error !== undefined) {
+            totals.refused++;
+          } else if (result.status !== undefined && result.status >= 200 && result.status < 300) {
+            totals.ok++;
+            totals.closed += result.connection === 'close' ? 1 : 0;
+          } else {
+            totals.other.push(result);
           }
-        } finally {
-          agent.destroy();
-          service.process.kill('SIGKILL');
         }
+      } finally {
+        agent.destroy();
+        service.process.kill('SIGKILL');
       }
-      console.log(
-        `SIGTERM 30 ms into ${CONCURRENCY} concurrent requests, ${RUNS} runs: ${totals.ok} × 2xx ` +
-          `(${totals.closed} with Connection: close, served during the drain), ${totals.refused} refused at the ` +
-          `connection, ${totals.other.length} other answers; longest drain ${longestDrainMs} ms; ` +
-          `${Date.now() - started} ms in all`,
-      );
-      expect(totals.other).toEqual([]);
-      expect(totals.ok).toBeGreaterThan(0);
-      // RUNS production boots (20-45 s each on a busy machine), each allowed BOOT_WAIT_MS, and their drains.
-    },
-    RUNS * (BOOT_WAIT_MS + 30_000),
-  );
+    }
+    console.log(
+      `SIGTERM 30 ms into ${CONCURRENCY} concurrent requests, ${RUNS} runs: ${totals.ok} × 2xx ` +
+        `(${totals.closed} with Connection: close, served during the drain), ${totals.refused} refused at the ` +
+        `connection, ${totals.other.length} other answers; longest drain ${longestDrainMs} ms; ` +
+        `${Date.now() - started} ms in all`,
+    );
+    expect(totals.other).toEqual([]);
+    expect(totals.ok).toBeGreaterThan(0);
+  });
 });
 
 /** Resolves once new connections are refused: the drain has begun (a wait on the event, not a delay). */
