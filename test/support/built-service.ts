@@ -67,7 +67,8 @@ export async function startService(env: Record<string, string | undefined>): Pro
   });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close': exited, and all it wrote is in `output` (why it failed to listen, such as EADDRINUSE, included).
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const deadline = Date.now() + BOOT_WAIT_MS;
   const failed = (why: string): Error => {
     child.kill('SIGKILL');
@@ -91,8 +92,9 @@ export async function startService(env: Record<string, string | undefined>): Pro
   if (listening === undefined) {
     throw failed(child.exitCode === null ? `did not listen within ${BOOT_WAIT_MS} ms` : 'exited before it listened');
   }
-  // Nothing more comes over the channel: close it, so that it holds neither process.
-  child.disconnect();
+  // Nothing more comes over the channel: it must not keep the test's process alive. (Not disconnect(): the
+  // child's 'close' would then never come.)
+  child.channel?.unref();
   const port = new URL(listening).port;
   const baseUrl = host.includes(':') ? `http://[::1]:${port}` : `http://127.0.0.1:${port}`;
   while (Date.now() < deadline && child.exitCode === null) {
