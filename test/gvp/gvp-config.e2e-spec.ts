@@ -44,7 +44,7 @@ describe('GVP sign-in configuration', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await createTestApp();
-    }, 60_000);
+    });
     afterAll(() => t?.close());
 
     it.each(['/gvp/aura-id', '/gvp/aura-token'])(
@@ -78,7 +78,7 @@ describe('GVP sign-in configuration', () => {
         [first],
       );
       g.t.secrets.add(SUBSCRIBER, 'subscriber id');
-    }, 60_000);
+    });
     afterAll(async () => {
       await g?.close();
       await jwks?.close();

@@ -39,7 +39,7 @@ describe('GVP device sign-in', () => {
       g.t.secrets.add(secret, 'subscriber id');
     }
     g.t.secrets.addPhoneNumber(PHONE);
-  }, 60_000);
+  });
   afterEach(() => {
     g.kernel.reset();
     g.directLine.reset();

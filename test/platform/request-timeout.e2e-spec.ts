@@ -31,7 +31,7 @@ describe('bounded request time (HTTP_REQUEST_TIMEOUT_MS) on the production build
   beforeAll(async () => {
     database = await freshDatabase({ persistent: true });
     service = await startService({ ...TEST_ENV, ...database.env, HTTP_REQUEST_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' });
-  }, 120_000);
+  });
   afterAll(async () => {
     service?.process.kill('SIGKILL');
     await service?.exited;

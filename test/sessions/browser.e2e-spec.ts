@@ -114,7 +114,7 @@ describe('browser sessions in Chromium', () => {
       args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 900 },
     });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await context?.close();
@@ -211,5 +211,5 @@ describe('browser sessions in Chromium', () => {
     expect((await status.textContent())?.trim()).toMatch(/^200/);
     await screenshot(page, 'sessions-swagger-config');
     await page.close();
-  }, 60_000);
+  });
 });

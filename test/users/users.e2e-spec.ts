@@ -26,7 +26,7 @@ describe('users', () => {
     bot = apiKeyHeader((await t.createKey(Tier.Internal)).key);
     webchatKey = apiKeyHeader((await t.createKey(Tier.Kernel, { channel: 'webchat' })).key);
     whatsappBot = apiKeyHeader((await t.createKey(Tier.Internal, { channel: 'whatsapp-es' })).key);
-  }, 60_000);
+  });
   afterAll(() => t.close());
 
   const count = async (where = 'true', parameters: unknown[] = []): Promise<number> =>
