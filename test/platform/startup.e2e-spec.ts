@@ -41,7 +41,8 @@ describe('first start on the embedded database', () => {
     const result = spawnSync(process.execPath, [CLI_ENTRY, 'migrations', 'show'], {
       env: { PATH: process.env.PATH, DATA_DIR: dataDir, DATABASE_URL: 'postgres://aura@127.0.0.1:1/nowhere' },
       encoding: 'utf8',
-      timeout: 20_000,
+      // A bound on a hung process, not on speed: at a load average of 22 even a refusal took longer than 20 s.
+      timeout: BOOT_WAIT_MS,
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('ECONNREFUSED');
@@ -54,7 +55,8 @@ describe('first start on the embedded database', () => {
     const result = spawnSync(process.execPath, [SERVICE_ENTRY], {
       env: { PATH: process.env.PATH, DATA_DIR: 'memory://', ...env },
       encoding: 'utf8',
-      timeout: 20_000,
+      // A bound on a hung process, not on speed: at a load average of 22 even a refusal took longer than 20 s.
+      timeout: BOOT_WAIT_MS,
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(variable);
