@@ -120,6 +120,9 @@ export async function listen(app: NestFastifyApplication): Promise<void> {
   log.info({ listener: 'api', url }, `Server listening at ${url}`);
   // Log lines are written in 4 KiB batches; the one an operator waits for at start goes out at once.
   (log as { flush?: () => void }).flush?.();
+  // A parent that started the service with an IPC channel (the tests, with PORT=0) learns the bound address,
+  // whatever LOG_LEVEL says. Without a channel (production) there is no process.send.
+  process.send?.({ listening: url });
 }
 
 /**

@@ -19,7 +19,7 @@ describe('GDPR erasure by phone number', () => {
     t = await createTestApp();
     kernel = await t.createKey(Tier.Kernel, { name: 'ob-admin' });
     bot = apiKeyHeader((await t.createKey(Tier.Internal)).key);
-  }, 60_000);
+  });
   afterAll(() => t.close());
 
   const erase = (phoneNumber: string, headers: Record<string, string> = { authorization: `APIKEY ${kernel.key}` }) =>

@@ -4,8 +4,9 @@ import { startDirectLineApp, type DirectLineApp } from '../support/directline-ap
 import type { TestApp } from '../support/test-app';
 
 const SECRET = 'stub-directline-secret-breaker';
-// Long enough that the checks made while the breaker is open finish before it half-opens, even on a busy machine.
-const HALF_OPEN_AFTER_MS = 3_000;
+// Long enough that the checks made while the breaker is open (two refused calls and a scrape: milliseconds)
+// finish before it half-opens, with 10 s of margin for a stall of a busy shared machine.
+const HALF_OPEN_AFTER_MS = 10_000;
 
 /** The tests run in order: each starts from the breaker state the previous one left. */
 describe('Direct Line circuit breaker', () => {
@@ -15,8 +16,10 @@ describe('Direct Line circuit breaker', () => {
 
   beforeAll(async () => {
     app = await startDirectLineApp(SECRET, {
-      DIRECTLINE_TIMEOUT_MS: '200',
-      DIRECTLINE_DEADLINE_MS: '1500',
+      // Seconds: a stub answer delayed by a busy machine must not time out and count as a failure. The timeouts
+      // counted below come from a stub that never answers (2 × 2 s, then a reset, within the 9 s deadline).
+      DIRECTLINE_TIMEOUT_MS: '2000',
+      DIRECTLINE_DEADLINE_MS: '9000',
       DIRECTLINE_MAX_RETRIES: '2',
       DIRECTLINE_RETRY_INITIAL_DELAY_MS: '5',
       DIRECTLINE_BREAKER_THRESHOLD: '3',

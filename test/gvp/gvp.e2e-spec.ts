@@ -30,8 +30,6 @@ const SUBSCRIBERS = {
 };
 const STRANGER = 'subscriber-unknown-99d1e0';
 
-const KERNEL_DEADLINE_MS = 1200;
-
 describe('GVP device sign-in', () => {
   let g: GvpApp;
 
@@ -41,7 +39,7 @@ describe('GVP device sign-in', () => {
       g.t.secrets.add(secret, 'subscriber id');
     }
     g.t.secrets.addPhoneNumber(PHONE);
-  }, 60_000);
+  });
   afterEach(() => {
     g.kernel.reset();
     g.directLine.reset();
@@ -88,7 +86,7 @@ describe('GVP device sign-in', () => {
         StatusMessage: 'OK',
         Content: { auraId: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) },
       });
-      expect(tokenCalls()).toHaveLength(1);
+      expect(g.kernel.exchanges()).toBe(1);
       expect(profileCalls()).toHaveLength(1);
 
       const [user] = await g.t.query(
@@ -183,7 +181,7 @@ describe('GVP device sign-in', () => {
       const second = await auraId(await tokenFor(CAROL, deviceId));
       expect(second.statusCode).toBe(200);
       expect(second.json().Content.auraId).not.toBe(first);
-      expect(tokenCalls()).toHaveLength(1);
+      expect(g.kernel.exchanges()).toBe(1);
       expect(await links(deviceId)).toEqual([{ channel: 'tv', aura_id: second.json().Content.auraId }]);
     });
   });
@@ -330,7 +328,7 @@ describe('GVP device sign-in', () => {
       const deviceId = newDevice();
       const response = await auraId(await tokenFor(STRANGER, deviceId));
       expectError(response, 321, 'UserNotFoundInFourthPlatform', 2, 404);
-      expect(tokenCalls()).toHaveLength(1);
+      expect(g.kernel.exchanges()).toBe(1);
       expect(await links(deviceId)).toHaveLength(0);
     });
 
@@ -400,15 +398,17 @@ describe('GVP device sign-in', () => {
       ['hang', { kind: 'hang' } as const, 504],
     ])(
       'should answer 320 FourthPlatformNotAvailable within the deadline when Kernel is %s',
-      async (_name, fault, status) => {
+      async (name, fault, status) => {
         g.kernel.fail(fault);
         const deviceId = newDevice();
         const started = Date.now();
         const response = await auraId(await tokenFor(ALICE, deviceId));
         const elapsed = Date.now() - started;
         expectError(response, 320, 'FourthPlatformNotAvailable', 3, status);
-        // Bounded by the deadline (slack for a busy machine), where a hung Kernel would otherwise hold the caller.
-        expect(elapsed).toBeLessThan(KERNEL_DEADLINE_MS + 3_000);
+        // Bounded by the deadline, where a hung Kernel would otherwise hold the caller. The 3 s of slack are for
+        // a busy machine: the stalls seen on the shared 2-core hosts stay well under a second.
+        console.log(`Kernel ${name}: 320 after ${elapsed} ms (deadline ${g.t.config.KERNEL_DEADLINE_MS} ms)`);
+        expect(elapsed).toBeLessThan(g.t.config.KERNEL_DEADLINE_MS + 3_000);
         expect(await links(deviceId)).toHaveLength(0);
       },
     );
@@ -491,7 +491,7 @@ describe('GVP device sign-in', () => {
       expect(responses.map((response) => response.statusCode)).toEqual(Array(50).fill(200));
       const ids = new Set(responses.map((response) => response.json<{ Content: { auraId: string } }>().Content.auraId));
       expect(ids.size).toBe(1);
-      expect(tokenCalls()).toHaveLength(1);
+      expect(g.kernel.exchanges()).toBe(1);
       expect(await links(deviceId)).toHaveLength(1);
       const [{ count }] = await g.t.query<{ count: number }>(
         'SELECT count(*)::int AS count FROM aura_users WHERE device_id = $1',
@@ -550,7 +550,7 @@ describe('GVP device sign-in', () => {
       const again = await auraId(await tokenFor(ALICE, deviceId));
       expect(again.statusCode).toBe(200);
       expect(again.json().Content.auraId).not.toBe(first);
-      expect(tokenCalls()).toHaveLength(1);
+      expect(g.kernel.exchanges()).toBe(1);
     });
 
     it('should remove the link on logout (DELETE /users/{auraId})', async () => {
@@ -570,7 +570,7 @@ describe('GVP device sign-in', () => {
 
       const renewed = (await auraId(await tokenFor(CAROL, deviceId))).json().Content.auraId;
       expect(renewed).not.toBe(first);
-      expect(tokenCalls()).toHaveLength(1);
+      expect(g.kernel.exchanges()).toBe(1);
       expect(await links(deviceId)).toEqual([{ channel: 'tv', aura_id: renewed }]);
 
       // The sweep deletes the expired record; a link to it would go with it.

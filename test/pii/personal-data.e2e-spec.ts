@@ -35,7 +35,7 @@ const INDEX = key();
     t = await createTestApp({ PII_KEYS: `new:${NEW},old:${OLD}`, PII_INDEX_KEY: INDEX, RATE_LIMIT_LIMIT: '100000' });
     bot = apiKeyHeader((await t.createKey(Tier.Internal)).key);
     kernel = apiKeyHeader((await t.createKey(Tier.Kernel)).key);
-  }, 60_000);
+  });
   afterAll(() => t.close());
   beforeEach(() => {
     printed = [];

@@ -1,5 +1,5 @@
 import { networkInterfaces } from 'node:os';
-import { freePort, startService } from '../support/built-service';
+import { onFreePort, startService } from '../support/built-service';
 import { freshDatabase, TEST_ENV, type TestDatabase } from '../support/test-app';
 
 const hasIpv6Loopback = Object.values(networkInterfaces())
@@ -23,13 +23,11 @@ describe('listen announcements (production build)', () => {
   }
 
   it('should announce the API and the metrics listener once each, with address and port (IPv4)', async () => {
-    const metricsPort = await freePort();
-    const service = await startService({
-      ...TEST_ENV,
-      ...database.env,
-      HOST: '0.0.0.0',
-      METRICS_PORT: String(metricsPort),
-    });
+    // METRICS_PORT takes no 0: a free port, and another one if something took it first.
+    const { service, metricsPort } = await onFreePort(async (metricsPort) => ({
+      metricsPort,
+      service: await startService({ ...TEST_ENV, ...database.env, HOST: '0.0.0.0', METRICS_PORT: String(metricsPort) }),
+    }));
     try {
       const port = new URL(service.baseUrl).port;
       expect(listeningLines(service.output())).toEqual([

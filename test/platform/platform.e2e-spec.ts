@@ -1,6 +1,6 @@
 import { Tier } from 'src/auth/tier';
 import { loadConfig } from 'src/config/app-config';
-import { freePort } from '../support/built-service';
+import { onFreePort } from '../support/built-service';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 
 describe('platform endpoints', () => {
@@ -189,8 +189,11 @@ describe('keyless metrics on METRICS_PORT', () => {
   let port: number;
 
   beforeAll(async () => {
-    port = await freePort();
-    t = await createTestApp({ METRICS_PORT: String(port), HOST: '127.0.0.1' });
+    // METRICS_PORT takes no 0: a free port, and another one if something took it first.
+    [port, t] = await onFreePort(async (free) => [
+      free,
+      await createTestApp({ METRICS_PORT: String(free), HOST: '127.0.0.1' }),
+    ]);
   });
   afterAll(() => t.close());
 

@@ -31,7 +31,7 @@ describe('bounded request time (HTTP_REQUEST_TIMEOUT_MS) on the production build
   beforeAll(async () => {
     database = await freshDatabase({ persistent: true });
     service = await startService({ ...TEST_ENV, ...database.env, HTTP_REQUEST_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' });
-  }, 120_000);
+  });
   afterAll(async () => {
     service?.process.kill('SIGKILL');
     await service?.exited;
@@ -45,8 +45,10 @@ describe('bounded request time (HTTP_REQUEST_TIMEOUT_MS) on the production build
     ]);
     const slowest = Math.max(...outcomes.map((outcome) => outcome.closedAfterMs));
     console.log(`50 stalled requests: all closed, the last after ${slowest} ms (HTTP_REQUEST_TIMEOUT_MS = 1000)`);
-    // The timeout, plus the server's once-a-second check, plus a loaded machine's slack.
-    expect(slowest).toBeLessThan(4_000);
+    // The timeout, plus the server's once-a-second check, plus 5 s of margin for a busy shared machine (sockets
+    // that 50 stalls hold open at once, served by a process competing for both cores); without the timeout they
+    // would stay open for HTTP_CONNECTION_TIMEOUT_MS (30 s).
+    expect(slowest).toBeLessThan(1_000 + 1_000 + 5_000);
     for (const { response } of outcomes) {
       expect(response).toMatch(/^HTTP\/1\.1 408 /);
       expect(response).toMatch(/content-type: application\/problem\+json/i);

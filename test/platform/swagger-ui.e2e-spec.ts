@@ -42,7 +42,7 @@ describe('Swagger UI at /docs in Chromium', () => {
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await page?.close().catch(() => undefined);
@@ -119,5 +119,5 @@ describe('Swagger UI at /docs in Chromium', () => {
     });
     expect(authorized.curl).toContain(`X-API-Key: ${key}`);
     expect(authorized.curl).not.toContain('APIKEY');
-  }, 120_000);
+  });
 });

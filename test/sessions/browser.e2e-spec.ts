@@ -113,7 +113,7 @@ describe('browser sessions in Chromium', () => {
       args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 900 },
     });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await context?.close();
@@ -191,7 +191,7 @@ describe('browser sessions in Chromium', () => {
       (await t.query<{ revoked: boolean }>(`SELECT revoked FROM sessions WHERE aura_id = $1`, [auraId]))[0].revoked,
     ).toBe(true);
     await page.close();
-  }, 90_000);
+  });
 });
 
 /**
@@ -238,7 +238,7 @@ describe('browser sessions in Chromium across sibling subdomains (SESSION_COOKIE
       args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP *.example.test 127.0.0.1'],
       viewport: { width: 1280, height: 900 },
     });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await context?.close();
@@ -294,5 +294,5 @@ describe('browser sessions in Chromium across sibling subdomains (SESSION_COOKIE
     const [row] = await t.query<{ revoked: boolean }>(`SELECT revoked FROM sessions WHERE aura_id = $1`, [auraId]);
     expect(row.revoked).toBe(true);
     await page.close();
-  }, 90_000);
+  });
 });

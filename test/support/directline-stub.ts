@@ -17,7 +17,9 @@ export type DirectLineFault =
   /** 200 whose body arrives one byte at a time and never ends. */
   | { kind: 'drip'; intervalMs?: number }
   /** The normal answer, after a delay. */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** The normal answer, once the test calls release(): as late as the test needs, whatever the machine's speed. */
+  | { kind: 'hold' };
 
 export const DIRECTLINE_STUB_PATHS = {
   generateToken: '/v3/directline/tokens/generate',
@@ -41,8 +43,20 @@ export interface DirectLineStubOptions extends UpstreamStubOptions {
 const TOKEN_LIFETIME_SECONDS = 3600;
 
 export class DirectLineStub extends UpstreamStub<DirectLineFault, DirectLineStubCall> {
+  /** Answers held by `hold` faults, sent by release(). */
+  private held: Array<() => void> = [];
+
   private constructor(private readonly secret: string) {
     super();
+  }
+
+  /** Sends every answer held so far (`hold` faults). */
+  release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const answer of held) {
+      answer();
+    }
   }
 
   static async start(options: DirectLineStubOptions): Promise<DirectLineStub> {
@@ -73,6 +87,9 @@ export class DirectLineStub extends UpstreamStub<DirectLineFault, DirectLineStub
     switch (fault.kind) {
       case 'delay':
         setTimeout(() => this.answer(call, request, response), fault.ms);
+        return;
+      case 'hold':
+        this.held.push(() => this.answer(call, request, response));
         return;
       case 'malformed':
         return sendJson(response, 200, { conversationId: 'abc', token: 12345, expires_in: 'soon' });

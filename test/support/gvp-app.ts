@@ -82,8 +82,10 @@ export async function startGvpApp(
     KERNEL_CLIENT_ID,
     KERNEL_CLIENT_SECRET: kernelSecret,
     KERNEL_SCOPES: 'userprofile-read',
-    KERNEL_TIMEOUT_MS: '300',
-    KERNEL_DEADLINE_MS: '1200',
+    // Seconds, not a few hundred ms: a stub answer delayed by a busy machine must not time out and be retried
+    // (each retry is one more Kernel call). Tests of the deadline make Kernel hang, whatever these are.
+    KERNEL_TIMEOUT_MS: '5000',
+    KERNEL_DEADLINE_MS: '8000',
     KERNEL_MAX_RETRIES: '2',
     KERNEL_RETRY_INITIAL_DELAY_MS: '5',
     KERNEL_BREAKER_THRESHOLD: '1000',

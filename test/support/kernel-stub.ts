@@ -114,6 +114,15 @@ export class KernelStub extends UpstreamStub<KernelFault, KernelStubCall> {
     return this.url + KERNEL_STUB_PATHS.userProfile;
   }
 
+  /**
+   * Token exchanges asked for: token calls counted once per `x-correlator` (the caller's request id, which its
+   * retries share). What "one Kernel exchange per sign-in" means whatever an attempt's timeout made the service
+   * retry.
+   */
+  exchanges(): number {
+    return new Set(this.callsTo(KERNEL_STUB_PATHS.token).map((call) => call.correlator)).size;
+  }
+
   /** Verify assertions with the keys published at this URL (fetched over HTTP, refetched on an unknown kid). */
   useJwks(url: string): void {
     this.jwks = createRemoteJWKSet(new URL(url), { cooldownDuration: 0 });

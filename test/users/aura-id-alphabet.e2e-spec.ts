@@ -21,7 +21,7 @@ describe('auraId alphabet', () => {
     bot = apiKeyHeader((await t.createKey(Tier.Internal)).key);
     kernel = apiKeyHeader((await t.createKey(Tier.Kernel)).key);
     cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
-  }, 60_000);
+  });
   afterAll(() => t.close());
 
   /** Whether a route refused the auraId itself (400 naming `auraId`), as opposed to answering about the user. */

@@ -24,7 +24,7 @@ describe('users: bad input', () => {
       payload: { channel: 'webchat', authenticationContext: { userId: 'u-1', authorizationId: 'a-1' } },
     });
     expect(created.statusCode).toBe(201);
-  }, 60_000);
+  });
   afterAll(() => t.close());
 
   /** Every row, so that "nothing written" covers updates as well as inserts. */

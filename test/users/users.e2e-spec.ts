@@ -26,7 +26,7 @@ describe('users', () => {
     bot = apiKeyHeader((await t.createKey(Tier.Internal)).key);
     webchatKey = apiKeyHeader((await t.createKey(Tier.Kernel, { channel: 'webchat' })).key);
     whatsappBot = apiKeyHeader((await t.createKey(Tier.Internal, { channel: 'whatsapp-es' })).key);
-  }, 60_000);
+  });
   afterAll(() => t.close());
 
   const count = async (where = 'true', parameters: unknown[] = []): Promise<number> =>
@@ -133,9 +133,9 @@ describe('users', () => {
   describe('get-or-create racing a concurrent insert (real PostgreSQL only: PGlite has one connection)', () => {
     const onPostgres = process.env.TEST_DATABASE_URL ? it : it.skip;
 
-    /** Polls until a request of this database waits for a lock. */
+    /** Polls until a request of this database waits for a lock (for up to 30 s: a busy machine is slow to get there). */
     async function untilBlocked(): Promise<void> {
-      for (let poll = 0; poll < 250; poll++) {
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
         const [row] = await t.query<{ waiting: number }>(
           `SELECT count(*)::int AS waiting FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
            WHERE NOT l.granted AND a.datname = current_database()`,

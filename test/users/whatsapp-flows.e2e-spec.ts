@@ -13,7 +13,7 @@ describe('WhatsApp flows (docs/users.md), as aura-bot sees them', () => {
   beforeAll(async () => {
     t = await createTestApp();
     bot = apiKeyHeader((await t.createKey(Tier.Internal, { name: 'aura-bot' })).key);
-  }, 60_000);
+  });
   afterAll(() => t.close());
 
   /** validateCode's answer from Kernel's WhatsApp API, as the bot forwards it. */
@@ -325,7 +325,7 @@ describe('the OTP login with DEFAULT_CHANNEL configured', () => {
   beforeAll(async () => {
     t = await createTestApp({ DEFAULT_CHANNEL: 'whatsapp-mx' });
     bot = apiKeyHeader((await t.createKey(Tier.Internal, { name: 'aura-bot' })).key);
-  }, 60_000);
+  });
   afterAll(() => t.close());
 
   it('should create a user of no known channel in DEFAULT_CHANNEL', async () => {
