@@ -189,7 +189,7 @@ describe('GVP device sign-in', () => {
   });
 
   describe('GET /gvp/aura-token', () => {
-    it('should return the auraId and a Direct Line conversation bound to dl_<auraId>', async () => {
+    it('should return the auraId and a Direct Line conversation bound to dl_a_<auraId>', async () => {
       const response = await g.get(`/gvp/aura-token?token=${await tokenFor(ALICE, newDevice())}`);
       expect(response.statusCode).toBe(200);
       expect(response.headers['cache-control']).toBe('no-store');
@@ -208,11 +208,35 @@ describe('GVP device sign-in', () => {
         },
       });
       const [call] = g.directLine.callsTo(DIRECTLINE_STUB_PATHS.conversations);
-      expect(call.body).toMatchObject({ user: { id: `dl_${body.Content.auraId}` } });
+      expect(call.body).toMatchObject({ user: { id: `dl_a_${body.Content.auraId}` } });
       expect(stubTokenClaims(body.Content.token)).toMatchObject({
         conv: body.Content.conversationId,
-        user: `dl_${body.Content.auraId}`,
+        user: `dl_a_${body.Content.auraId}`,
       });
+    });
+
+    it("should never let a public key obtain a device's Direct Line user, whatever userId it asserts", async () => {
+      const signedIn = await g.get(`/gvp/aura-token?token=${await tokenFor(BOB, newDevice())}`);
+      expect(signedIn.statusCode).toBe(200);
+      const { auraId: deviceAuraId } = signedIn.json().Content as { auraId: string };
+      const deviceUser = `dl_a_${deviceAuraId}`;
+      g.directLine.reset();
+      // The auraId itself, and every way of writing the authenticated namespace into the asserted one.
+      const asserted = [deviceAuraId, `a_${deviceAuraId}`, `dl_a_${deviceAuraId}`, `_a_${deviceAuraId}`];
+      for (const userId of asserted) {
+        for (const route of ['/token', '/token/wss']) {
+          const response = await g.t.request({
+            method: 'GET',
+            url: `${route}?userId=${encodeURIComponent(userId)}`,
+            headers: apiKeyHeader(g.publicKey),
+          });
+          expect(response.statusCode).toBe(200);
+        }
+      }
+      const users = g.directLine.calls.map((call) => (call.body as { user?: { id: string } }).user?.id);
+      expect(users).toHaveLength(asserted.length * 2);
+      expect(users).not.toContain(deviceUser);
+      expect(users.every((user) => user?.startsWith('dl_u_'))).toBe(true);
     });
 
     it('should answer a Direct Line failure with a code of this service, never one of GVP', async () => {
