@@ -463,12 +463,22 @@ export class AppConfig {
   })
   GVP_DEVICE_CLAIM = 'deviceId';
 
-  /** Clock skew tolerated on the device token's exp/nbf/iat, in seconds (at most 60). */
+  /** Clock skew tolerated on the device token's exp/nbf/iat (an iat further ahead is refused), in seconds (at most 60). */
   @EnvInt()
   @IsInt()
   @Min(0)
   @Max(60)
   GVP_CLOCK_SKEW_SECONDS = 30;
+
+  /**
+   * Longest lifetime of a device token (exp - iat, or exp - now without iat), in seconds; a longer one is refused
+   * (30): a token that never expires is a leaked credential that never expires.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(60)
+  @Max(30 * 86_400)
+  GVP_TOKEN_MAX_LIFETIME_SECONDS = 86_400;
 
   /** Channel of GVP sign-ins when the API key is not bound to one. */
   @Matches(/^[a-z0-9_-]{1,64}$/, { message: 'GVP_CHANNEL must be 1-64 lowercase letters, digits, _ or -' })

@@ -5,6 +5,8 @@ import {
   errors,
   jwtVerify,
   type JSONWebKeySet,
+  type JWTHeaderParameters,
+  type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
 import { AppConfig } from 'src/config/app-config';
@@ -42,8 +44,9 @@ export interface DeviceIdentity {
 
 /**
  * Verifies GVP device tokens with jose: GVP's keys (remote JWKS, cached, refetched on an unknown kid at
- * most once per GVP_JWKS_MIN_REFRESH_SECONDS; or inline), issuer, audience, RS256/ES256 only, expiry with
- * at most GVP_CLOCK_SKEW_SECONDS of skew.
+ * most once per GVP_JWKS_MIN_REFRESH_SECONDS; or inline), issuer, audience, RS256/ES256 only, typ JWT when
+ * present, expiry and iat with at most GVP_CLOCK_SKEW_SECONDS of skew, lifetime at most
+ * GVP_TOKEN_MAX_LIFETIME_SECONDS.
  */
 @Injectable()
 export class DeviceTokenVerifier {
@@ -79,9 +82,10 @@ export class DeviceTokenVerifier {
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
       throw authenticationRequired('the device token is not a compact JWS');
     }
-    let payload: Record<string, unknown>;
+    let payload: JWTPayload;
+    let header: JWTHeaderParameters;
     try {
-      ({ payload } = await jwtVerify(token, this.keys, {
+      ({ payload, protectedHeader: header } = await jwtVerify(token, this.keys, {
         issuer,
         audience,
         algorithms: DEVICE_TOKEN_ALGORITHMS,
@@ -101,6 +105,7 @@ export class DeviceTokenVerifier {
         "GVP's device-token keys could not be fetched",
       );
     }
+    this.checkLimits(header, payload);
     const deviceId = payload[this.config.GVP_DEVICE_CLAIM];
     const subscriber = payload.sub;
     if (typeof deviceId !== 'string' || deviceId.length === 0 || deviceId.length > MAX_ID_LENGTH) {
@@ -110,6 +115,26 @@ export class DeviceTokenVerifier {
       throw authenticationRequired('the device token has no usable sub claim');
     }
     return { deviceId, subscriber };
+  }
+
+  /**
+   * What jose leaves to the caller: `iat` in the future beyond the skew (jose only checks `iat` against a max
+   * age), a lifetime beyond GVP_TOKEN_MAX_LIFETIME_SECONDS, and a `typ` other than JWT when there is one.
+   */
+  private checkLimits(header: JWTHeaderParameters, payload: JWTPayload): void {
+    if (header.typ !== undefined && !/^(application\/)?jwt$/i.test(header.typ)) {
+      throw authenticationRequired('the device token typ is not JWT');
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const skew = this.config.GVP_CLOCK_SKEW_SECONDS;
+    if (payload.iat !== undefined && payload.iat > now + skew) {
+      throw authenticationRequired('the device token was issued in the future');
+    }
+    const exp = payload.exp ?? 0; // required, and checked by jose
+    const lifetime = exp - Math.min(payload.iat ?? now, now);
+    if (lifetime > this.config.GVP_TOKEN_MAX_LIFETIME_SECONDS + skew) {
+      throw authenticationRequired('the device token lives longer than GVP_TOKEN_MAX_LIFETIME_SECONDS');
+    }
   }
 }
 

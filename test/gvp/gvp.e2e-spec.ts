@@ -277,6 +277,36 @@ describe('GVP device sign-in', () => {
       );
     });
 
+    const signed = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
+      new SignJWT({ sub: ALICE, deviceId: newDevice(), iss: GVP_ISSUER, aud: GVP_AUDIENCE, ...claims })
+        .setProtectedHeader({ alg: g.keys[0].alg, kid: g.keys[0].kid, ...header })
+        .sign(g.keys[0].privateKey);
+    const now = () => Math.floor(Date.now() / 1000);
+
+    it('should refuse a token issued in the future beyond the clock skew (iat a year ahead)', async () => {
+      await refused(await signed({ iat: now() + 365 * 86_400, exp: now() + 365 * 86_400 + 600 }));
+      await refused(await signed({ iat: now() + 120, exp: now() + 600 }));
+    });
+
+    it('should refuse a token whose lifetime exceeds GVP_TOKEN_MAX_LIFETIME_SECONDS (exp ten years ahead)', async () => {
+      await refused(await signed({ iat: now(), exp: now() + 10 * 365 * 86_400 }));
+      // Without iat, the lifetime left is what counts.
+      await refused(await signed({ exp: now() + 10 * 365 * 86_400 }));
+      const maxLifetime = g.t.config.GVP_TOKEN_MAX_LIFETIME_SECONDS;
+      await refused(await signed({ iat: now(), exp: now() + maxLifetime + 120 }));
+      const within = await auraId(await signed({ iat: now(), exp: now() + maxLifetime - 60 }));
+      expect(within.statusCode).toBe(200);
+    });
+
+    it('should refuse a typ other than JWT, and accept JWT in any case or none', async () => {
+      await refused(await signed({ iat: now(), exp: now() + 600 }, { typ: 'at+jwt' }));
+      await refused(await signed({ iat: now(), exp: now() + 600 }, { typ: 'JOSE' }));
+      for (const header of [{ typ: 'jwt' }, { typ: 'JWT' }, {}]) {
+        const response = await auraId(await signed({ iat: now(), exp: now() + 600 }, header));
+        expect(response.statusCode).toBe(200);
+      }
+    });
+
     it('should refuse a forged token (signed by another key under a known kid)', async () => {
       const forger = await gvpKey('ES256', g.keys[0].kid);
       await refused(await deviceToken(forger, { sub: ALICE, deviceId: newDevice() }));
