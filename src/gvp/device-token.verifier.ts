@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   errors,
   jwtVerify,
   type JSONWebKeySet,
@@ -10,6 +9,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { AppConfig } from 'src/config/app-config';
+import { GvpKeySet } from 'src/gvp/gvp-key-set';
 import { GvpError, GvpStatusCode } from 'src/gvp/gvp.errors';
 
 /** Only asymmetric signatures: never `none`, never an HMAC whose key could be the public one. */
@@ -18,9 +18,6 @@ export const DEVICE_TOKEN_ALGORITHMS = ['RS256', 'ES256'];
 const MAX_TOKEN_LENGTH = 8192;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const MAX_ID_LENGTH = 128;
-/** How long the remote JWKS is trusted without refetching, even when every kid is known. */
-const JWKS_CACHE_MAX_AGE_MS = 10 * 60 * 1000;
-const JWKS_FETCH_TIMEOUT_MS = 2_000;
 
 /** Errors that say the token itself is bad (rather than that GVP's keys could not be had). */
 const TOKEN_ERRORS = new Set<string>([
@@ -43,8 +40,9 @@ export interface DeviceIdentity {
 }
 
 /**
- * Verifies GVP device tokens with jose: GVP's keys (remote JWKS, cached, refetched on an unknown kid at
- * most once per GVP_JWKS_MIN_REFRESH_SECONDS; or inline), issuer, audience, RS256/ES256 only, typ JWT when
+ * Verifies GVP device tokens with jose: GVP's keys (remote JWKS through GvpKeySet — cached, refetched on an
+ * unknown kid at most once per GVP_JWKS_MIN_REFRESH_SECONDS, failures remembered, stale keys served while the
+ * JWKS is down; or inline), issuer, audience, RS256/ES256 only, typ JWT when
  * present, expiry and iat with at most GVP_CLOCK_SKEW_SECONDS of skew, lifetime at most
  * GVP_TOKEN_MAX_LIFETIME_SECONDS.
  */
@@ -55,11 +53,7 @@ export class DeviceTokenVerifier {
 
   constructor(private readonly config: AppConfig) {
     if (config.GVP_JWKS_URL !== undefined) {
-      this.keys = createRemoteJWKSet(new URL(config.GVP_JWKS_URL), {
-        cooldownDuration: config.GVP_JWKS_MIN_REFRESH_SECONDS * 1000,
-        cacheMaxAge: Math.max(JWKS_CACHE_MAX_AGE_MS, config.GVP_JWKS_MIN_REFRESH_SECONDS * 1000),
-        timeoutDuration: JWKS_FETCH_TIMEOUT_MS,
-      });
+      this.keys = new GvpKeySet(new URL(config.GVP_JWKS_URL), config.GVP_JWKS_MIN_REFRESH_SECONDS * 1000).getKey;
     } else if (config.GVP_JWKS !== undefined) {
       this.keys = createLocalJWKSet(JSON.parse(config.GVP_JWKS) as JSONWebKeySet);
     }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Tier } from 'src/auth/tier';
 import { loadConfig } from 'src/config/app-config';
@@ -9,20 +9,35 @@ import { apiKeyHeader, createTestApp, TEST_ENV, type TestApp } from '../support/
 
 const SUBSCRIBER = 'subscriber-remote-3d0c51f2';
 
-/** GVP's JWKS endpoint for the test: serves the keys it is given, counts fetches, can go down. */
+/** GVP's JWKS endpoint for the test: serves the keys it is given, counts fetches, can go down or hang. */
 class JwksServer {
   keys: GvpKey[] = [];
   fetches = 0;
   down = false;
+  /** Requests are held, unanswered, until `release()`. */
+  hang = false;
+  private held: ServerResponse[] = [];
   private readonly server: Server = createServer((request, response) => {
     this.fetches += 1;
+    if (this.hang) {
+      this.held.push(response);
+      return;
+    }
     if (this.down) {
-      response.writeHead(503).end();
+      response.writeHead(500).end();
       return;
     }
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ keys: this.keys.map((key) => key.publicJwk) }));
   });
+
+  /** Answers the held requests (too late for the service, whose fetch gave up) and stops holding. */
+  release(): void {
+    this.hang = false;
+    for (const response of this.held.splice(0)) {
+      response.destroy();
+    }
+  }
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -34,6 +49,7 @@ class JwksServer {
   }
 
   close(): Promise<void> {
+    this.release();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
@@ -124,6 +140,110 @@ describe('GVP sign-in configuration', () => {
         jwks.down = false;
       }
     });
+  });
+
+  describe('when GVP_JWKS_URL fails (failures remembered, last good keys kept)', () => {
+    let g: GvpApp;
+    let jwks: JwksServer;
+    let known: GvpKey;
+
+    beforeAll(async () => {
+      jwks = await new JwksServer().start();
+      known = await gvpKey('ES256');
+      jwks.keys = [known];
+      // A back-off far longer than the test: every fetch counted below is one the service chose to make.
+      g = await startGvpApp(
+        { [SUBSCRIBER]: { id: 'kernel-user-remote-0002' } },
+        { GVP_JWKS: '', GVP_JWKS_URL: jwks.url, GVP_JWKS_MIN_REFRESH_SECONDS: '3600' },
+        [known],
+      );
+      g.t.secrets.add(SUBSCRIBER, 'subscriber id');
+    }, 60_000);
+    afterAll(async () => {
+      await g?.close();
+      await jwks?.close();
+    });
+
+    const signIn = async (key: GvpKey) =>
+      g.get(`/gvp/aura-id?token=${await deviceToken(key, { sub: SUBSCRIBER, deviceId: `stb-${randomUUID()}` })}`);
+    const statusCode = (response: { json: () => unknown }) => (response.json() as { StatusCode: number }).StatusCode;
+
+    it('should fetch a JWKS answering 500 once, and answer 381 from the remembered failure', async () => {
+      jwks.down = true;
+      const first = await Promise.all([signIn(known), signIn(known), signIn(known)]);
+      expect(first.map(statusCode)).toEqual([381, 381, 381]);
+      const later = [await signIn(known), await signIn(await gvpKey('ES256'))];
+      expect(later.map(statusCode)).toEqual([381, 381]);
+      expect(jwks.fetches).toBe(1);
+    });
+  });
+
+  describe('when GVP_JWKS_URL goes down or hangs after a good fetch', () => {
+    let g: GvpApp;
+    let jwks: JwksServer;
+    let known: GvpKey;
+
+    beforeAll(async () => {
+      jwks = await new JwksServer().start();
+      known = await gvpKey('ES256');
+      jwks.keys = [known];
+      g = await startGvpApp(
+        { [SUBSCRIBER]: { id: 'kernel-user-remote-0003' } },
+        { GVP_JWKS: '', GVP_JWKS_URL: jwks.url, GVP_JWKS_MIN_REFRESH_SECONDS: '1' },
+        [known],
+      );
+      g.t.secrets.add(SUBSCRIBER, 'subscriber id');
+    }, 60_000);
+    afterAll(async () => {
+      await g?.close();
+      await jwks?.close();
+    });
+
+    const signIn = async (key: GvpKey) =>
+      g.get(`/gvp/aura-id?token=${await deviceToken(key, { sub: SUBSCRIBER, deviceId: `stb-${randomUUID()}` })}`);
+    const statusCode = (response: { json: () => unknown }) => (response.json() as { StatusCode: number }).StatusCode;
+    /** Past the one-second back-off: a wait for a new fetch to be allowed, not a race with one. */
+    const pastBackOff = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
+    it('should keep serving the last good keys while the JWKS answers 500, fetching once per back-off', async () => {
+      expect(statusCode(await signIn(known))).toBe(0);
+      expect(jwks.fetches).toBe(1);
+      jwks.down = true;
+      try {
+        await pastBackOff();
+        // An unknown kid may be a rotation: one fetch, which fails (381); the failure is then remembered.
+        const unknown = await gvpKey('ES256');
+        expect(statusCode(await signIn(unknown))).toBe(381);
+        expect(jwks.fetches).toBe(2);
+        const again = await Promise.all([signIn(unknown), signIn(unknown), signIn(known), signIn(known)]);
+        expect(again.map(statusCode)).toEqual([30, 30, 0, 0]);
+        expect(jwks.fetches).toBe(2);
+      } finally {
+        jwks.down = false;
+      }
+    });
+
+    it('should answer a known kid at once while a JWKS fetch hangs, and remember the hang for the others', async () => {
+      await pastBackOff();
+      jwks.hang = true;
+      try {
+        const fetchesBefore = jwks.fetches;
+        // This one starts a fetch that hangs until released (or until the service's fetch timeout gives up).
+        const waiting = signIn(await gvpKey('ES256'));
+        while (jwks.fetches === fetchesBefore) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        // The fetch is hanging now: a known kid does not wait for it.
+        expect(statusCode(await signIn(known))).toBe(0);
+        expect(jwks.fetches).toBe(fetchesBefore + 1);
+        expect(statusCode(await waiting)).toBe(381);
+        // Remembered: the next unknown kid is answered without a fetch, and without waiting for one.
+        expect(statusCode(await signIn(await gvpKey('ES256')))).toBe(30);
+        expect(jwks.fetches).toBe(fetchesBefore + 1);
+      } finally {
+        jwks.release();
+      }
+    }, 30_000);
   });
 
   describe('limits, answered in the envelope', () => {
