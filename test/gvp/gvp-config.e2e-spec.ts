@@ -297,6 +297,70 @@ describe('GVP sign-in configuration', () => {
     });
   });
 
+  describe('unknown subscribers and first sign-ins, remembered and limited', () => {
+    const KNOWN = ['subscriber-one-7c1d', 'subscriber-two-91ab', 'subscriber-three-5e02'];
+    const UNKNOWN = 'subscriber-nobody-44f0';
+    let g: GvpApp;
+    beforeAll(async () => {
+      g = await startGvpApp(
+        Object.fromEntries(KNOWN.map((sub, index) => [sub, { id: `kernel-user-limit-${index}` }])),
+        {
+          GVP_UNKNOWN_SUBSCRIBER_TTL_SECONDS: '300',
+          GVP_FIRST_SIGN_IN_LIMIT: '2',
+          GVP_FIRST_SIGN_IN_WINDOW_SECONDS: '3600',
+        },
+      );
+      for (const secret of [...KNOWN, UNKNOWN]) {
+        g.t.secrets.add(secret, 'subscriber id');
+      }
+    }, 60_000);
+    afterEach(() => g.kernel.reset());
+    afterAll(() => g?.close());
+
+    const signIn = async (sub: string, deviceId: string) =>
+      g.get(`/gvp/aura-id?token=${await deviceToken(g.keys[0], { sub, deviceId })}`);
+    const tokenCalls = () => g.kernel.callsTo(KERNEL_STUB_PATHS.token);
+
+    it('should ask Kernel once for a subscriber it does not know, and answer 321 from memory after', async () => {
+      const answers = [];
+      for (const deviceId of ['stb-nobody-1', 'stb-nobody-1', 'stb-nobody-2']) {
+        answers.push((await signIn(UNKNOWN, deviceId)).json());
+      }
+      expect(answers).toEqual(
+        Array(3).fill({ StatusCode: 321, Severity: 2, StatusMessage: 'UserNotFoundInFourthPlatform', Content: null }),
+      );
+      expect(tokenCalls()).toHaveLength(1);
+      // Other subscribers are not affected.
+      expect((await signIn(KNOWN[0], `stb-${randomUUID()}`)).statusCode).toBe(200);
+      expect(tokenCalls()).toHaveLength(2);
+    });
+
+    it('should not remember a refused assertion (322) as an unknown subscriber', async () => {
+      g.kernel.fail({ kind: 'distrust_keys' });
+      expect((await signIn(KNOWN[1], `stb-${randomUUID()}`)).json().StatusCode).toBe(322);
+      g.kernel.reset();
+      expect((await signIn(KNOWN[1], `stb-${randomUUID()}`)).statusCode).toBe(200);
+      expect(tokenCalls()).toHaveLength(1);
+    });
+
+    it('should answer 371 RateLimited past GVP_FIRST_SIGN_IN_LIMIT first sign-ins of one device, linked ones unaffected', async () => {
+      const device = `stb-${randomUUID()}`;
+      expect((await signIn(KNOWN[0], device)).statusCode).toBe(200);
+      expect((await signIn(KNOWN[1], device)).statusCode).toBe(200);
+      // The device is linked now: its sign-ins need no Kernel call and are not first sign-ins.
+      expect((await signIn(KNOWN[1], device)).statusCode).toBe(200);
+      const limited = await signIn(KNOWN[2], device);
+      expect({ status: limited.statusCode, body: limited.json() }).toEqual({
+        status: 429,
+        body: { StatusCode: 371, Severity: 2, StatusMessage: 'RateLimited', Content: null },
+      });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(tokenCalls()).toHaveLength(2);
+      // Another device is not affected.
+      expect((await signIn(KNOWN[2], `stb-${randomUUID()}`)).statusCode).toBe(200);
+    });
+  });
+
   describe('validation at boot', () => {
     const base = { ...TEST_ENV, GVP_ISSUER: 'https://gvp.test', GVP_AUDIENCE: 'aura' };
 
