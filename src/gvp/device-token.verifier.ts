@@ -61,6 +61,10 @@ export class DeviceTokenVerifier {
 
   /** Throws a GvpError: 380 when sign-in is not configured, 30 for any bad token, 381 when GVP's keys cannot be fetched. */
   async verify(token: string | undefined): Promise<DeviceIdentity> {
+    // No credential at all is refused as such (30), configured or not: the boundary's rule for every route.
+    if (token === undefined || token.length === 0) {
+      throw authenticationRequired('no device token');
+    }
     const { GVP_ISSUER: issuer, GVP_AUDIENCE: audience } = this.config;
     if (this.keys === undefined || issuer === undefined || audience === undefined) {
       throw new GvpError(
@@ -69,9 +73,6 @@ export class DeviceTokenVerifier {
         'not_configured',
         'GVP sign-in is not configured (GVP_JWKS_URL or GVP_JWKS, GVP_ISSUER, GVP_AUDIENCE)',
       );
-    }
-    if (token === undefined || token.length === 0) {
-      throw authenticationRequired('no device token');
     }
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
       throw authenticationRequired('the device token is not a compact JWS');
