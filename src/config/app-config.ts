@@ -486,12 +486,49 @@ export class AppConfig {
   })
   GVP_DEVICE_CLAIM = 'deviceId';
 
-  /** Clock skew tolerated on the device token's exp/nbf/iat, in seconds (at most 60). */
+  /** Clock skew tolerated on the device token's exp/nbf/iat (an iat further ahead is refused), in seconds (at most 60). */
   @EnvInt()
   @IsInt()
   @Min(0)
   @Max(60)
   GVP_CLOCK_SKEW_SECONDS = 30;
+
+  /**
+   * Longest lifetime of a device token (exp - iat, or exp - now without iat), in seconds; a longer one is refused
+   * (30): a token that never expires is a leaked credential that never expires.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(60)
+  @Max(30 * 86_400)
+  GVP_TOKEN_MAX_LIFETIME_SECONDS = 86_400;
+
+  /**
+   * How long a subscriber Kernel does not know (321) is remembered, in seconds, per replica: meanwhile its sign-ins
+   * are answered 321 without asking Kernel again. 0 turns the memory off.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  GVP_UNKNOWN_SUBSCRIBER_TTL_SECONDS = 300;
+
+  /**
+   * First sign-ins (those that go to Kernel) allowed per device in GVP_FIRST_SIGN_IN_WINDOW_SECONDS; past it the
+   * device is answered 371 RateLimited until the window ends. Counted in the rate-limit storage (Redis when set).
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  GVP_FIRST_SIGN_IN_LIMIT = 5;
+
+  /** Window of GVP_FIRST_SIGN_IN_LIMIT, in seconds. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  GVP_FIRST_SIGN_IN_WINDOW_SECONDS = 3600;
 
   /** Channel of GVP sign-ins when the API key is not bound to one. */
   @Matches(/^[a-z0-9_-]{1,64}$/, { message: 'GVP_CHANNEL must be 1-64 lowercase letters, digits, _ or -' })

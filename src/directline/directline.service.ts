@@ -1,11 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from 'src/config/app-config';
 import { DirectLineClient, type DirectLineTokenParameters } from 'src/directline/directline.client';
-import type { TokenQueryDto } from 'src/directline/dto/token-query.dto';
+import { directLineUserId, type DirectLineUser } from 'src/directline/directline-user';
 import { ConversationTokenResponseDto, TokenResponseDto } from 'src/directline/dto/token-response.dto';
-
-/** Direct Line requires this prefix on user ids bound to tokens (enhanced authentication). */
-const DIRECT_LINE_USER_PREFIX = 'dl_';
 
 @Injectable()
 export class DirectLineService {
@@ -21,13 +18,14 @@ export class DirectLineService {
       .filter((origin) => origin !== '');
   }
 
-  async getToken(query: TokenQueryDto): Promise<TokenResponseDto> {
-    const { token, expires_in } = await this.directLine.generateToken(this.parameters(query));
+  /** A token, bound to `user` when there is one (see DirectLineUser for the namespaces). */
+  async getToken(user: DirectLineUser | undefined): Promise<TokenResponseDto> {
+    const { token, expires_in } = await this.directLine.generateToken(this.parameters(user));
     return { token, expires_in };
   }
 
-  async getWebSocketToken(query: TokenQueryDto): Promise<ConversationTokenResponseDto> {
-    const conversation = await this.directLine.startConversation(this.parameters(query));
+  async getWebSocketToken(user: DirectLineUser | undefined): Promise<ConversationTokenResponseDto> {
+    const conversation = await this.directLine.startConversation(this.parameters(user));
     return {
       conversationId: conversation.conversationId,
       token: conversation.token,
@@ -38,9 +36,9 @@ export class DirectLineService {
     };
   }
 
-  private parameters(query: TokenQueryDto): DirectLineTokenParameters {
+  private parameters(user: DirectLineUser | undefined): DirectLineTokenParameters {
     return {
-      ...(query.userId === undefined ? {} : { user: { id: DIRECT_LINE_USER_PREFIX + query.userId } }),
+      ...(user === undefined ? {} : { user: { id: directLineUserId(user) } }),
       ...(this.trustedOrigins.length === 0 ? {} : { trustedOrigins: this.trustedOrigins }),
     };
   }

@@ -1,9 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import { AppConfig } from 'src/config/app-config';
 import type { DeviceIdentity } from 'src/gvp/device-token.verifier';
 import { GvpRepository, type LinkedUser } from 'src/gvp/gvp.repository';
+import { GvpError, GvpStatusCode } from 'src/gvp/gvp.errors';
 import { KernelClient } from 'src/kernel/kernel.client';
+import { KernelError, KernelErrorCode } from 'src/kernel/kernel.errors';
 import type { KernelUserProfile } from 'src/kernel/kernel-response';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { SubscriptionType } from 'src/users/user.entity';
@@ -20,6 +23,8 @@ export interface SignedIn {
 /** Rounds of "create, or read what a concurrent sign-in linked"; each one sees what the previous waited for. */
 const MAX_LINK_ROUNDS = 3;
 const SUBSCRIPTION_TYPES = new Set<string>(Object.values(SubscriptionType));
+/** Most unknown subscribers remembered at once per replica; the oldest are forgotten first. */
+const MAX_UNKNOWN_SUBSCRIBERS = 10_000;
 
 /**
  * A device's auraId: its link when the linked user is valid and the subscriber unchanged (one SQL
@@ -30,6 +35,8 @@ const SUBSCRIPTION_TYPES = new Set<string>(Object.values(SubscriptionType));
 @Injectable()
 export class DeviceSignIn {
   private readonly inFlight = new Map<string, Promise<SignedIn>>();
+  /** Subscriber hash → when Kernel's 321 for it stops being remembered (insertion order: oldest first). */
+  private readonly unknownSubscribers = new Map<string, number>();
 
   constructor(
     private readonly config: AppConfig,
@@ -37,6 +44,7 @@ export class DeviceSignIn {
     private readonly users: DeviceUsers,
     private readonly kernel: KernelClient,
     private readonly phoneNumbers: PhoneNumbers,
+    @InjectThrottlerStorage() private readonly counters: ThrottlerStorage,
   ) {}
 
   signIn(device: DeviceIdentity, channel: string, correlator: string): Promise<SignedIn> {
@@ -66,7 +74,7 @@ export class DeviceSignIn {
     if (link !== undefined && usable(link)) {
       return { auraId: link.auraId, outcome: 'linked' };
     }
-    const profile = await this.kernel.authenticate(device.subscriber, correlator);
+    const profile = await this.authenticate(device, channel, subscriberHash, correlator);
     for (let round = 0; round < MAX_LINK_ROUNDS; round++) {
       const created = await this.users.create(
         this.newUser(profile, channel, device.deviceId, subscriberHash, link?.auraId ?? null),
@@ -80,6 +88,63 @@ export class DeviceSignIn {
       }
     }
     throw new Error('The device link kept changing under concurrent sign-ins');
+  }
+
+  /**
+   * Kernel's JWT-bearer grant, unless the answer is known: a subscriber Kernel just said it does not know is
+   * answered 321 again without asking (an unknown subscriber retrying, or many devices of one, would otherwise
+   * reach Kernel every time); and a device past its first sign-ins of the window is answered 371.
+   */
+  private async authenticate(
+    device: DeviceIdentity,
+    channel: string,
+    subscriberHash: string,
+    correlator: string,
+  ): Promise<KernelUserProfile> {
+    const now = Date.now();
+    const unknownUntil = this.unknownSubscribers.get(subscriberHash);
+    if (unknownUntil !== undefined) {
+      if (unknownUntil > now) {
+        throw new KernelError(KernelErrorCode.SubjectUnknown, 'Kernel does not know the subscriber (remembered)');
+      }
+      this.unknownSubscribers.delete(subscriberHash);
+    }
+    const window = await this.counters.increment(
+      `gvp-first-sign-in:${channel}:${this.hash(device.deviceId)}`,
+      this.config.GVP_FIRST_SIGN_IN_WINDOW_SECONDS * 1000,
+      this.config.GVP_FIRST_SIGN_IN_LIMIT,
+      this.config.GVP_FIRST_SIGN_IN_WINDOW_SECONDS * 1000,
+      'gvp-first-sign-in',
+    );
+    if (window.isBlocked) {
+      throw new GvpError(GvpStatusCode.RateLimited, 429, 'rate_limited', 'too many first sign-ins of this device', {
+        'retry-after': String(Math.max(1, window.timeToBlockExpire || window.timeToExpire)),
+      });
+    }
+    try {
+      return await this.kernel.authenticate(device.subscriber, correlator);
+    } catch (error) {
+      if (error instanceof KernelError && error.code === KernelErrorCode.SubjectUnknown) {
+        this.rememberUnknown(subscriberHash);
+      }
+      throw error;
+    }
+  }
+
+  private rememberUnknown(subscriberHash: string): void {
+    const ttlMs = this.config.GVP_UNKNOWN_SUBSCRIBER_TTL_SECONDS * 1000;
+    if (ttlMs === 0) {
+      return;
+    }
+    this.unknownSubscribers.delete(subscriberHash);
+    this.unknownSubscribers.set(subscriberHash, Date.now() + ttlMs);
+    while (this.unknownSubscribers.size > MAX_UNKNOWN_SUBSCRIBERS) {
+      const oldest = this.unknownSubscribers.keys().next().value;
+      if (oldest === undefined) {
+        break;
+      }
+      this.unknownSubscribers.delete(oldest);
+    }
   }
 
   private newUser(

@@ -61,7 +61,7 @@ export class GvpController {
   @ApiOperation({
     summary:
       "GVP's GetAuraToken: the same sign-in as GetAuraId, then a Direct Line conversation for that user " +
-      '(`dl_<auraId>`). Answers in GVP’s envelope (docs/gvp.md).',
+      '(`dl_a_<auraId>`). Answers in GVP’s envelope (docs/gvp.md).',
   })
   @ApiOkResponse({ type: GvpAuraTokenResponseDto, description: 'StatusCode 0: the auraId and the conversation.' })
   getGvpAuraToken(

@@ -33,9 +33,12 @@ export class GvpService {
   async getAuraToken(device: DeviceCaller, requestId: string): Promise<GvpAuraTokenResponseDto> {
     return this.observed('aura_token', requestId, async () => {
       const signedIn = await this.signIn(device, requestId);
-      const conversation = await this.tokens.getWebSocketToken({ userId: signedIn.auraId }).catch((error: unknown) => {
-        throw conversationError(error);
-      });
+      // The device proved who it is: its user is in the authenticated namespace (dl_a_), out of public keys' reach.
+      const conversation = await this.tokens
+        .getWebSocketToken({ kind: 'authenticated', auraId: signedIn.auraId })
+        .catch((error: unknown) => {
+          throw conversationError(error);
+        });
       return {
         signedIn,
         response: gvpOk({

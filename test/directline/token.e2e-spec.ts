@@ -62,11 +62,11 @@ describe('Direct Line tokens', () => {
       ]);
     });
 
-    it('should bind the token to dl_<userId> when a userId is given', async () => {
+    it('should bind the token to dl_u_<userId> when a userId is given (asserted by the key holder, docs/directline.md)', async () => {
       const response = await get('/token?userId=c2f1a7e0-5d4b');
       expect(response.statusCode).toBe(200);
-      expect(stub.calls[0].body).toMatchObject({ user: { id: 'dl_c2f1a7e0-5d4b' } });
-      expect(stubTokenClaims(response.json().token)).toMatchObject({ user: 'dl_c2f1a7e0-5d4b' });
+      expect(stub.calls[0].body).toMatchObject({ user: { id: 'dl_u_c2f1a7e0-5d4b' } });
+      expect(stubTokenClaims(response.json().token)).toMatchObject({ user: 'dl_u_c2f1a7e0-5d4b' });
     });
 
     it.each([
@@ -116,7 +116,7 @@ describe('Direct Line tokens', () => {
         eTag: 'W/"1"',
       });
       expect(response.headers['cache-control']).toBe('no-store');
-      expect(stubTokenClaims(body.token)).toMatchObject({ conv: body.conversationId, user: 'dl_user.42' });
+      expect(stubTokenClaims(body.token)).toMatchObject({ conv: body.conversationId, user: 'dl_u_user.42' });
     });
 
     it('should start the conversation with the secret and the user id', async () => {
@@ -125,7 +125,7 @@ describe('Direct Line tokens', () => {
         {
           path: DIRECTLINE_STUB_PATHS.conversations,
           authorization: `Bearer ${SECRET}`,
-          body: { user: { id: 'dl_user.42' }, trustedOrigins: ['https://web.aura.test', 'https://app.aura.test'] },
+          body: { user: { id: 'dl_u_user.42' }, trustedOrigins: ['https://web.aura.test', 'https://app.aura.test'] },
         },
       ]);
     });

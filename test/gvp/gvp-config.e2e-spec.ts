@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Tier } from 'src/auth/tier';
 import { loadConfig } from 'src/config/app-config';
@@ -10,20 +10,35 @@ const SUBSCRIBER = 'subscriber-remote-3d0c51f2';
 /** GVP_JWKS_MIN_REFRESH_SECONDS of the app under test, in ms. */
 const MIN_REFRESH_MS = 1_000;
 
-/** GVP's JWKS endpoint for the test: serves the keys it is given, counts fetches, can go down. */
+/** GVP's JWKS endpoint for the test: serves the keys it is given, counts fetches, can go down or hang. */
 class JwksServer {
   keys: GvpKey[] = [];
   fetches = 0;
   down = false;
+  /** Requests are held, unanswered, until `release()`. */
+  hang = false;
+  private held: ServerResponse[] = [];
   private readonly server: Server = createServer((request, response) => {
     this.fetches += 1;
+    if (this.hang) {
+      this.held.push(response);
+      return;
+    }
     if (this.down) {
-      response.writeHead(503).end();
+      response.writeHead(500).end();
       return;
     }
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ keys: this.keys.map((key) => key.publicJwk) }));
   });
+
+  /** Answers the held requests (too late for the service, whose fetch gave up) and stops holding. */
+  release(): void {
+    this.hang = false;
+    for (const response of this.held.splice(0)) {
+      response.destroy();
+    }
+  }
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -35,6 +50,7 @@ class JwksServer {
   }
 
   close(): Promise<void> {
+    this.release();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
@@ -132,6 +148,110 @@ describe('GVP sign-in configuration', () => {
     });
   });
 
+  describe('when GVP_JWKS_URL fails (failures remembered, last good keys kept)', () => {
+    let g: GvpApp;
+    let jwks: JwksServer;
+    let known: GvpKey;
+
+    beforeAll(async () => {
+      jwks = await new JwksServer().start();
+      known = await gvpKey('ES256');
+      jwks.keys = [known];
+      // A back-off far longer than the test: every fetch counted below is one the service chose to make.
+      g = await startGvpApp(
+        { [SUBSCRIBER]: { id: 'kernel-user-remote-0002' } },
+        { GVP_JWKS: '', GVP_JWKS_URL: jwks.url, GVP_JWKS_MIN_REFRESH_SECONDS: '3600' },
+        [known],
+      );
+      g.t.secrets.add(SUBSCRIBER, 'subscriber id');
+    }, 60_000);
+    afterAll(async () => {
+      await g?.close();
+      await jwks?.close();
+    });
+
+    const signIn = async (key: GvpKey) =>
+      g.get(`/gvp/aura-id?token=${await deviceToken(key, { sub: SUBSCRIBER, deviceId: `stb-${randomUUID()}` })}`);
+    const statusCode = (response: { json: () => unknown }) => (response.json() as { StatusCode: number }).StatusCode;
+
+    it('should fetch a JWKS answering 500 once, and answer 381 from the remembered failure', async () => {
+      jwks.down = true;
+      const first = await Promise.all([signIn(known), signIn(known), signIn(known)]);
+      expect(first.map(statusCode)).toEqual([381, 381, 381]);
+      const later = [await signIn(known), await signIn(await gvpKey('ES256'))];
+      expect(later.map(statusCode)).toEqual([381, 381]);
+      expect(jwks.fetches).toBe(1);
+    });
+  });
+
+  describe('when GVP_JWKS_URL goes down or hangs after a good fetch', () => {
+    let g: GvpApp;
+    let jwks: JwksServer;
+    let known: GvpKey;
+
+    beforeAll(async () => {
+      jwks = await new JwksServer().start();
+      known = await gvpKey('ES256');
+      jwks.keys = [known];
+      g = await startGvpApp(
+        { [SUBSCRIBER]: { id: 'kernel-user-remote-0003' } },
+        { GVP_JWKS: '', GVP_JWKS_URL: jwks.url, GVP_JWKS_MIN_REFRESH_SECONDS: '1' },
+        [known],
+      );
+      g.t.secrets.add(SUBSCRIBER, 'subscriber id');
+    }, 60_000);
+    afterAll(async () => {
+      await g?.close();
+      await jwks?.close();
+    });
+
+    const signIn = async (key: GvpKey) =>
+      g.get(`/gvp/aura-id?token=${await deviceToken(key, { sub: SUBSCRIBER, deviceId: `stb-${randomUUID()}` })}`);
+    const statusCode = (response: { json: () => unknown }) => (response.json() as { StatusCode: number }).StatusCode;
+    /** Past the one-second back-off: a wait for a new fetch to be allowed, not a race with one. */
+    const pastBackOff = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
+    it('should keep serving the last good keys while the JWKS answers 500, fetching once per back-off', async () => {
+      expect(statusCode(await signIn(known))).toBe(0);
+      expect(jwks.fetches).toBe(1);
+      jwks.down = true;
+      try {
+        await pastBackOff();
+        // An unknown kid may be a rotation: one fetch, which fails (381); the failure is then remembered.
+        const unknown = await gvpKey('ES256');
+        expect(statusCode(await signIn(unknown))).toBe(381);
+        expect(jwks.fetches).toBe(2);
+        const again = await Promise.all([signIn(unknown), signIn(unknown), signIn(known), signIn(known)]);
+        expect(again.map(statusCode)).toEqual([30, 30, 0, 0]);
+        expect(jwks.fetches).toBe(2);
+      } finally {
+        jwks.down = false;
+      }
+    });
+
+    it('should answer a known kid at once while a JWKS fetch hangs, and remember the hang for the others', async () => {
+      await pastBackOff();
+      jwks.hang = true;
+      try {
+        const fetchesBefore = jwks.fetches;
+        // This one starts a fetch that hangs until released (or until the service's fetch timeout gives up).
+        const waiting = signIn(await gvpKey('ES256'));
+        while (jwks.fetches === fetchesBefore) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        // The fetch is hanging now: a known kid does not wait for it.
+        expect(statusCode(await signIn(known))).toBe(0);
+        expect(jwks.fetches).toBe(fetchesBefore + 1);
+        expect(statusCode(await waiting)).toBe(381);
+        // Remembered: the next unknown kid is answered without a fetch, and without waiting for one.
+        expect(statusCode(await signIn(await gvpKey('ES256')))).toBe(30);
+        expect(jwks.fetches).toBe(fetchesBefore + 1);
+      } finally {
+        jwks.release();
+      }
+    }, 30_000);
+  });
+
   describe('limits, answered in the envelope', () => {
     let g: GvpApp;
     beforeAll(async () => {
@@ -180,6 +300,70 @@ describe('GVP sign-in configuration', () => {
         );
       }
       expect(refused).toEqual([30, 30, 371]);
+    });
+  });
+
+  describe('unknown subscribers and first sign-ins, remembered and limited', () => {
+    const KNOWN = ['subscriber-one-7c1d', 'subscriber-two-91ab', 'subscriber-three-5e02'];
+    const UNKNOWN = 'subscriber-nobody-44f0';
+    let g: GvpApp;
+    beforeAll(async () => {
+      g = await startGvpApp(
+        Object.fromEntries(KNOWN.map((sub, index) => [sub, { id: `kernel-user-limit-${index}` }])),
+        {
+          GVP_UNKNOWN_SUBSCRIBER_TTL_SECONDS: '300',
+          GVP_FIRST_SIGN_IN_LIMIT: '2',
+          GVP_FIRST_SIGN_IN_WINDOW_SECONDS: '3600',
+        },
+      );
+      for (const secret of [...KNOWN, UNKNOWN]) {
+        g.t.secrets.add(secret, 'subscriber id');
+      }
+    }, 60_000);
+    afterEach(() => g.kernel.reset());
+    afterAll(() => g?.close());
+
+    const signIn = async (sub: string, deviceId: string) =>
+      g.get(`/gvp/aura-id?token=${await deviceToken(g.keys[0], { sub, deviceId })}`);
+    const tokenCalls = () => g.kernel.callsTo(KERNEL_STUB_PATHS.token);
+
+    it('should ask Kernel once for a subscriber it does not know, and answer 321 from memory after', async () => {
+      const answers = [];
+      for (const deviceId of ['stb-nobody-1', 'stb-nobody-1', 'stb-nobody-2']) {
+        answers.push((await signIn(UNKNOWN, deviceId)).json());
+      }
+      expect(answers).toEqual(
+        Array(3).fill({ StatusCode: 321, Severity: 2, StatusMessage: 'UserNotFoundInFourthPlatform', Content: null }),
+      );
+      expect(tokenCalls()).toHaveLength(1);
+      // Other subscribers are not affected.
+      expect((await signIn(KNOWN[0], `stb-${randomUUID()}`)).statusCode).toBe(200);
+      expect(tokenCalls()).toHaveLength(2);
+    });
+
+    it('should not remember a refused assertion (322) as an unknown subscriber', async () => {
+      g.kernel.fail({ kind: 'distrust_keys' });
+      expect((await signIn(KNOWN[1], `stb-${randomUUID()}`)).json().StatusCode).toBe(322);
+      g.kernel.reset();
+      expect((await signIn(KNOWN[1], `stb-${randomUUID()}`)).statusCode).toBe(200);
+      expect(tokenCalls()).toHaveLength(1);
+    });
+
+    it('should answer 371 RateLimited past GVP_FIRST_SIGN_IN_LIMIT first sign-ins of one device, linked ones unaffected', async () => {
+      const device = `stb-${randomUUID()}`;
+      expect((await signIn(KNOWN[0], device)).statusCode).toBe(200);
+      expect((await signIn(KNOWN[1], device)).statusCode).toBe(200);
+      // The device is linked now: its sign-ins need no Kernel call and are not first sign-ins.
+      expect((await signIn(KNOWN[1], device)).statusCode).toBe(200);
+      const limited = await signIn(KNOWN[2], device);
+      expect({ status: limited.statusCode, body: limited.json() }).toEqual({
+        status: 429,
+        body: { StatusCode: 371, Severity: 2, StatusMessage: 'RateLimited', Content: null },
+      });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(tokenCalls()).toHaveLength(2);
+      // Another device is not affected.
+      expect((await signIn(KNOWN[2], `stb-${randomUUID()}`)).statusCode).toBe(200);
     });
   });
 

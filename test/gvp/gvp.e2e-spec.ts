@@ -187,7 +187,7 @@ describe('GVP device sign-in', () => {
   });
 
   describe('GET /gvp/aura-token', () => {
-    it('should return the auraId and a Direct Line conversation bound to dl_<auraId>', async () => {
+    it('should return the auraId and a Direct Line conversation bound to dl_a_<auraId>', async () => {
       const response = await g.get(`/gvp/aura-token?token=${await tokenFor(ALICE, newDevice())}`);
       expect(response.statusCode).toBe(200);
       expect(response.headers['cache-control']).toBe('no-store');
@@ -206,11 +206,35 @@ describe('GVP device sign-in', () => {
         },
       });
       const [call] = g.directLine.callsTo(DIRECTLINE_STUB_PATHS.conversations);
-      expect(call.body).toMatchObject({ user: { id: `dl_${body.Content.auraId}` } });
+      expect(call.body).toMatchObject({ user: { id: `dl_a_${body.Content.auraId}` } });
       expect(stubTokenClaims(body.Content.token)).toMatchObject({
         conv: body.Content.conversationId,
-        user: `dl_${body.Content.auraId}`,
+        user: `dl_a_${body.Content.auraId}`,
       });
+    });
+
+    it("should never let a public key obtain a device's Direct Line user, whatever userId it asserts", async () => {
+      const signedIn = await g.get(`/gvp/aura-token?token=${await tokenFor(BOB, newDevice())}`);
+      expect(signedIn.statusCode).toBe(200);
+      const { auraId: deviceAuraId } = signedIn.json().Content as { auraId: string };
+      const deviceUser = `dl_a_${deviceAuraId}`;
+      g.directLine.reset();
+      // The auraId itself, and every way of writing the authenticated namespace into the asserted one.
+      const asserted = [deviceAuraId, `a_${deviceAuraId}`, `dl_a_${deviceAuraId}`, `_a_${deviceAuraId}`];
+      for (const userId of asserted) {
+        for (const route of ['/token', '/token/wss']) {
+          const response = await g.t.request({
+            method: 'GET',
+            url: `${route}?userId=${encodeURIComponent(userId)}`,
+            headers: apiKeyHeader(g.publicKey),
+          });
+          expect(response.statusCode).toBe(200);
+        }
+      }
+      const users = g.directLine.calls.map((call) => (call.body as { user?: { id: string } }).user?.id);
+      expect(users).toHaveLength(asserted.length * 2);
+      expect(users).not.toContain(deviceUser);
+      expect(users.every((user) => user?.startsWith('dl_u_'))).toBe(true);
     });
 
     it('should answer a Direct Line failure with a code of this service, never one of GVP', async () => {
@@ -249,6 +273,36 @@ describe('GVP device sign-in', () => {
           .setExpirationTime(now - 61)
           .sign(g.keys[0].privateKey),
       );
+    });
+
+    const signed = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
+      new SignJWT({ sub: ALICE, deviceId: newDevice(), iss: GVP_ISSUER, aud: GVP_AUDIENCE, ...claims })
+        .setProtectedHeader({ alg: g.keys[0].alg, kid: g.keys[0].kid, ...header })
+        .sign(g.keys[0].privateKey);
+    const now = () => Math.floor(Date.now() / 1000);
+
+    it('should refuse a token issued in the future beyond the clock skew (iat a year ahead)', async () => {
+      await refused(await signed({ iat: now() + 365 * 86_400, exp: now() + 365 * 86_400 + 600 }));
+      await refused(await signed({ iat: now() + 120, exp: now() + 600 }));
+    });
+
+    it('should refuse a token whose lifetime exceeds GVP_TOKEN_MAX_LIFETIME_SECONDS (exp ten years ahead)', async () => {
+      await refused(await signed({ iat: now(), exp: now() + 10 * 365 * 86_400 }));
+      // Without iat, the lifetime left is what counts.
+      await refused(await signed({ exp: now() + 10 * 365 * 86_400 }));
+      const maxLifetime = g.t.config.GVP_TOKEN_MAX_LIFETIME_SECONDS;
+      await refused(await signed({ iat: now(), exp: now() + maxLifetime + 120 }));
+      const within = await auraId(await signed({ iat: now(), exp: now() + maxLifetime - 60 }));
+      expect(within.statusCode).toBe(200);
+    });
+
+    it('should refuse a typ other than JWT, and accept JWT in any case or none', async () => {
+      await refused(await signed({ iat: now(), exp: now() + 600 }, { typ: 'at+jwt' }));
+      await refused(await signed({ iat: now(), exp: now() + 600 }, { typ: 'JOSE' }));
+      for (const header of [{ typ: 'jwt' }, { typ: 'JWT' }, {}]) {
+        const response = await auraId(await signed({ iat: now(), exp: now() + 600 }, header));
+        expect(response.statusCode).toBe(200);
+      }
     });
 
     it('should refuse a forged token (signed by another key under a known kid)', async () => {

@@ -174,7 +174,7 @@ describe('browser sessions in Chromium', () => {
     const token = await run('window.aura.getToken()');
     expect(token.status).toBe(200);
     expect(token.body).toEqual({ token: expect.any(String), expires_in: expect.any(Number) });
-    expect((stub.calls[0].body as { user: { id: string } }).user.id).toBe(`dl_${auraId}`);
+    expect((stub.calls[0].body as { user: { id: string } }).user.id).toBe(`dl_a_${auraId}`);
     expect((await run(`window.aura.getToken('?userId=someone-else')`)).status).toBe(403);
     await screenshot(page, 'sessions-channel-page');
 

@@ -608,7 +608,7 @@ describe('browser sessions (Authara-compatible)', () => {
   });
 
   describe('a session as the credential of /token, /token/wss and /config', () => {
-    it('should give a Direct Line token bound to dl_<auraId> of the session, without an API key', async () => {
+    it('should give a Direct Line token bound to dl_a_<auraId> of the session, without an API key', async () => {
       const { jar, auraId } = await browserLogin(t);
       stub.reset();
       const token = await t.request({
@@ -624,8 +624,8 @@ describe('browser sessions (Authara-compatible)', () => {
       });
       expect(wss.statusCode).toBe(200);
       expect(stub.calls.map((call) => (call.body as { user?: { id: string } }).user?.id)).toEqual([
-        `dl_${auraId}`,
-        `dl_${auraId}`,
+        `dl_a_${auraId}`,
+        `dl_a_${auraId}`,
       ]);
       const config = await t.request({
         method: 'GET',
@@ -674,7 +674,7 @@ describe('browser sessions (Authara-compatible)', () => {
         cookies: { authara_access: jar.authara_access as string },
       });
       expect(response.statusCode).toBe(200);
-      expect((stub.calls[0].body as { user: { id: string } }).user.id).toBe('dl_any-user');
+      expect((stub.calls[0].body as { user: { id: string } }).user.id).toBe('dl_u_any-user');
       expect(
         (
           await t.request({

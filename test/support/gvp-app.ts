@@ -91,6 +91,11 @@ export async function startGvpApp(
     KERNEL_BREAKER_THRESHOLD: '1000',
     // Bursts of sign-ins queue for the pool: a busy machine must not turn that wait into 503s.
     DATABASE_CONNECT_TIMEOUT_MS: '15000',
+    // Suites drive Kernel's answers for one subscriber through faults (unknown_subscriber, invalid_grant…), and
+    // sign one device in many times: the 321 memory and the first-sign-in limit are tested where they are
+    // switched on (gvp-config.e2e-spec.ts).
+    GVP_UNKNOWN_SUBSCRIBER_TTL_SECONDS: '0',
+    GVP_FIRST_SIGN_IN_LIMIT: '100000',
     ...env,
   });
   await t.app.listen(0, '127.0.0.1');

@@ -17,7 +17,7 @@ export class GvpAuraTokenContentDto extends IntersectionType(
   OmitType(ConversationTokenResponseDto, ['token', 'eTag'] as const),
 ) {
   @ApiProperty({
-    description: 'Direct Line token of the conversation, bound to `dl_<auraId>`.',
+    description: 'Direct Line token of the conversation, bound to `dl_a_<auraId>`.',
     example: DIRECT_LINE_TOKEN_EXAMPLE,
   })
   token: string;
