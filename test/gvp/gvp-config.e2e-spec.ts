@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Tier } from 'src/auth/tier';
 import { loadConfig } from 'src/config/app-config';
 import { deviceToken, gvpKey, startGvpApp, type GvpApp, type GvpKey } from '../support/gvp-app';
+import { KERNEL_STUB_PATHS } from '../support/kernel-stub';
 import { apiKeyHeader, createTestApp, TEST_ENV, type TestApp } from '../support/test-app';
 
 const SUBSCRIBER = 'subscriber-remote-3d0c51f2';
