@@ -84,9 +84,10 @@ describe('signing keys in the JWKS', () => {
   it.each(SIGNING_ALGORITHMS)('should serve only public members of a %s key given as a JWK', async (alg) => {
     const jwk = privateJwk(alg);
     // Everything an exported or hand-made JWK may carry beside the key itself, private members included.
+    // (`oth` on an RSA key is a multi-prime key, refused: see below.)
     const decorated = {
       ...jwk,
-      oth: [{ r: 'AQAB', d: 'AQAB', t: 'AQAB' }],
+      ...(jwk.kty === 'RSA' ? {} : { oth: [{ r: 'AQAB', d: 'AQAB', t: 'AQAB' }] }),
       k: 'c2VjcmV0',
       ext: true,
       key_ops: ['sign'],
@@ -133,6 +134,7 @@ describe('signing keys in the JWKS', () => {
       fc.asyncProperty(algorithms, extraMembers, async (alg, extra) => {
         // The key's own members win: overwriting them would be another (or no) key.
         const jwk = { ...extra, ...privateJwk(alg) };
+        if (jwk.kty === 'RSA') delete jwk.oth;
         delete jwk.alg;
         delete jwk.use;
         delete jwk.kid;
@@ -144,6 +146,13 @@ describe('signing keys in the JWKS', () => {
 });
 
 describe('parseSigningKeys', () => {
+  it('should refuse a multi-prime RSA key, naming the member and not its value', async () => {
+    const jwk = { ...privateJwk('RS256'), oth: [{ r: 'AQAB', d: 'c2VjcmV0', t: 'AQAB' }] };
+    const error = await parseError(JSON.stringify([entry('RS256', 'active', { jwk })]));
+    expect(error.message).toContain('multi-prime RSA key ("oth")');
+    expect(error.message).not.toContain('c2VjcmV0');
+  });
+
   it('should name a key by its RFC 7638 thumbprint unless a kid is given', async () => {
     const jwk = privateJwk('ES256');
     const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });

@@ -81,6 +81,17 @@ const KEY_REQUIREMENTS: Record<SigningAlgorithm, { type: 'rsa' | 'ec' | 'ed25519
   EdDSA: { type: 'ed25519', label: 'an Ed25519 key' },
 };
 
+/**
+ * The members each key type defines (RFC 7518 §6, RFC 8037 §2). Only these reach Node's JWK import:
+ * runtimes differ on unknown members (Node 24 refuses some that Node 20 ignores), and the key must
+ * read the same on every one.
+ */
+const KEY_MEMBERS: Record<string, readonly string[]> = {
+  RSA: ['kty', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'],
+  EC: ['kty', 'crv', 'x', 'y', 'd'],
+  OKP: ['kty', 'crv', 'x', 'd'],
+};
+
 const MIN_RSA_BITS = 2048;
 /** A kid travels in token headers and URLs' neighbourhood: keep it short and unreserved. */
 export const KID_PATTERN = /^[A-Za-z0-9._:~-]{1,128}$/;
@@ -128,11 +139,16 @@ function keyOf(entry: Record<string, unknown>): { key: KeyObject; isPrivate: boo
         `"jwk" says alg ${JSON.stringify(jwk.alg)} but the entry says ${String(entry.alg)}`,
       );
     }
+    if (jwk.kty === 'RSA' && jwk.oth !== undefined) {
+      throw new SigningKeyConfigError('"jwk" is a multi-prime RSA key ("oth"); only two-prime RSA keys are supported');
+    }
+    const members = KEY_MEMBERS[jwk.kty as string] ?? Object.keys(jwk);
+    const keyOnly = Object.fromEntries(members.filter((name) => name in jwk).map((name) => [name, jwk[name]]));
     const isPrivate = jwk.d !== undefined;
     try {
       const key = isPrivate
-        ? createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' })
-        : createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+        ? createPrivateKey({ key: keyOnly as JsonWebKey, format: 'jwk' })
+        : createPublicKey({ key: keyOnly as JsonWebKey, format: 'jwk' });
       return { key, isPrivate };
     } catch (error) {
       // Node's message names the missing or malformed member, never its value.
