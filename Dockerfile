@@ -16,7 +16,8 @@
 #
 # No HEALTHCHECK: Kubernetes probes GET /healthz (see the chart).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The LTS line CI tests on (.nvmrc): Node 24, supported until 2028-04-30.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- build: every dependency, TypeScript compiled to dist/ -----------------
 FROM ${NODE_IMAGE} AS build

@@ -1,3 +1,4 @@
+import 'src/compile-cache';
 import 'reflect-metadata';
 import type { Tracing } from 'src/common/tracing/tracing';
 

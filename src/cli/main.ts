@@ -1,3 +1,4 @@
+import 'src/compile-cache';
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { runApiKeysCommand } from 'src/cli/api-keys.command';

@@ -72,9 +72,11 @@ const exec = (stage: Stage, op: string): string[] => {
 };
 
 describe('Dockerfile', () => {
-  it('should build in several stages on Node 20', () => {
+  it('should build in several stages on the Node line CI tests (.nvmrc)', () => {
+    const line = readFileSync(path.join(repoRoot, '.nvmrc'), 'utf8').trim();
+    expect(line).toMatch(/^\d+$/);
     expect(dockerfile.stages.length).toBeGreaterThanOrEqual(3);
-    expect(dockerfile.args.NODE_IMAGE).toMatch(/^node:20[.-]/);
+    expect(dockerfile.args.NODE_IMAGE).toMatch(new RegExp(`^node:${line}[.-]`));
     for (const s of dockerfile.stages) {
       expect(s.from).toBe('${NODE_IMAGE}');
     }
