@@ -27,6 +27,8 @@ const shared = {
   testEnvironment: 'node',
   setupFiles: ['reflect-metadata'],
   moduleNameMapper: {
+    // A dynamic import names the built file (`src/….js`, as Node resolves it); Jest reads the source.
+    '^src/(.*)\\.js$': '<rootDir>/src/$1',
     '^src/(.*)$': '<rootDir>/src/$1',
     '^migrations/(.*)$': '<rootDir>/migrations/$1',
   },
