@@ -75,6 +75,10 @@ describe('SIGTERM under load (production build)', () => {
       // queued on the embedded database's one connection on a busy machine, which took longer than 10 s there.
       // The longest drain is logged.
       SHUTDOWN_TIMEOUT_MS: '60000',
+      // Node dates a request from its connection's arrival: when a busy machine holds the event loop for 5 s
+      // (the default), requests whose bytes already wait in the socket are answered 408 "took too long to
+      // arrive". That is the slow-client guard (test/platform/request-timeout.e2e-spec.ts), not the drain.
+      HTTP_REQUEST_TIMEOUT_MS: '25000',
     };
     key = createKernelKey(env);
   });
