@@ -53,6 +53,7 @@ import { UsersError } from 'src/users/users.errors';
 import type { UserRow } from 'src/users/users.repository';
 import { DELETE_BY_AURA_ID_AND_AUDIT, FIND_BY_AURA_ID, GET_OR_CREATE_KERNEL_USER } from 'src/users/users.sql';
 import type { StoredUserRow } from 'src/users/users.sql';
+import { UserType } from 'src/users/user.entity';
 import { invalidField } from 'src/common/errors/common.errors';
 
 const env = (name: string, fallback?: string): string => {
@@ -200,7 +201,12 @@ function sendAuthara(reply: FastifyReply, status: 400 | 401 | 403 | 429, message
     .send(JSON.stringify({ error: { code, message } }));
 }
 
-const gvpAuthenticationRequired = { StatusCode: 30, Severity: 2, StatusMessage: 'Authentication required', Content: null };
+const gvpAuthenticationRequired = {
+  StatusCode: 30,
+  Severity: 2,
+  StatusMessage: 'Authentication required',
+  Content: null,
+};
 
 // --- validation --------------------------------------------------------------------------------------------
 
@@ -263,8 +269,7 @@ async function verifyKey(text: string): Promise<Extract<Caller, { kind: 'api-key
   let entry = keyCache.get(hash);
   if (entry === undefined || entry.staleAt <= now) {
     const [row] = (await query(FIND_BY_SECRET_HASH, FIND_BY_SECRET_HASH.params({ secretHash: hash }))) as
-      | ApiKeyRecord[]
-      | [];
+      ApiKeyRecord[] | [];
     entry =
       row === undefined
         ? { caller: undefined, expiresAt: null, revoked: false, staleAt: now + APIKEY_CACHE_TTL_MS }
@@ -304,7 +309,8 @@ async function withinLimits(request: FastifyRequest, caller: Caller | undefined)
   return !(await counters.increment(`default:${tracker}`, RATE_LIMIT_TTL_MS, RATE_LIMIT)).isBlocked;
 }
 
-const rateLimited = () => new CommonError(CommonErrorCode.RateLimited, 'Too many requests for this API key; retry later.');
+const rateLimited = () =>
+  new CommonError(CommonErrorCode.RateLimited, 'Too many requests for this API key; retry later.');
 
 /** The key of the request, of one of the route's tiers, within its limits; or the problem to answer. */
 async function keyCaller(
@@ -351,17 +357,20 @@ function auraIdParam(auraId: string): string {
 
 /** Runs a users route: any AppError it throws is answered as problem+json. */
 const guarded =
-  <P extends RouteGenericInterface>(tiers: string[], handle: (request: FastifyRequest<P>, reply: FastifyReply, caller: Caller) => Promise<unknown>) =>
+  <P extends RouteGenericInterface>(
+    tiers: string[],
+    handle: (request: FastifyRequest<P>, reply: FastifyReply, caller: Caller) => Promise<unknown>,
+  ) =>
   async (request: FastifyRequest<P>, reply: FastifyReply): Promise<unknown> => {
-    const caller = await keyCaller(request as FastifyRequest, tiers);
+    const caller = await keyCaller(request, tiers);
     if (caller instanceof AppError) {
-      return sendProblem(request as FastifyRequest, reply, caller);
+      return sendProblem(request, reply, caller);
     }
     try {
       return await handle(request, reply, caller);
     } catch (error) {
       if (error instanceof AppError) {
-        return sendProblem(request as FastifyRequest, reply, error);
+        return sendProblem(request, reply, error);
       }
       throw error;
     }
@@ -377,7 +386,7 @@ app.get<{ Params: { auraId: string } }>(
     const [row] = (await query(FIND_BY_AURA_ID, FIND_BY_AURA_ID.params({ auraId }))) as (StoredUserRow & {
       expired: boolean;
     })[];
-    if (row === undefined || row.user_type !== 'authenticated' || hides(caller, row.channel)) {
+    if (row === undefined || row.user_type !== UserType.Authenticated || hides(caller, row.channel)) {
       throw UsersError.notFound();
     }
     const user = unseal(row);
@@ -627,7 +636,10 @@ async function hasEnded(sessionId: string, auraId: string): Promise<boolean> {
   if (until !== undefined && until > Date.now()) {
     return false;
   }
-  const [row] = (await query(IS_LIVE, IS_LIVE.params({ id: sessionId, auraId, idleSeconds: SESSION_IDLE_SECONDS }))) as {
+  const [row] = (await query(
+    IS_LIVE,
+    IS_LIVE.params({ id: sessionId, auraId, idleSeconds: SESSION_IDLE_SECONDS }),
+  )) as {
     live_until: Date;
   }[];
   if (row === undefined) {
