@@ -23,6 +23,7 @@
  */
 import 'reflect-metadata';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import Fastify, { type FastifyReply, type FastifyRequest, type RouteGenericInterface } from 'fastify';
@@ -290,11 +291,18 @@ async function verifyKey(text: string): Promise<Extract<Caller, { kind: 'api-key
 
 const counters = new MemoryThrottlerStorage();
 
-/** The service's two limits (src/rate-limit/throttlers.ts): `client` for public keys and sessions, then `default`. */
-async function withinLimits(request: FastifyRequest, caller: Caller | undefined): Promise<boolean> {
+/**
+ * The service's two limits (src/rate-limit/throttlers.ts): `client` for public keys and sessions, then
+ * `default`; each counted limit's X-RateLimit-* headers as @nestjs/throttler writes them.
+ */
+async function withinLimits(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  caller: Caller | undefined,
+): Promise<boolean> {
   if (caller?.kind === 'session' || (caller?.kind === 'api-key' && caller.tier === 'public')) {
     const tracker = caller.kind === 'session' ? `session:ip:${request.ip}` : `key:${caller.id}:ip:${request.ip}`;
-    if ((await counters.increment(`client:${tracker}`, RATE_LIMIT_TTL_MS, RATE_LIMIT_CLIENT)).isBlocked) {
+    if (!(await counted(reply, `client:${tracker}`, RATE_LIMIT_CLIENT, '-client'))) {
       return false;
     }
   }
@@ -306,7 +314,25 @@ async function withinLimits(request: FastifyRequest, caller: Caller | undefined)
         : caller.kind === 'session'
           ? `session:${caller.sessionId}`
           : `device:${caller.deviceId}`;
-  return !(await counters.increment(`default:${tracker}`, RATE_LIMIT_TTL_MS, RATE_LIMIT)).isBlocked;
+  return counted(reply, `default:${tracker}`, RATE_LIMIT, '');
+}
+
+async function counted(reply: FastifyReply, key: string, limit: number, suffix: string): Promise<boolean> {
+  const { totalHits, timeToExpire, isBlocked, timeToBlockExpire } = await counters.increment(
+    key,
+    RATE_LIMIT_TTL_MS,
+    limit,
+  );
+  if (isBlocked) {
+    void reply.header('retry-after', String(Math.max(1, timeToBlockExpire)));
+    return false;
+  }
+  void reply.headers({
+    [`x-ratelimit-limit${suffix}`]: limit,
+    [`x-ratelimit-remaining${suffix}`]: Math.max(0, limit - totalHits),
+    [`x-ratelimit-reset${suffix}`]: timeToExpire,
+  });
+  return true;
 }
 
 const rateLimited = () =>
@@ -315,6 +341,7 @@ const rateLimited = () =>
 /** The key of the request, of one of the route's tiers, within its limits; or the problem to answer. */
 async function keyCaller(
   request: FastifyRequest,
+  reply: FastifyReply,
   tiers: string[],
 ): Promise<Extract<Caller, { kind: 'api-key' }> | AppError> {
   try {
@@ -327,7 +354,7 @@ async function keyCaller(
     if (!tiers.includes(caller.tier)) {
       return new ApiKeyError(ApiKeyErrorCode.TierForbidden, 'This API key tier may not call this route.');
     }
-    return (await withinLimits(request, caller)) ? caller : rateLimited();
+    return (await withinLimits(request, reply, caller)) ? caller : rateLimited();
   } catch (error) {
     if (error instanceof AppError) {
       return error;
@@ -362,7 +389,7 @@ const guarded =
     handle: (request: FastifyRequest<P>, reply: FastifyReply, caller: Caller) => Promise<unknown>,
   ) =>
   async (request: FastifyRequest<P>, reply: FastifyReply): Promise<unknown> => {
-    const caller = await keyCaller(request, tiers);
+    const caller = await keyCaller(request, reply, tiers);
     if (caller instanceof AppError) {
       return sendProblem(request, reply, caller);
     }
@@ -491,7 +518,7 @@ app.get<{ Querystring: Record<string, string> }>('/gvp/aura-id', async (request,
     return refuse();
   }
   callers.set(request, device);
-  if (!(await withinLimits(request, device))) {
+  if (!(await withinLimits(request, reply, device))) {
     return reply.status(429).send({ StatusCode: 34, Severity: 2, StatusMessage: 'Too many requests', Content: null });
   }
   try {
@@ -559,7 +586,7 @@ async function findForSession(auraId: string): Promise<{ user: UserResponseDto; 
 }
 
 app.post<{ Querystring: { audience?: string } }>('/auth/api/v1/sessions/refresh', async (request, reply) => {
-  if (!(await withinLimits(request, undefined))) {
+  if (!(await withinLimits(request, reply, undefined))) {
     return sendAuthara(reply, 429, 'Too many requests for this API key; retry later.');
   }
   const jar = cookies(request.headers.cookie);
@@ -672,7 +699,7 @@ app.get('/auth/api/v1/user', async (request, reply) => {
     return sendAuthara(reply, 401, 'The session cookie is invalid or expired; refresh it.');
   }
   callers.set(request, session);
-  if (!(await withinLimits(request, session))) {
+  if (!(await withinLimits(request, reply, session))) {
     return sendAuthara(reply, 429, 'Too many requests for this API key; retry later.');
   }
   // The service's currentUser: the session's liveness asked again, then the user record (src/sessions/sessions.service.ts).
@@ -700,9 +727,22 @@ app.get('/auth/api/v1/user', async (request, reply) => {
 
 // --- health and start ----------------------------------------------------------------------------------------
 
-app.get('/healthz', async () => {
-  await query({ text: 'SELECT 1' }, []);
-  return { status: 'ok' };
+/** Liveness as the service answers it (src/health/health.service.ts): the event loop's delay and the heap. */
+const eventLoop = monitorEventLoopDelay({ resolution: 20 });
+eventLoop.enable();
+const HEAP_LIMIT_BYTES = 176 * 2 ** 20;
+const EVENT_LOOP_LIMIT_MS = 5_000;
+
+app.get('/healthz', (_request, reply) => {
+  const maxDelayMs = Math.round(eventLoop.max / 1e6);
+  eventLoop.reset();
+  const heapUp = process.memoryUsage().heapUsed <= HEAP_LIMIT_BYTES;
+  const loopUp = maxDelayMs <= EVENT_LOOP_LIMIT_MS;
+  const checks = {
+    eventLoop: { status: loopUp ? 'up' : 'down', maxDelayMs },
+    heap: { status: heapUp ? 'up' : 'down' },
+  };
+  return heapUp && loopUp ? { status: 'ok', checks } : reply.status(503).send({ status: 'error', checks });
 });
 
 async function main(): Promise<void> {

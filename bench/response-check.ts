@@ -17,7 +17,7 @@ export interface Answer {
   body: unknown;
 }
 
-/** Headers whose value differs from one response to the next, whoever answers. */
+/** Headers whose value differs from one response to the next, whoever answers (compared by presence only). */
 const PER_RESPONSE = new Set([
   'date',
   'content-length',
@@ -26,6 +26,11 @@ const PER_RESPONSE = new Set([
   'connection',
   'keep-alive',
   'transfer-encoding',
+  // Counts and windows of the rate limits: each server has counted its own requests.
+  'x-ratelimit-remaining',
+  'x-ratelimit-remaining-client',
+  'x-ratelimit-reset',
+  'x-ratelimit-reset-client',
 ]);
 
 export async function answer(url: string, request: ProbeRequest): Promise<Answer> {
@@ -85,8 +90,10 @@ export function differences(reference: Answer, other: Answer): string[] {
       found.push(`header ${name}: ${other.headers[name] ?? '(none)'}, expected ${reference.headers[name] ?? '(none)'}`);
     }
   }
-  if ('x-request-id' in reference.headers !== 'x-request-id' in other.headers) {
-    found.push(`header x-request-id ${'x-request-id' in other.headers ? 'present' : 'missing'}`);
+  for (const name of [...PER_RESPONSE].filter((name) => name.startsWith('x-'))) {
+    if (name in reference.headers !== name in other.headers) {
+      found.push(`header ${name} ${name in other.headers ? 'present' : 'missing'}`);
+    }
   }
   const [expectedCookies, cookies] = [reference.cookies.join(' | '), other.cookies.join(' | ')];
   if (expectedCookies !== cookies) {
