@@ -30,7 +30,7 @@ import Fastify, { type FastifyReply, type FastifyRequest, type RouteGenericInter
 import { PGlite } from '@electric-sql/pglite';
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { Pool, type QueryResultRow } from 'pg';
-import { Histogram, register } from 'prom-client';
+import { Counter, Histogram, register } from 'prom-client';
 import { displayPrefix, hashApiKey, parseApiKey } from 'src/api-keys/api-key-format';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
 import { FIND_BY_SECRET_HASH, LIST_PREFIXES, TOUCH_LAST_USED, type ApiKeyRecord } from 'src/api-keys/api-keys.sql';
@@ -49,6 +49,7 @@ import { AUDIENCE, IS_LIVE, ROTATE } from 'src/sessions/sessions.sql';
 import { GetOrCreateUserQueryDto } from 'src/users/dto/user-queries.dto';
 import { toUserResponse, type UserResponseDto } from 'src/users/dto/user.response.dto';
 import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
+import { PhoneNumbers } from 'src/users/phone-numbers';
 import { AURA_ID_RULE, deriveAuraIdGlobal, generateAuraId, isAuraId } from 'src/users/user-identifiers';
 import { UsersError } from 'src/users/users.errors';
 import type { UserRow } from 'src/users/users.repository';
@@ -111,6 +112,8 @@ function database(): (statement: Statement, values: unknown[]) => Promise<QueryR
 const query = database();
 const pii = new PersonalDataCipher({ PII_KEYS: env('PII_KEYS'), PII_INDEX_KEY: env('PII_INDEX_KEY') });
 const auditSecret = env('AUDIT_HMAC_SECRET');
+/** The service's phone-number reading (libphonenumber); it reads the default region alone of its configuration. */
+const phoneNumbers = new PhoneNumbers({ PHONE_DEFAULT_REGION: 'ES' } as never);
 
 // --- request id, headers, log, metrics ---------------------------------------------------------------------
 
@@ -144,6 +147,19 @@ const duration = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 });
 const series = new Map<string, ReturnType<typeof duration.labels>>();
+/** The route's own counters, as the service counts them (users created and deleted, GVP sign-ins, refreshes). */
+const usersCreated = new Counter({
+  name: 'aura_users_created_total',
+  help: 'Users created.',
+  labelNames: ['channel', 'user_type'],
+});
+const usersDeleted = new Counter({ name: 'aura_users_deleted_total', help: 'Users deleted.', labelNames: ['reason'] });
+const gvpSignIns = new Counter({ name: 'gvp_sign_ins_total', help: 'GVP sign-ins.', labelNames: ['route', 'outcome'] });
+const sessionEvents = new Counter({
+  name: 'browser_session_events_total',
+  help: 'Session events.',
+  labelNames: ['event'],
+});
 
 type Caller =
   | { kind: 'api-key'; id: string; tier: string; channel: string | null }
@@ -433,8 +449,8 @@ app.get(
     if (channel === undefined) {
       throw invalidField('channel', 'channel is required for a key bound to no channel');
     }
-    // The bench's Kernel users carry no phone number nor expiry; their userId is scanned for numbers as the
-    // repository does (phone mentions), which finds none.
+    // The bench's Kernel users carry no phone number nor expiry; their userId is scanned for phone numbers as
+    // the repository does (the blind indexes of the numbers a record mentions).
     const values = GET_OR_CREATE_KERNEL_USER.params({
       user: {
         auraId: generateAuraId(),
@@ -445,14 +461,27 @@ app.get(
         authorizationId: dto.authorizationId,
         expiresAt: null,
       },
-      personal: { sealedPhoneNumber: null, phoneIndex: null, phoneMentions: [] },
+      personal: {
+        sealedPhoneNumber: null,
+        phoneIndex: null,
+        phoneMentions: phoneNumbers.findAll([dto.userId]).map((number) => pii.phoneIndex(number)),
+      },
       ttlDays: USER_TTL_DAYS,
     });
-    const [row] = (await query(GET_OR_CREATE_KERNEL_USER, values)) as (StoredUserRow & {
-      created: boolean;
-      expired: boolean;
-    })[];
-    return reply.status(row.created ? 201 : 200).send(toUserResponse(unseal(row)));
+    // A row inserted concurrently after the statement's snapshot is invisible to it: run it again, as the service does.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [row] = (await query(GET_OR_CREATE_KERNEL_USER, values)) as (StoredUserRow & {
+        created: boolean;
+        expired: boolean;
+      })[];
+      if (row !== undefined) {
+        if (row.created) {
+          usersCreated.labels(row.channel, row.user_type).inc();
+        }
+        return reply.status(row.created ? 201 : 200).send(toUserResponse(unseal(row)));
+      }
+    }
+    throw new Error('get-or-create found neither a row to return nor one to create');
   }),
 );
 
@@ -460,7 +489,7 @@ app.delete<{ Params: { auraId: string } }>(
   '/users/:auraId',
   guarded(['internal', 'kernel'], async (request, reply, caller) => {
     const auraId = auraIdParam(request.params.auraId);
-    await query(
+    const [deleted] = await query(
       DELETE_BY_AURA_ID_AND_AUDIT,
       DELETE_BY_AURA_ID_AND_AUDIT.params({
         auraId,
@@ -473,6 +502,9 @@ app.delete<{ Params: { auraId: string } }>(
         },
       }),
     );
+    if (deleted?.deleted === true) {
+      usersDeleted.labels('logout').inc();
+    }
     return reply.status(204).send();
   }),
 );
@@ -535,7 +567,8 @@ app.get<{ Querystring: Record<string, string> }>('/gvp/aura-id', async (request,
     // The service signs an unknown device in at Kernel; every device of the bench is known.
     return reply.status(404).send({ StatusCode: 321, Severity: 2, StatusMessage: 'not linked', Content: null });
   }
-  // The service's sign-in record: one log line per sign-in (src/gvp/gvp.service.ts).
+  // The service's sign-in record: a counter and one log line per sign-in (src/gvp/gvp.service.ts).
+  gvpSignIns.labels('aura_id', 'linked').inc();
   request.log.info(
     {
       context: 'GvpService',
@@ -647,6 +680,7 @@ app.post<{ Querystring: { audience?: string } }>('/auth/api/v1/sessions/refresh'
     .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, typ: 'at+jwt' })
     .sign(await privateKey);
   const remaining = Math.max(1, Math.floor((new Date(session.expires_at).getTime() - Date.now()) / 1000));
+  sessionEvents.labels('refresh_rotated').inc();
   void reply.header('set-cookie', [
     cookie('authara_access', access, '/', true, Math.min(ACCESS_TTL_SECONDS, remaining)),
     cookie('authara_refresh', next.value, '/auth', true, remaining),
