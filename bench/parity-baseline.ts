@@ -784,6 +784,10 @@ async function main(): Promise<void> {
     knownPrefixes.add(row.prefix as string);
   }
   await app.listen({ port: Number(env('PORT')), host: '127.0.0.1' });
+  // Exits of its own on SIGTERM, as the service does (and so --cpu-prof writes its profile).
+  process.once('SIGTERM', () => {
+    void app.close().finally(() => process.exit(0));
+  });
 }
 
 main().catch((error: unknown) => {

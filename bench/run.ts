@@ -11,7 +11,7 @@
  *
  * Configuration: BENCH_DATABASE_URL (a PostgreSQL server where a throw-away database may be created; without it
  * the embedded database is used, with a warning), BENCH_DURATION_SECONDS (8), BENCH_REPETITIONS (3),
- * BENCH_CONNECTIONS (50), BENCH_USERS (100000), BENCH_PROFILE=1 (CPU profile of the service), BENCH_ONLY
+ * BENCH_CONNECTIONS (50), BENCH_USERS (100000), BENCH_PROFILE=1 (CPU profiles of the service and the parity baseline), BENCH_ONLY
  * (comma-separated parts of scenario names: run only those, and check only their targets), BENCH_SERVICE_FLAGS
  * (extra node flags for the service, e.g. `--trace-gc`; its stdout then goes to bench-results/service.out),
  * BENCH_LOG_LEVEL (info), BENCH_WARMUP_SECONDS (10: each server serves the guarded GET that long before the
@@ -850,6 +850,9 @@ interface RunSecrets {
   gvp: Awaited<ReturnType<typeof gvpSigningKey>>;
 }
 
+/** BENCH_PROFILE=1: a V8 CPU profile of the service and of the parity baseline (bench-results/*.cpuprofile). */
+const profileFlags = () => (process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`] : []);
+
 async function startServers(
   db: BenchDatabase,
   secrets: RunSecrets,
@@ -860,7 +863,7 @@ async function startServers(
     'service',
     [
       ...startFlags(),
-      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`] : []),
+      ...profileFlags(),
       ...(process.env.BENCH_SERVICE_FLAGS?.split(' ').filter(Boolean) ?? []),
       SERVICE_ENTRY,
     ],
@@ -888,7 +891,7 @@ async function startServers(
   // The parity baseline finds its keys in the database as the service does, opens what the service sealed, logs
   // at the same level, and runs with the service's V8 flags.
   const env = serviceEnv(db, secrets, production);
-  const parity = await start('parity', [...startFlags(), 'dist-bench/bench/parity-baseline.js'], {
+  const parity = await start('parity', [...startFlags(), ...profileFlags(), 'dist-bench/bench/parity-baseline.js'], {
     ...db.parityEnv,
     ...shared,
     ...secrets.pii,
