@@ -798,8 +798,8 @@ async function runScenario(
     ratio: round(service.requestsPerSecond / baseline.requestsPerSecond),
     parityRatio: round(service.requestsPerSecond / parity.requestsPerSecond),
     cpuParityRatio: round(parity.cpuMsPerRequest / Math.max(service.cpuMsPerRequest, 0.001)),
-    p99Ratio: round(service.p99 / Math.max(baseline.p99, 1)),
-    p99ParityRatio: round(service.p99 / Math.max(parity.p99, 1)),
+    p99Ratio: round(service.p99 / Math.max(baseline.p99, 0.1)),
+    p99ParityRatio: round(service.p99 / Math.max(parity.p99, 0.1)),
   };
 }
 
