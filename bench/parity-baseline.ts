@@ -132,6 +132,12 @@ const app = Fastify({
       : randomUUID();
   },
   routerOptions: { maxParamLength: 512 },
+  // The service's HTTP limits (its defaults): a request whole within 5 s, idle connections kept 72 s.
+  bodyLimit: 64 * 1024,
+  requestTimeout: 5_000,
+  connectionTimeout: 30_000,
+  keepAliveTimeout: 72_000,
+  http: { headersTimeout: 5_000, connectionsCheckingInterval: 1_000 },
 });
 
 const headers = securityHeaders().api;
