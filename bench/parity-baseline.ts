@@ -573,9 +573,10 @@ app.get<{ Querystring: Record<string, string> }>('/gvp/aura-id', async (request,
     // The service signs an unknown device in at Kernel; every device of the bench is known.
     return reply.status(404).send({ StatusCode: 321, Severity: 2, StatusMessage: 'not linked', Content: null });
   }
-  // The service's sign-in record: a counter and one log line per sign-in (src/gvp/gvp.service.ts).
+  // The service's sign-in record: a counter and one log line per sign-in, through its root logger as Nest's
+  // Logger writes it (src/gvp/gvp.service.ts).
   gvpSignIns.labels('aura_id', 'linked').inc();
-  request.log.info(
+  logger.info(
     {
       context: 'GvpService',
       route: 'aura_id',
