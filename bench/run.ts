@@ -31,7 +31,7 @@
  * indexes' sizes and the time taken to grow; bench-results/scale.json and scale.svg (copied to
  * docs/bench-scale.svg). Pinned as above.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -348,6 +348,15 @@ function pin(pid: number, cpu: number): boolean {
   }
 }
 
+/** The same without blocking the load generator, for pinning during a measured run. */
+function pinLater(pid: number, cpu: number): Promise<boolean> {
+  return new Promise((resolve) =>
+    execFile('taskset', ['--all-tasks', '--pid', '--cpu-list', String(cpu), String(pid)], (error) =>
+      resolve(error === null),
+    ),
+  );
+}
+
 /** What the run's pinning was, for the report. */
 const pinning = {
   enabled: PIN.enabled,
@@ -370,7 +379,7 @@ async function pinDatabaseBackends(db: BenchDatabase, postgres: boolean): Promis
   const rows = await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`);
   for (const pid of rows.map((row) => Number(row.pid)).filter((pid) => !pinnedBackends.has(pid))) {
     pinnedBackends.add(pid);
-    if (pin(pid, PIN.loadCpu)) {
+    if (await pinLater(pid, PIN.loadCpu)) {
       pinning.databaseBackendsPinned++;
     } else {
       pinning.databaseBackendsRefused++;
@@ -380,7 +389,11 @@ async function pinDatabaseBackends(db: BenchDatabase, postgres: boolean): Promis
 
 const pinnedBackends = new Set<number>();
 
-/** Run after each scenario's warm-up, when the pools have opened their connections (set by main). */
+/**
+ * Run after each scenario's warm-up, and early in each measured run: the pools close connections idle for 10 s
+ * (pg's default, the service's too), so a server's pool reopens some while another server is measured, and
+ * their new backends start unpinned (set by main).
+ */
 let afterWarmUp: () => Promise<void> = () => Promise.resolve();
 
 interface Server {
@@ -447,11 +460,13 @@ function cpuMs(pid: number): number {
 }
 
 async function measureServer(server: Server, scenario: Scenario, target: Target): Promise<Measurement> {
+  const pinTimers = [250, 1_000].map((ms) => setTimeout(() => void afterWarmUp(), ms));
   const before = cpuMs(server.process.pid!);
   const { requests, ...measurement } = scenario.paced
     ? await pacedLoad(scenario.paced(target))
     : await measure(scenario.options(target));
   const cpuMsPerRequest = Math.round(((cpuMs(server.process.pid!) - before) / Math.max(1, requests)) * 1000) / 1000;
+  pinTimers.forEach(clearTimeout);
   return { ...measurement, cpuMsPerRequest };
 }
 
