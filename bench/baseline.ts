@@ -3,9 +3,11 @@
  * routes as the service, with a constant-time API-key check and the cryptography each protocol requires
  * (JWT verification and signing with jose, token hashes, HMACs) — the practical limit of this stack on this
  * machine. No Nest, no validation, no logging, no metrics, no security headers, no unsealing of personal data.
+ * Bodies have the service's shapes (errors of the session API in Authara's `{ error: { code, message } }`); the
+ * feature-parity baseline (bench/parity-baseline.ts) adds the features.
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply } from 'fastify';
 import { PGlite } from '@electric-sql/pglite';
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { Pool, type QueryResultRow } from 'pg';
@@ -99,6 +101,10 @@ function cookies(header: string | undefined): Record<string, string> {
 const cookie = (name: string, value: string, path: string, httpOnly: boolean, maxAge: number) =>
   `${name}=${value}; Max-Age=${maxAge}; Path=${path}; ${httpOnly ? 'HttpOnly; ' : ''}Secure; SameSite=Lax`;
 
+/** Authara's error envelope, as the service answers on the session API. */
+const autharaError = (reply: FastifyReply, status: number, code: string) =>
+  reply.status(status).send({ error: { code, message: code } });
+
 const rolesOf = (row: UserRow) => [
   `aura:${row.user_type}`,
   ...(row.subscription_type === null ? [] : [`aura:${row.subscription_type}`]),
@@ -188,9 +194,7 @@ app.get('/openid/issuer/.well-known/openid-configuration', (_request, reply) =>
 
 /** GVP sign-in of a known device: the device token verified as the service does, then its link (one statement). */
 app.get<{ Querystring: { token?: string } }>('/gvp/aura-id', async (request, reply) => {
-  if (!authorized(request.headers['x-api-key'], 'public')) {
-    return reply.status(401).send({ code: 'api_key_invalid' });
-  }
+  // No API key: the device token is the route's one credential, as in the service.
   const token = request.query.token;
   void reply.header('cache-control', 'no-store');
   if (token === undefined || token.length > 8192 || !COMPACT_JWS.test(token)) {
@@ -239,15 +243,15 @@ app.post<{ Querystring: { audience?: string } }>('/auth/api/v1/sessions/refresh'
     csrf.length !== jar.authara_csrf.length ||
     !timingSafeEqual(Buffer.from(csrf), Buffer.from(jar.authara_csrf))
   ) {
-    return reply.status(403).send({ error: 'csrf_invalid' });
+    return autharaError(reply, 403, 'forbidden');
   }
   const audience = request.query.audience;
   if (audience !== SESSION_AUDIENCE) {
-    return reply.status(400).send({ error: 'invalid_request' });
+    return autharaError(reply, 400, 'invalid_request');
   }
   const presented = parseRefreshToken(jar.authara_refresh);
   if (presented === undefined) {
-    return reply.status(401).send({ error: 'unauthorized' });
+    return autharaError(reply, 401, 'unauthorized');
   }
   const next = newRefreshToken(presented.sessionId);
   const rotation = {
@@ -262,11 +266,11 @@ app.post<{ Querystring: { audience?: string } }>('/auth/api/v1/sessions/refresh'
     expires_at: Date;
   }[];
   if (session === undefined) {
-    return reply.status(401).send({ error: 'unauthorized' });
+    return autharaError(reply, 401, 'unauthorized');
   }
   const [user] = (await query(FIND_BY_AURA_ID, [session.aura_id])) as (UserRow & { expired: boolean })[];
   if (user === undefined || user.expired) {
-    return reply.status(401).send({ error: 'unauthorized' });
+    return autharaError(reply, 401, 'unauthorized');
   }
   const now = Math.floor(Date.now() / 1000);
   const access = await new SignJWT({
@@ -302,19 +306,21 @@ app.get('/auth/api/v1/user', async (request, reply) => {
       )
     ).length === 0
   ) {
-    return reply.status(401).send({ error: 'unauthorized' });
+    return autharaError(reply, 401, 'unauthorized');
   }
   const [user] = (await query(FIND_BY_AURA_ID, [principal.sub])) as (UserRow & { expired: boolean })[];
   if (user === undefined) {
-    return reply.status(401).send({ error: 'unauthorized' });
+    return autharaError(reply, 401, 'unauthorized');
   }
   return {
     id: user.aura_id,
-    email: null,
+    email: '',
     username: user.aura_id,
-    roles: rolesOf(user),
+    roles: [],
+    aura_roles: rolesOf(user),
     disabled: user.expired,
     created_at: toUserResponse(user).createdAt,
+    organization: { id: user.channel, name: user.channel, role: 'member' },
   };
 });
 
