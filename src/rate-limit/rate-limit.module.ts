@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { AppConfig } from 'src/config/app-config';
+import { RateLimitSettings } from 'src/rate-limit/rate-limit.settings';
 import { MemoryThrottlerStorage } from 'src/rate-limit/memory-throttler.storage';
 import { RedisThrottlerStorage } from 'src/rate-limit/redis-throttler.storage';
 import { throttlers } from 'src/rate-limit/throttlers';
@@ -13,8 +13,8 @@ import { throttlers } from 'src/rate-limit/throttlers';
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      inject: [RateLimitSettings],
+      useFactory: (config: RateLimitSettings) => ({
         throttlers: throttlers(config),
         storage:
           config.REDIS_URL === undefined ? new MemoryThrottlerStorage() : new RedisThrottlerStorage(config.REDIS_URL),
