@@ -1,6 +1,9 @@
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
-import { ConfigError, loadConfig } from 'src/config/app-config';
+import { loadConfig } from 'src/config/app-config';
+import { ConfigError } from 'src/config/config-error';
+import { ServerSettings } from 'src/config/server.settings';
+import { OpenIdSettings } from 'src/openid/openid.settings';
 import { KeysService } from 'src/openid/keys.service';
 import { OpenIdService } from 'src/openid/openid.service';
 import {
@@ -68,7 +71,10 @@ async function parseError(json: string): Promise<SigningKeyConfigError> {
 /** The JWKS exactly as the service serves it. */
 function servedJwks(keys: SigningKey[]): { body: string; keys: Record<string, unknown>[] } {
   const config = loadConfig({ PUBLIC_BASE_URL: 'https://aura.example.com' });
-  const body = new OpenIdService(new KeysService(keys, config), config).jwks.respond(undefined).body!;
+  const server = config.get(ServerSettings);
+  const body = new OpenIdService(new KeysService(keys, server), server, config.get(OpenIdSettings)).jwks.respond(
+    undefined,
+  ).body!;
   return { body, keys: (JSON.parse(body) as { keys: Record<string, unknown>[] }).keys };
 }
 
@@ -134,7 +140,9 @@ describe('signing keys in the JWKS', () => {
       fc.asyncProperty(algorithms, extraMembers, async (alg, extra) => {
         // The key's own members win: overwriting them would be another (or no) key.
         const jwk = { ...extra, ...privateJwk(alg) };
-        if (jwk.kty === 'RSA') delete jwk.oth;
+        if (jwk.kty === 'RSA') {
+          delete jwk.oth;
+        }
         delete jwk.alg;
         delete jwk.use;
         delete jwk.kid;
