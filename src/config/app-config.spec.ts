@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from 'src/config/app-config';
+import { readdirSync } from 'node:fs';
+import { loadConfig, SETTINGS } from 'src/config/app-config';
 import { ConfigError } from 'src/config/config-error';
 import { DEVELOPMENT_SECRETS } from 'src/config/development-secrets';
 import { NodeEnv, ServerSettings } from 'src/config/server.settings';
@@ -261,5 +262,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ RATE_LIMIT_LIMIT: '50' }).get(RateLimitSettings).rateLimitClientLimit).toBe(50);
     expect(loadConfig({ RATE_LIMIT_LIMIT: '500' }).get(RateLimitSettings).rateLimitClientLimit).toBe(100);
     expect(loadConfig({ RATE_LIMIT_CLIENT_LIMIT: '7' }).get(RateLimitSettings).rateLimitClientLimit).toBe(7);
+  });
+});
+
+describe('SETTINGS', () => {
+  it('should declare each variable in one settings class only', () => {
+    const names = SETTINGS.flatMap((type) => Object.keys(new type()));
+    expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);
+    expect(names.every((name) => /^[A-Z][A-Z0-9_]+$/.test(name))).toBe(true);
+  });
+
+  it('should collect the settings class of every *.settings.ts file of src/', () => {
+    const files = readdirSync('src', { recursive: true, encoding: 'utf8' }).filter((file) =>
+      file.endsWith('.settings.ts'),
+    );
+    expect(files.length).toBe(SETTINGS.length);
   });
 });
