@@ -2,7 +2,7 @@
  * The module map of ARCHITECTURE.md, checked (`npm run lint`, so CI): which folder of src/ may import which.
  * test/static/dependency-rules.spec.ts shows each rule failing on a deliberately bad import.
  */
-const { AUTH_DECLARATIONS, FEATURES, INTERNALS, SHARED } = require('./.dependency-cruiser.layers.cjs');
+const { AUTH_DECLARATIONS, FEATURES, INTERNALS, SETTINGS, SHARED } = require('./.dependency-cruiser.layers.cjs');
 
 module.exports = {
   forbidden: [
@@ -29,10 +29,35 @@ module.exports = {
     },
     {
       name: 'common-imports-no-feature',
-      comment: 'src/common and src/config are shared by every feature, so they import none.',
+      comment:
+        'src/common and src/config are shared by every feature, so they import none; src/config/app-config.ts ' +
+        "collects every feature's settings class, and only those.",
       severity: 'error',
       from: { path: '^src/(common|config)/' },
-      to: { path: `^src/${FEATURES}/`, pathNot: AUTH_DECLARATIONS },
+      to: {
+        path: `^src/${FEATURES}/`,
+        pathNot: `${AUTH_DECLARATIONS}|${SETTINGS}`,
+      },
+    },
+    {
+      name: 'settings-collected-by-app-config',
+      comment:
+        "Only src/config/app-config.ts (loadConfig, SETTINGS) reads a feature's settings from src/common or src/config.",
+      severity: 'error',
+      from: { path: '^src/(common|config)/', pathNot: `^src/config/app-config\\.ts$|${SETTINGS}` },
+      to: { path: `^src/${FEATURES}/.+${SETTINGS}` },
+    },
+    {
+      name: 'settings-are-leaves',
+      comment:
+        "A feature's settings import only src/config's helpers and other settings, so collecting them in " +
+        'src/config closes no cycle.',
+      severity: 'error',
+      from: { path: SETTINGS },
+      to: {
+        path: '^src/',
+        pathNot: `${SETTINGS}|^src/config/(env|key-rings|secret-strength|settings|development-secrets|config-error)\\.ts$`,
+      },
     },
     {
       name: 'database-imports-no-feature',

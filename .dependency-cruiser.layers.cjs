@@ -15,6 +15,12 @@ const INTERNALS = '\\.(repository|sql|controller|metrics|sweeper|guard|strategy)
  * wired by the composition root alone.
  */
 const AUTH_DECLARATIONS = '^src/auth/[^/]+\\.ts$';
+/**
+ * Each feature's settings (src/<feature>/<feature>.settings.ts, src/config/server.settings.ts): classes of
+ * environment variables that import only src/config's helpers and each other (settings-are-leaves), collected by
+ * src/config/app-config.ts alone. Leaves, so left out of the folder graph like the boundary's declarations.
+ */
+const SETTINGS = '\\.settings\\.ts$';
 
 /** Checked over a graph without the auth declarations (leaves, auth-declarations-are-leaves): .dependency-cruiser.folders.cjs. */
 const NO_FOLDER_CYCLE = {
@@ -28,4 +34,4 @@ const NO_FOLDER_CYCLE = {
   to: { path: '^src/[^/]+$', circular: true },
 };
 
-module.exports = { AUTH_DECLARATIONS, FEATURES, INTERNALS, SHARED, NO_FOLDER_CYCLE };
+module.exports = { AUTH_DECLARATIONS, FEATURES, INTERNALS, SETTINGS, SHARED, NO_FOLDER_CYCLE };

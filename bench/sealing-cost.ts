@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { AppConfig } from 'src/config/app-config';
+import type { UsersSettings } from 'src/users/users.settings';
 import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 
@@ -29,7 +29,7 @@ const pii = new PersonalDataCipher({
   PII_KEYS: `bench:${randomBytes(32).toString('base64url')}`,
   PII_INDEX_KEY: randomBytes(32).toString('base64url'),
 });
-const phoneNumbers = new PhoneNumbers({ PHONE_DEFAULT_REGION: 'ES' } as AppConfig);
+const phoneNumbers = new PhoneNumbers({ PHONE_DEFAULT_REGION: 'ES' } as UsersSettings);
 
 // The benchmark's data (bench/run.ts): one context for the Kernel users, numbers for the identifiable ones.
 const CONTEXT = '{"loa":2,"scopes":["profile"],"purposes":["chat"]}';

@@ -1,14 +1,46 @@
 #!/usr/bin/env node
-// Prints the README's configuration table from src/config/app-config.ts (doc comment, name, default),
-// or with --write replaces it in README.md between the config-table markers. A unit test checks that
-// the README's table is what this prints, so the two cannot drift apart.
+// Prints the README's configuration table from the settings classes listed in SETTINGS of
+// src/config/app-config.ts, in that order (each class's doc comments, names, defaults), or with --write
+// replaces it in README.md between the config-table markers. A unit test checks that the README's table
+// is what this prints, so the two cannot drift apart.
 const { readFileSync, writeFileSync } = require('node:fs');
 
 const START = '<!-- config-table:start (npm run docs:config) -->';
 const END = '<!-- config-table:end -->';
 
-function configTable(source) {
-  const lines = source.slice(source.indexOf('export class AppConfig')).split('\n');
+const COLLECTOR = 'src/config/app-config.ts';
+
+/** The source files of the settings classes, in the order of SETTINGS. */
+function settingsSources() {
+  const collector = readFileSync(COLLECTOR, 'utf8');
+  const list = /export const SETTINGS = \[([^\]]*)\]/.exec(collector);
+  if (list === null) {
+    throw new Error(`${COLLECTOR} has no SETTINGS list`);
+  }
+  return list[1]
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '')
+    .map((name) => {
+      const from = new RegExp(`import \\{ ${name} \\} from '(src/[^']+)';`).exec(collector);
+      if (from === null) {
+        throw new Error(`${COLLECTOR} does not import ${name} from its own file`);
+      }
+      return { name, source: readFileSync(`${from[1]}.ts`, 'utf8') };
+    });
+}
+
+function configTable(classes) {
+  return ['| variable | default | meaning |', '|---|---|---|', ...classes.flatMap(classRows)].join('\n');
+}
+
+/** The rows of one settings class: each documented UPPER_CASE property of `export class <name>`. */
+function classRows({ name, source }) {
+  const start = source.indexOf(`export class ${name} `);
+  if (start === -1) {
+    throw new Error(`no export class ${name}`);
+  }
+  const lines = source.slice(start, source.indexOf('\n}\n', start)).split('\n');
   const rows = [];
   let comment;
   for (let i = 0; i < lines.length; i++) {
@@ -34,7 +66,7 @@ function configTable(source) {
       comment = undefined;
     }
   }
-  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+  return rows;
 }
 
 function defaultOf(initial) {
@@ -50,7 +82,7 @@ function defaultOf(initial) {
   return number === '' ? '(empty)' : `\`${number}\``;
 }
 
-const table = configTable(readFileSync('src/config/app-config.ts', 'utf8'));
+const table = configTable(settingsSources());
 if (process.argv.includes('--write')) {
   const readme = readFileSync('README.md', 'utf8');
   const start = readme.indexOf(START);

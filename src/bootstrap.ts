@@ -16,8 +16,11 @@ import { createLogger, NestPinoLogger } from 'src/common/logging/logger';
 import { RequestLogger } from 'src/common/logging/request-logger';
 import { callerTier, HttpMetrics } from 'src/common/metrics/http-metrics';
 import { AppConfig, loadConfig } from 'src/config/app-config';
+import { ServerSettings } from 'src/config/server.settings';
 import { setupSwagger } from 'src/swagger';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
 import { sessionCors } from 'src/sessions/session-cors';
+import { SessionsSettings } from 'src/sessions/sessions.settings';
 
 /**
  * A caller's request id is kept only when it is a UUID or a ULID: ids of those shapes are generated, never
@@ -37,7 +40,8 @@ export interface CreateAppOptions {
 
 /** Creates the application exactly as production runs it; e2e tests call this too. */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
-  const config = options.config ?? loadConfig();
+  const appConfig = options.config ?? loadConfig();
+  const config = appConfig.get(ServerSettings);
   const logger = createLogger(config.LOG_LEVEL, options.logDestination);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -63,7 +67,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     // The router refuses a malformed URL or an over-long path segment before any hook or filter runs.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, error),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(appConfig), adapter, {
     logger: new NestPinoLogger(logger),
     abortOnError: false,
     // JSON is the only body this API reads: Fastify's own parser, with BODY_LIMIT_BYTES. Nest's parsers would
@@ -86,7 +90,7 @@ export function configureApp(app: NestFastifyApplication): void {
   // Browser sessions: cookies, and CORS with credentials for the listed origins (docs/sessions.md). Cookies
   // are parsed on demand (readCookie), not by a hook on every request.
   void app.register(fastifyCookie, { hook: false });
-  const cors = sessionCors(app.get(AppConfig));
+  const cors = sessionCors(app.get(SessionsSettings).corsAllowedOrigins(app.get(CallbacksSettings)));
   if (cors !== undefined) {
     app.enableCors(cors);
   }
@@ -113,7 +117,7 @@ export function configureApp(app: NestFastifyApplication): void {
 
 /** Listens on HOST:PORT and announces the listener once, with the address it is bound to. */
 export async function listen(app: NestFastifyApplication): Promise<void> {
-  const config = app.get(AppConfig);
+  const config = app.get(ServerSettings);
   await app.listen({ port: config.PORT, host: config.HOST });
   const url = listenerUrl(app.getHttpServer());
   const log = app.getHttpAdapter().getInstance().log;
@@ -132,7 +136,7 @@ export async function listen(app: NestFastifyApplication): Promise<void> {
  * SHUTDOWN_TIMEOUT_MS the process exits 1.
  */
 export function handleShutdownSignals(app: NestFastifyApplication, tracing?: { shutdown(): Promise<void> }): void {
-  const config = app.get(AppConfig);
+  const config = app.get(ServerSettings);
   const logger = app.getHttpAdapter().getInstance().log;
   const drain = new ConnectionDrain(app.getHttpServer());
   let started = false;

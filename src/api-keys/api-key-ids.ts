@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
-import { AppConfig } from 'src/config/app-config';
+import { ApiKeysSettings } from 'src/api-keys/api-keys.settings';
 import { Invalidations } from 'src/invalidation/invalidations';
 
 /** Kind of the invalidation published when a key changes (revoked, rotated); its id is the key's public prefix. */
@@ -29,7 +29,7 @@ export class ApiKeyIds implements OnApplicationBootstrap, OnApplicationShutdown 
 
   constructor(
     private readonly keys: ApiKeysRepository,
-    private readonly config: AppConfig,
+    private readonly config: ApiKeysSettings,
     private readonly invalidations: Invalidations,
   ) {
     const learn = (prefix: string) => {

@@ -6,7 +6,7 @@ import { ApiKeyError, type ApiKeyRejection } from 'src/api-keys/api-keys.errors'
 import { type ApiKeyRecord, ApiKeysRepository } from 'src/api-keys/api-keys.repository';
 import { AuthFailures } from 'src/auth/auth-failures';
 import type { ApiKeyCaller } from 'src/auth/caller';
-import { AppConfig } from 'src/config/app-config';
+import { ApiKeysSettings } from 'src/api-keys/api-keys.settings';
 import { Invalidations } from 'src/invalidation/invalidations';
 
 const MAX_CACHED_KEYS = 10_000;
@@ -46,7 +46,7 @@ export class ApiKeyVerifier {
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly usage: ApiKeyUsage,
-    private readonly config: AppConfig,
+    private readonly config: ApiKeysSettings,
     private readonly ids: ApiKeyIds,
     private readonly invalidations: Invalidations,
     private readonly failures: AuthFailures,

@@ -1,4 +1,5 @@
 import { AppError } from 'src/common/errors/app-error';
+import { errorStatuses } from 'src/common/errors/error-statuses';
 
 export enum ApiKeyErrorCode {
   /** No key in any accepted place. */
@@ -16,6 +17,13 @@ export type ApiKeyRejection = 'missing' | 'malformed' | 'foreign_environment' | 
 
 const WWW_AUTHENTICATE = { 'www-authenticate': 'APIKEY realm="aura-authentication-api"' };
 
+const status = errorStatuses<ApiKeyErrorCode>({
+  [ApiKeyErrorCode.Missing]: 401,
+  [ApiKeyErrorCode.Invalid]: 401,
+  [ApiKeyErrorCode.TierForbidden]: 403,
+  [ApiKeyErrorCode.NotFound]: 404,
+});
+
 export class ApiKeyError extends AppError {
   constructor(
     override readonly code: ApiKeyErrorCode,
@@ -31,15 +39,7 @@ export class ApiKeyError extends AppError {
   }
 
   get status(): number {
-    switch (this.code) {
-      case ApiKeyErrorCode.Missing:
-      case ApiKeyErrorCode.Invalid:
-        return 401;
-      case ApiKeyErrorCode.TierForbidden:
-        return 403;
-      case ApiKeyErrorCode.NotFound:
-        return 404;
-    }
+    return status(this.code);
   }
 
   static missing(): ApiKeyError {

@@ -6,7 +6,7 @@ import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
 import { type ApiKeyRecord, ApiKeysRepository } from 'src/api-keys/api-keys.repository';
 import { Tier } from 'src/auth/tier';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
-import { AppConfig } from 'src/config/app-config';
+import { ApiKeysSettings } from 'src/api-keys/api-keys.settings';
 import { Database, type Tx } from 'src/database/database';
 import { Invalidations } from 'src/invalidation/invalidations';
 
@@ -51,7 +51,7 @@ export class ApiKeysService {
     private readonly database: Database,
     private readonly keys: ApiKeysRepository,
     private readonly audit: AuditService,
-    private readonly config: AppConfig,
+    private readonly config: ApiKeysSettings,
     private readonly invalidations: Invalidations,
   ) {}
 

@@ -2,7 +2,8 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ApiKeysRepository } from 'src/api-keys/api-keys.repository';
 import { ApiKeysService } from 'src/api-keys/api-keys.service';
 import { TIERS } from 'src/auth/tier';
-import { AppConfig, NodeEnv } from 'src/config/app-config';
+import { NodeEnv, ServerSettings } from 'src/config/server.settings';
+import { DatabaseSettings } from 'src/database/database.settings';
 
 /**
  * First start of a development instance on the embedded database: one key per tier, printed
@@ -13,15 +14,16 @@ export class DevelopmentKeys implements OnApplicationBootstrap {
   private readonly logger = new Logger(DevelopmentKeys.name);
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly server: ServerSettings,
+    private readonly database: DatabaseSettings,
     private readonly keys: ApiKeysRepository,
     private readonly service: ApiKeysService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (
-      this.config.NODE_ENV !== NodeEnv.Development ||
-      !this.config.isEmbeddedDatabase ||
+      this.server.NODE_ENV !== NodeEnv.Development ||
+      !this.database.isEmbeddedDatabase ||
       (await this.keys.count()) > 0
     ) {
       return;

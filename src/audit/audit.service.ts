@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditRepository } from 'src/audit/audit.repository';
-import { AppConfig } from 'src/config/app-config';
+import { AuditSettings } from 'src/audit/audit.settings';
 import type { Tx } from 'src/database/database';
 
 export enum AuditAction {
@@ -28,7 +28,7 @@ export interface AuditRecord {
 export class AuditService {
   constructor(
     private readonly events: AuditRepository,
-    private readonly config: AppConfig,
+    private readonly config: AuditSettings,
   ) {}
 
   /** Keyed hash of a personal identifier: equal inputs give equal hashes, and nothing can be read back. */

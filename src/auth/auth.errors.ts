@@ -1,4 +1,5 @@
 import { AppError } from 'src/common/errors/app-error';
+import { errorStatuses } from 'src/common/errors/error-statuses';
 
 /** Refusals decided by the boundary itself (the verifiers below it have their own codes). */
 export enum AuthErrorCode {
@@ -7,6 +8,11 @@ export enum AuthErrorCode {
   /** A channel-bound key acting on another channel's data. */
   ChannelForbidden = 'api_key_channel_forbidden',
 }
+
+const status = errorStatuses<AuthErrorCode>({
+  [AuthErrorCode.AmbiguousCredentials]: 400,
+  [AuthErrorCode.ChannelForbidden]: 403,
+});
 
 export class AuthError extends AppError {
   constructor(
@@ -17,11 +23,6 @@ export class AuthError extends AppError {
   }
 
   get status(): number {
-    switch (this.code) {
-      case AuthErrorCode.AmbiguousCredentials:
-        return 400;
-      case AuthErrorCode.ChannelForbidden:
-        return 403;
-    }
+    return status(this.code);
   }
 }

@@ -1,4 +1,5 @@
 import { AppError } from 'src/common/errors/app-error';
+import { errorStatuses } from 'src/common/errors/error-statuses';
 
 export enum CallbacksErrorCode {
   /** Not a sealed value of a known version and shape. */
@@ -19,6 +20,17 @@ export enum CallbacksErrorCode {
   RedirectRefused = 'callback_redirect_refused',
 }
 
+const status = errorStatuses<CallbacksErrorCode>({
+  [CallbacksErrorCode.Malformed]: 400,
+  [CallbacksErrorCode.UnknownKey]: 401,
+  [CallbacksErrorCode.Invalid]: 401,
+  [CallbacksErrorCode.WrongPurpose]: 401,
+  [CallbacksErrorCode.Expired]: 401,
+  [CallbacksErrorCode.Replayed]: 401,
+  [CallbacksErrorCode.PayloadInvalid]: 400,
+  [CallbacksErrorCode.RedirectRefused]: 400,
+});
+
 export class CallbacksError extends AppError {
   constructor(
     override readonly code: CallbacksErrorCode,
@@ -29,17 +41,6 @@ export class CallbacksError extends AppError {
   }
 
   get status(): number {
-    switch (this.code) {
-      case CallbacksErrorCode.Malformed:
-      case CallbacksErrorCode.PayloadInvalid:
-      case CallbacksErrorCode.RedirectRefused:
-        return 400;
-      case CallbacksErrorCode.UnknownKey:
-      case CallbacksErrorCode.Invalid:
-      case CallbacksErrorCode.WrongPurpose:
-      case CallbacksErrorCode.Expired:
-      case CallbacksErrorCode.Replayed:
-        return 401;
-    }
+    return status(this.code);
   }
 }

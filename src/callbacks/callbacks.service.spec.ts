@@ -9,6 +9,8 @@ import type { Database, Tx } from 'src/database/database';
 import type { SessionsService } from 'src/sessions/sessions.service';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import type { KernelSession, UsersService } from 'src/users/users.service';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
+import { UsersSettings } from 'src/users/users.settings';
 
 /** Hand-written fakes: the token ledger and the users remember what the callback did; no database. */
 class FakeDatabase {
@@ -47,7 +49,7 @@ const config = loadConfig({
   DATA_DIR: 'memory://',
   CALLBACK_REDIRECT_ALLOWLIST: 'https://app.example',
 });
-const cipher = new CallbackCipher(parseCipherKeys(config.CALLBACK_CIPHER_KEYS));
+const cipher = new CallbackCipher(parseCipherKeys(config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
 const session = { channel: 'web', userId: 'u-1', authorizationId: 'a-1' };
 const requestId = 'req-1';
 
@@ -80,11 +82,11 @@ describe('CallbacksService', () => {
       database as unknown as Database,
       repository as unknown as CallbacksRepository,
       users as unknown as UsersService,
-      new PhoneNumbers(config),
+      new PhoneNumbers(config.get(UsersSettings)),
       audit,
       metrics,
       sessions,
-      config,
+      config.get(CallbacksSettings),
     );
   });
 

@@ -9,7 +9,7 @@ import { CallbacksError, CallbacksErrorCode } from 'src/callbacks/callbacks.erro
 import type { CallbackLoginResponseDto } from 'src/callbacks/dto/callback.dto';
 import { CallbackPayload } from 'src/callbacks/dto/callback-payload';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from 'src/common/http/json-body';
-import { AppConfig } from 'src/config/app-config';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
 import { Database, type Tx } from 'src/database/database';
 import type { SessionCookies } from 'src/sessions/session-cookies';
 import { type BrowserCredentials, SessionsService } from 'src/sessions/sessions.service';
@@ -59,7 +59,7 @@ export class CallbacksService implements OnModuleInit, OnModuleDestroy {
     private readonly audit: AuditService,
     private readonly metrics: CallbacksMetrics,
     private readonly sessions: SessionsService,
-    config: AppConfig,
+    config: CallbacksSettings,
   ) {
     this.cipher = new CallbackCipher(parseCipherKeys(config.CALLBACK_CIPHER_KEYS));
     this.redirectOrigins = new Set(

@@ -1,4 +1,5 @@
 import { ApiKeysService } from 'src/api-keys/api-keys.service';
+import { ApiKeysSettings } from 'src/api-keys/api-keys.settings';
 import { Tier, TIERS } from 'src/auth/tier';
 import { createCliContext } from 'src/cli/cli-context';
 import type { CommandOptions } from 'src/cli/command-options';
@@ -99,7 +100,7 @@ export async function runApiKeysCommand(
           print(
             json,
             revoked,
-            `Revoked ${revoked.prefix} ("${revoked.name}"). Replicas stop accepting it within a second (at most ${config.APIKEY_CACHE_TTL_SECONDS} s).`,
+            `Revoked ${revoked.prefix} ("${revoked.name}"). Replicas stop accepting it within a second (at most ${config.get(ApiKeysSettings).APIKEY_CACHE_TTL_SECONDS} s).`,
           );
           return;
         }

@@ -7,6 +7,7 @@ import {
 } from 'src/callbacks/callback-cipher';
 import type { CommandOptions } from 'src/cli/command-options';
 import type { AppConfig } from 'src/config/app-config';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
 
 /**
  * `callback seal --purpose login|logout --data '<json>' [--ttl-seconds N]` prints a sealed value, so that
@@ -19,7 +20,7 @@ export function runCallbackCommand(
   args: string[],
   options: CommandOptions,
 ): number {
-  const cipher = new CallbackCipher(parseCipherKeys(config.CALLBACK_CIPHER_KEYS));
+  const cipher = new CallbackCipher(parseCipherKeys(config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
   if (action === 'seal') {
     const purpose = options.purpose as CallbackPurpose;
     if (![CallbackPurpose.Login, CallbackPurpose.Logout].includes(purpose) || typeof options.data !== 'string') {

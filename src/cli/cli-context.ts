@@ -5,6 +5,7 @@ import { AuditModule } from 'src/audit/audit.module';
 import { createLogger, NestPinoLogger } from 'src/common/logging/logger';
 import type { AppConfig } from 'src/config/app-config';
 import { ConfigModule } from 'src/config/config.module';
+import { ServerSettings } from 'src/config/server.settings';
 import { DatabaseModule } from 'src/database/database.module';
 
 @Module({ imports: [DatabaseModule, AuditModule, ApiKeysManagementModule] })
@@ -12,7 +13,8 @@ class CliModule {}
 
 /** The slice of the service the operator commands need: configuration, database, audit, keys. No HTTP. */
 export async function createCliContext(config: AppConfig): Promise<INestApplicationContext> {
-  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, undefined);
+  const { LOG_LEVEL } = config.get(ServerSettings);
+  const logger = createLogger(LOG_LEVEL === 'info' ? 'warn' : LOG_LEVEL, undefined);
   const context = await NestFactory.createApplicationContext(
     { module: CliModule, imports: [ConfigModule.forRoot(config)] },
     { logger: new NestPinoLogger(logger), abortOnError: false },

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import type { AppConfig } from 'src/config/app-config';
 import { dataSourceOptions } from 'src/database/data-source-options';
+import { DatabaseSettings } from 'src/database/database.settings';
 
 /** `migrations run|revert|show`: what the Helm hook Job runs before replicas start. */
 export async function runMigrationsCommand(config: AppConfig, action: string | undefined): Promise<number> {
@@ -8,7 +9,7 @@ export async function runMigrationsCommand(config: AppConfig, action: string | u
     console.error('migrations needs one of: run, revert, show');
     return 2;
   }
-  const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+  const dataSource = await new DataSource(dataSourceOptions(config.get(DatabaseSettings))).initialize();
   try {
     if (action === 'run') {
       const applied = await dataSource.runMigrations({ transaction: 'each' });

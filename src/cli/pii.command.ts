@@ -4,9 +4,11 @@ import type { CommandOptions } from 'src/cli/command-options';
 import type { AppConfig } from 'src/config/app-config';
 import { Database } from 'src/database/database';
 import { dataSourceOptions } from 'src/database/data-source-options';
+import { DatabaseSettings } from 'src/database/database.settings';
 import { PersonalDataCipher, PersonalDataError } from 'src/users/personal-data';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { UsersRepository } from 'src/users/users.repository';
+import { UsersSettings } from 'src/users/users.settings';
 
 const DEFAULT_BATCH = 500;
 
@@ -37,10 +39,12 @@ export async function runPiiCommand(
     console.error('--batch-size must be 1-10000 and --pause-ms a whole number of milliseconds');
     return 2;
   }
-  const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+  const database = config.get(DatabaseSettings);
+  const usersSettings = config.get(UsersSettings);
+  const dataSource = await new DataSource(dataSourceOptions(database)).initialize();
   try {
-    const pii = new PersonalDataCipher(config);
-    const users = new UsersRepository(new Database(dataSource, config), pii, new PhoneNumbers(config));
+    const pii = new PersonalDataCipher(usersSettings);
+    const users = new UsersRepository(new Database(dataSource, database), pii, new PhoneNumbers(usersSettings));
     const total = await users.countStaleSealed();
     console.log(`${total} record(s) hold values sealed under another key than "${pii.currentKid}".`);
     let done = 0;

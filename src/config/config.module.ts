@@ -1,15 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AppConfig } from 'src/config/app-config';
+import { AppConfig, SETTINGS } from 'src/config/app-config';
 
-/** Provides the validated AppConfig to every module. */
+/** Provides each feature's validated settings, its class as the token, to every module. */
 @Module({})
 export class ConfigModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ConfigModule,
       global: true,
-      providers: [{ provide: AppConfig, useValue: config }],
-      exports: [AppConfig],
+      providers: SETTINGS.map((type) => ({ provide: type, useValue: config.get<object>(type) })),
+      exports: [...SETTINGS],
     };
   }
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientBase } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
-import type { AppConfig } from 'src/config/app-config';
+import type { DatabaseSettings } from 'src/database/database.settings';
 import { ENTITIES_GLOB, MIGRATIONS_DIR } from 'src/build-paths';
 import { embeddedPostgresDriver } from 'src/database/embedded-pool';
 import { seedFromTemplate } from 'src/database/embedded-template';
@@ -25,7 +25,7 @@ function keepClientErrorsHandled(client: ClientBase): void {
 }
 
 /** TypeORM options shared by the application and the CLI: PostgreSQL when DATABASE_URL is set, PGlite otherwise. */
-export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+export function dataSourceOptions(config: DatabaseSettings): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
     entities: [ENTITIES_GLOB],

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppConfig } from 'src/config/app-config';
+import { DatabaseSettings } from 'src/database/database.settings';
 import { Database } from 'src/database/database';
 import { dataSourceOptions } from 'src/database/data-source-options';
 
@@ -9,8 +9,8 @@ import { dataSourceOptions } from 'src/database/data-source-options';
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      inject: [DatabaseSettings],
+      useFactory: (config: DatabaseSettings) => ({
         ...dataSourceOptions(config),
         migrationsRun: config.runMigrationsAtStart,
         // Fail the boot rather than retrying for minutes: Kubernetes restarts the pod.

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, type EntityManager, QueryFailedError, type QueryResult } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { AppConfig } from 'src/config/app-config';
+import { DatabaseSettings } from 'src/database/database.settings';
 
 /**
  * One SQL statement of a feature (`src/<feature>/<feature>.sql.ts`): its text, the name it is prepared under
@@ -49,7 +49,7 @@ export class Database {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    config: AppConfig,
+    config: DatabaseSettings,
   ) {
     this.pool = config.isEmbeddedDatabase ? undefined : ((dataSource.driver as PostgresDriver).master as Pool);
   }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from 'src/config/app-config';
+import { DirectLineSettings } from 'src/directline/directline.settings';
 import { DirectLineErrorCode } from 'src/directline/directline.errors';
 import { DirectLineClient } from 'src/directline/directline.client';
 import type { DirectLineMetrics } from 'src/directline/directline.metrics';
@@ -21,7 +22,7 @@ describe('DirectLineClient policy', () => {
         DIRECTLINE_MAX_RETRIES: '2',
         DIRECTLINE_BREAKER_THRESHOLD: '5',
         ...env,
-      }),
+      }).get(DirectLineSettings),
       metrics,
     );
   const answer = (status: number, body: unknown = {}, headers: Record<string, string> = {}): void => {
@@ -89,7 +90,10 @@ describe('DirectLineClient policy', () => {
   });
 
   it('should answer directline_not_configured without a secret, calling nothing', async () => {
-    const unconfigured = new DirectLineClient(loadConfig({ NODE_ENV: 'test', DATA_DIR: 'memory://' }), metrics);
+    const unconfigured = new DirectLineClient(
+      loadConfig({ NODE_ENV: 'test', DATA_DIR: 'memory://' }).get(DirectLineSettings),
+      metrics,
+    );
     await expect(failureOf(unconfigured.generateToken({}))).resolves.toBe(DirectLineErrorCode.NotConfigured);
     expect(fetchMock).not.toHaveBeenCalled();
   });

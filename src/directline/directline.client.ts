@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { toRetryAfterSeconds } from 'src/common/http/retry-after';
 import { UpstreamPolicy } from 'src/common/http/upstream-policy';
-import { AppConfig } from 'src/config/app-config';
+import { DirectLineSettings } from 'src/directline/directline.settings';
 import { DirectLineFailure } from 'src/directline/directline-failure';
 import { DirectLineConversation, DirectLineToken, validateDirectLineBody } from 'src/directline/directline-response';
 import { DirectLineMetrics, type DirectLineOperation } from 'src/directline/directline.metrics';
@@ -37,7 +37,7 @@ export class DirectLineClient {
   private readonly policy: UpstreamPolicy<DirectLineOperation, DirectLineFailure>;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: DirectLineSettings,
     metrics: DirectLineMetrics,
   ) {
     this.baseUrl = config.DIRECTLINE_BASE_URL.replace(/\/+$/, '');

@@ -1,4 +1,5 @@
 import { AppError } from 'src/common/errors/app-error';
+import { errorStatuses } from 'src/common/errors/error-statuses';
 
 export enum DirectLineErrorCode {
   /** No DIRECTLINE_SECRET: the service cannot ask Direct Line for tokens. */
@@ -19,6 +20,17 @@ export enum DirectLineErrorCode {
   CircuitOpen = 'directline_circuit_open',
 }
 
+const status = errorStatuses<DirectLineErrorCode>({
+  [DirectLineErrorCode.NotConfigured]: 503,
+  [DirectLineErrorCode.SecretRejected]: 502,
+  [DirectLineErrorCode.UnexpectedStatus]: 502,
+  [DirectLineErrorCode.Unavailable]: 502,
+  [DirectLineErrorCode.BadResponse]: 502,
+  [DirectLineErrorCode.Throttled]: 503,
+  [DirectLineErrorCode.Timeout]: 504,
+  [DirectLineErrorCode.CircuitOpen]: 503,
+});
+
 export class DirectLineError extends AppError {
   constructor(
     override readonly code: DirectLineErrorCode,
@@ -30,18 +42,6 @@ export class DirectLineError extends AppError {
   }
 
   get status(): number {
-    switch (this.code) {
-      case DirectLineErrorCode.SecretRejected:
-      case DirectLineErrorCode.UnexpectedStatus:
-      case DirectLineErrorCode.Unavailable:
-      case DirectLineErrorCode.BadResponse:
-        return 502;
-      case DirectLineErrorCode.NotConfigured:
-      case DirectLineErrorCode.Throttled:
-      case DirectLineErrorCode.CircuitOpen:
-        return 503;
-      case DirectLineErrorCode.Timeout:
-        return 504;
-    }
+    return status(this.code);
   }
 }

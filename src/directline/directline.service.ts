@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from 'src/config/app-config';
+import { DirectLineSettings } from 'src/directline/directline.settings';
 import { DirectLineClient, type DirectLineTokenParameters } from 'src/directline/directline.client';
 import { directLineUserId, type DirectLineUser } from 'src/directline/directline-user';
 import { ConversationTokenResponseDto, TokenResponseDto } from 'src/directline/dto/token-response.dto';
@@ -10,7 +10,7 @@ export class DirectLineService {
 
   constructor(
     private readonly directLine: DirectLineClient,
-    config: AppConfig,
+    config: DirectLineSettings,
   ) {
     this.trustedOrigins = (config.DIRECTLINE_TRUSTED_ORIGINS ?? '')
       .split(',')

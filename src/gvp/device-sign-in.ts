@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
-import { AppConfig } from 'src/config/app-config';
+import { AuditSettings } from 'src/audit/audit.settings';
+import { GvpSettings } from 'src/gvp/gvp.settings';
 import type { DeviceIdentity } from 'src/gvp/device-token.verifier';
 import { GvpRepository, type LinkedUser } from 'src/gvp/gvp.repository';
 import { GvpError, GvpStatusCode } from 'src/gvp/gvp.errors';
@@ -39,7 +40,8 @@ export class DeviceSignIn {
   private readonly unknownSubscribers = new Map<string, number>();
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: GvpSettings,
+    private readonly audit: AuditSettings,
     private readonly devices: GvpRepository,
     private readonly users: DeviceUsers,
     private readonly kernel: KernelClient,
@@ -61,7 +63,7 @@ export class DeviceSignIn {
 
   /** Keyed hash of an identifier: what the link stores of the subscriber, and what logs may show of a device. */
   hash(value: string): string {
-    return createHmac('sha256', this.config.AUDIT_HMAC_SECRET).update(`gvp:${value}`).digest('hex');
+    return createHmac('sha256', this.audit.AUDIT_HMAC_SECRET).update(`gvp:${value}`).digest('hex');
   }
 
   private async resolve(

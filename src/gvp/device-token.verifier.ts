@@ -8,7 +8,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { AppConfig } from 'src/config/app-config';
+import { GvpSettings } from 'src/gvp/gvp.settings';
 import { GvpKeySet } from 'src/gvp/gvp-key-set';
 import { GvpError, GvpStatusCode } from 'src/gvp/gvp.errors';
 
@@ -51,7 +51,7 @@ export class DeviceTokenVerifier {
   private readonly logger = new Logger(DeviceTokenVerifier.name);
   private readonly keys: JWTVerifyGetKey | undefined;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(private readonly config: GvpSettings) {
     if (config.GVP_JWKS_URL !== undefined) {
       this.keys = new GvpKeySet(new URL(config.GVP_JWKS_URL), config.GVP_JWKS_MIN_REFRESH_SECONDS * 1000).getKey;
     } else if (config.GVP_JWKS !== undefined) {

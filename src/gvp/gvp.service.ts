@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Injectable, Logger } from '@nestjs/common';
 import type { DeviceCaller } from 'src/auth/caller';
 import { toProblem } from 'src/common/errors/problem';
-import { AppConfig } from 'src/config/app-config';
+import { GvpSettings } from 'src/gvp/gvp.settings';
 import { DeviceSignIn, type SignedIn } from 'src/gvp/device-sign-in';
 import type { GvpAuraIdResponseDto, GvpAuraTokenResponseDto } from 'src/gvp/dto/gvp-response.dto';
 import { GvpError, gvpOk, GvpStatusCode, type GvpOutcome } from 'src/gvp/gvp.errors';
@@ -17,7 +17,7 @@ export class GvpService {
   private readonly logger = new Logger(GvpService.name);
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: GvpSettings,
     private readonly devices: DeviceSignIn,
     private readonly tokens: DirectLineService,
     private readonly metrics: GvpMetrics,

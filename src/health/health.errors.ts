@@ -1,8 +1,13 @@
 import { AppError } from 'src/common/errors/app-error';
+import { errorStatuses } from 'src/common/errors/error-statuses';
 
 export enum HealthErrorCode {
   Unhealthy = 'unhealthy',
 }
+
+const status = errorStatuses<HealthErrorCode>({
+  [HealthErrorCode.Unhealthy]: 503,
+});
 
 export class HealthError extends AppError {
   constructor(
@@ -14,9 +19,6 @@ export class HealthError extends AppError {
   }
 
   get status(): number {
-    switch (this.code) {
-      case HealthErrorCode.Unhealthy:
-        return 503;
-    }
+    return status(this.code);
   }
 }

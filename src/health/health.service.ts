@@ -8,7 +8,7 @@ import {
   TypeOrmHealthIndicator,
   type HealthCheckResult,
 } from '@nestjs/terminus';
-import { AppConfig } from 'src/config/app-config';
+import { HealthSettings } from 'src/health/health.settings';
 import { Database } from 'src/database/database';
 import { HealthResponseDto, PingResponseDto } from 'src/health/dto/health.dto';
 import { HealthError, HealthErrorCode } from 'src/health/health.errors';
@@ -49,7 +49,7 @@ export class HealthService implements OnModuleDestroy {
     private readonly migrations: Database,
     private readonly keys: KeysService,
     private readonly invalidations: Invalidations,
-    private readonly config: AppConfig,
+    private readonly config: HealthSettings,
   ) {
     this.eventLoop.enable();
   }

@@ -3,7 +3,7 @@ import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { Client, type Notification } from 'pg';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { getPGliteInstance } from 'typeorm-pglite';
-import { AppConfig } from 'src/config/app-config';
+import { DatabaseSettings } from 'src/database/database.settings';
 import {
   INVALIDATION_DELAY,
   INVALIDATION_LISTENER_CONNECTED,
@@ -39,7 +39,7 @@ export class InvalidationListener implements OnApplicationBootstrap, OnApplicati
 
   constructor(
     private readonly invalidations: Invalidations,
-    private readonly config: AppConfig,
+    private readonly config: DatabaseSettings,
     @InjectMetric(INVALIDATIONS_RECEIVED) private readonly received: Counter<'kind'>,
     @InjectMetric(INVALIDATION_LISTENER_CONNECTED) private readonly connected: Gauge,
     @InjectMetric(INVALIDATION_DELAY) private readonly delay: Histogram<'kind'>,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { toRetryAfterSeconds } from 'src/common/http/retry-after';
 import { UpstreamPolicy } from 'src/common/http/upstream-policy';
-import { AppConfig } from 'src/config/app-config';
+import { KernelSettings } from 'src/kernel/kernel.settings';
 import { KernelFailure } from 'src/kernel/kernel-failure';
 import { KernelError, KernelErrorCode } from 'src/kernel/kernel.errors';
 import { KernelMetrics, type KernelOperation } from 'src/kernel/kernel.metrics';
@@ -32,7 +32,7 @@ export class KernelClient {
   private readonly policy: UpstreamPolicy<KernelOperation, KernelFailure>;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: KernelSettings,
     private readonly keys: KeysService,
     metrics: KernelMetrics,
   ) {

@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { decodeProtectedHeader, type JWK, jwtVerify } from 'jose';
 import { loadConfig } from 'src/config/app-config';
+import { ServerSettings } from 'src/config/server.settings';
 import { KeysService, MAX_TOKEN_LIFETIME_SECONDS } from 'src/openid/keys.service';
 import { generateSigningKeyEntry, parseSigningKeys, SigningKeyState, type SigningKey } from 'src/openid/signing-keys';
 
@@ -14,7 +15,7 @@ describe('KeysService.sign', () => {
       await generateSigningKeyEntry('ES256', SigningKeyState.Active, 'current'),
     ];
     keys = await parseSigningKeys(JSON.stringify(entries), 'test');
-    service = new KeysService(keys, loadConfig({ PUBLIC_BASE_URL: 'https://aura.example.com/' }));
+    service = new KeysService(keys, loadConfig({ PUBLIC_BASE_URL: 'https://aura.example.com/' }).get(ServerSettings));
   });
 
   function publicKeyOf(kid: string) {
@@ -70,7 +71,7 @@ describe('KeysService with public-only keys (published for another signer)', () 
       }),
       'test',
     );
-    const service = new KeysService(keys, loadConfig({}));
+    const service = new KeysService(keys, loadConfig({}).get(ServerSettings));
     expect(service.activeKid).toBe('own');
     expect(service.publicKeys().map((key) => key.kid)).toEqual(['own', 'bot']);
     const token = await service.sign({ sub: 'device-1' });
@@ -84,7 +85,7 @@ describe('KeysService with public-only keys (published for another signer)', () 
       JSON.stringify([{ kid: 'bot', alg: 'ES256', state: 'published', jwk: publicJwkOf(bot) }]),
       'test',
     );
-    const service = new KeysService(keys, loadConfig({}));
+    const service = new KeysService(keys, loadConfig({}).get(ServerSettings));
     expect(service.activeKid).toBeUndefined();
     expect(service.publicKeys().map((key) => key.kid)).toEqual(['bot']);
     await expect(service.sign({ sub: 'x' })).rejects.toThrow('No private signing key');

@@ -1,7 +1,7 @@
 import { type KeyObject, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT, type JWTPayload } from 'jose';
-import { AppConfig } from 'src/config/app-config';
+import { ServerSettings } from 'src/config/server.settings';
 import { issuerUrl } from 'src/openid/openid-urls';
 import { SigningKeyState, type PublicJwk, type SigningAlgorithm, type SigningKey } from 'src/openid/signing-keys';
 
@@ -33,11 +33,12 @@ type PrivateSigningKey = SigningKey & { privateKey: KeyObject };
 @Injectable()
 export class KeysService {
   private readonly active: PrivateSigningKey | undefined;
-  private readonly issuer: string;
+  /** `iss` of every token this service signs. */
+  readonly issuer: string;
 
   constructor(
     @Inject(SIGNING_KEYS) private readonly keys: readonly SigningKey[],
-    config: AppConfig,
+    config: ServerSettings,
   ) {
     this.active = keys.find(
       (key): key is PrivateSigningKey => key.state === SigningKeyState.Active && key.privateKey !== undefined,

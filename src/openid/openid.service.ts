@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from 'src/config/app-config';
+import { ServerSettings } from 'src/config/server.settings';
 import { JwksResponseDto } from 'src/openid/dto/jwks.dto';
 import { JWT_BEARER_GRANT_TYPE, OpenIdConfigurationResponseDto } from 'src/openid/dto/openid-configuration.dto';
 import { ifNoneMatchMatches, strongEntityTag } from 'src/openid/entity-tag';
 import { KeysService } from 'src/openid/keys.service';
 import { issuerUrl, OPENID_PATHS, publicUrl } from 'src/openid/openid-urls';
+import { OpenIdSettings } from 'src/openid/openid.settings';
 
 /** A response written as is: status, headers and the body, ready for the socket. */
 export interface PreparedResponse {
@@ -46,10 +47,10 @@ export class OpenIdService {
   readonly configuration: PreparedDocument;
   readonly jwks: PreparedDocument;
 
-  constructor(keys: KeysService, config: AppConfig) {
+  constructor(keys: KeysService, server: ServerSettings, config: OpenIdSettings) {
     const configuration: OpenIdConfigurationResponseDto = {
-      issuer: issuerUrl(config),
-      jwks_uri: publicUrl(config, OPENID_PATHS.jwks),
+      issuer: issuerUrl(server),
+      jwks_uri: publicUrl(server, OPENID_PATHS.jwks),
       response_types_supported: ['id_token'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: keys.algorithms(),

@@ -2,9 +2,18 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { AppConfig, loadConfig, NodeEnv } from 'src/config/app-config';
-import { DEVELOPMENT_KEY_FILE, loadSigningKeys } from 'src/openid/signing-key-source';
+import { loadConfig } from 'src/config/app-config';
+import { ServerSettings } from 'src/config/server.settings';
+import { DatabaseSettings } from 'src/database/database.settings';
+import { OpenIdSettings } from 'src/openid/openid.settings';
+import { DEVELOPMENT_KEY_FILE, loadSigningKeys, signingKeySettings } from 'src/openid/signing-key-source';
 import { generateSigningKeyEntry, SigningKeyState } from 'src/openid/signing-keys';
+
+/** What the OpenID module reads the keys from, for a given environment. */
+function keySettings(env: NodeJS.ProcessEnv) {
+  const config = loadConfig(env);
+  return signingKeySettings(config.get(OpenIdSettings), config.get(ServerSettings), config.get(DatabaseSettings));
+}
 
 describe('loadSigningKeys', () => {
   let folder: string;
@@ -23,7 +32,7 @@ describe('loadSigningKeys', () => {
 
   it('should generate a development key once, keep it readable by the owner only and reuse it', async () => {
     const dataDir = join(folder, 'data', 'nested');
-    const config = loadConfig({ DATA_DIR: dataDir });
+    const config = keySettings({ DATA_DIR: dataDir });
     const [first] = await loadSigningKeys(config, logger);
     const file = join(dataDir, DEVELOPMENT_KEY_FILE);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
@@ -41,7 +50,7 @@ describe('loadSigningKeys', () => {
   });
 
   it('should keep the development key in memory only with memory://', async () => {
-    const config = loadConfig({ DATA_DIR: 'memory://' });
+    const config = keySettings({ DATA_DIR: 'memory://' });
     const [first] = await loadSigningKeys(config, logger);
     const [second] = await loadSigningKeys(config, logger);
     expect(first.kid).not.toBe(second.kid);
@@ -49,7 +58,7 @@ describe('loadSigningKeys', () => {
 
   it('should refuse a damaged development key file instead of replacing it', async () => {
     await writeFile(join(folder, DEVELOPMENT_KEY_FILE), '[{"alg":"ES256"');
-    await expect(loadSigningKeys(loadConfig({ DATA_DIR: folder }), logger)).rejects.toThrow(
+    await expect(loadSigningKeys(keySettings({ DATA_DIR: folder }), logger)).rejects.toThrow(
       `${join(folder, DEVELOPMENT_KEY_FILE)}: is not valid JSON`,
     );
   });
@@ -58,13 +67,13 @@ describe('loadSigningKeys', () => {
     const entry = await generateSigningKeyEntry('ES384', SigningKeyState.Active, 'from-file');
     const file = join(folder, 'signing-keys.json');
     await writeFile(file, JSON.stringify([entry]));
-    const keys = await loadSigningKeys(loadConfig({ OPENID_SIGNING_KEYS_FILE: file }), logger);
+    const keys = await loadSigningKeys(keySettings({ OPENID_SIGNING_KEYS_FILE: file }), logger);
     expect(keys.map(({ kid, alg }) => ({ kid, alg }))).toEqual([{ kid: 'from-file', alg: 'ES384' }]);
   });
 
   it('should name the variable and the path when the keys file cannot be read', async () => {
     const file = join(folder, 'missing.json');
-    await expect(loadSigningKeys(loadConfig({ OPENID_SIGNING_KEYS_FILE: file }), logger)).rejects.toThrow(
+    await expect(loadSigningKeys(keySettings({ OPENID_SIGNING_KEYS_FILE: file }), logger)).rejects.toThrow(
       `OPENID_SIGNING_KEYS_FILE: cannot read ${file} (ENOENT)`,
     );
   });
@@ -72,7 +81,7 @@ describe('loadSigningKeys', () => {
   it('should prefer configured keys to the development key', async () => {
     const entry = await generateSigningKeyEntry('RS256', SigningKeyState.Active, 'configured');
     const keys = await loadSigningKeys(
-      loadConfig({ DATA_DIR: folder, OPENID_SIGNING_KEYS: JSON.stringify([entry]) }),
+      keySettings({ DATA_DIR: folder, OPENID_SIGNING_KEYS: JSON.stringify([entry]) }),
       logger,
     );
     expect(keys[0].kid).toBe('configured');
@@ -80,7 +89,7 @@ describe('loadSigningKeys', () => {
   });
 
   it('should never generate a key in production', async () => {
-    const config = Object.assign(new AppConfig(), { NODE_ENV: NodeEnv.Production, DATA_DIR: folder });
+    const config = { isProduction: true, DATA_DIR: folder };
     await expect(loadSigningKeys(config, logger)).rejects.toThrow('OPENID_SIGNING_KEYS: is required in production');
     await expect(stat(join(folder, DEVELOPMENT_KEY_FILE))).rejects.toThrow('ENOENT');
   });

@@ -1,7 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import type { AppConfig } from 'src/config/app-config';
+import type { ServerSettings } from 'src/config/server.settings';
+import type { DatabaseSettings } from 'src/database/database.settings';
+import type { OpenIdSettings } from 'src/openid/openid.settings';
 import {
   generateSigningKeyEntry,
   parseSigningKeys,
@@ -59,12 +61,36 @@ async function developmentKeys(dataDir: string): Promise<{ keys: SigningKey[]; w
   return { keys: await parseSigningKeys(text, file), where: file };
 }
 
+/** What the signing keys are read from: the OpenID settings, whether this is production, where development keys live. */
+export interface SigningKeySettings {
+  OPENID_SIGNING_KEYS?: string;
+  OPENID_SIGNING_KEYS_FILE?: string;
+  isProduction: boolean;
+  DATA_DIR: string;
+}
+
+export function signingKeySettings(
+  openid: OpenIdSettings,
+  server: ServerSettings,
+  database: DatabaseSettings,
+): SigningKeySettings {
+  return {
+    OPENID_SIGNING_KEYS: openid.OPENID_SIGNING_KEYS,
+    OPENID_SIGNING_KEYS_FILE: openid.OPENID_SIGNING_KEYS_FILE,
+    isProduction: server.isProduction,
+    DATA_DIR: database.DATA_DIR,
+  };
+}
+
 /**
  * The signing keys of this instance, validated: from OPENID_SIGNING_KEYS, from the file named by
  * OPENID_SIGNING_KEYS_FILE, or (outside production only) the development key. Throws a
  * ConfigError that stops the boot when the configuration is unusable.
  */
-export async function loadSigningKeys(config: AppConfig, logger = new Logger('SigningKeys')): Promise<SigningKey[]> {
+export async function loadSigningKeys(
+  config: SigningKeySettings,
+  logger = new Logger('SigningKeys'),
+): Promise<SigningKey[]> {
   let keys: SigningKey[];
   if (config.OPENID_SIGNING_KEYS !== undefined) {
     keys = await parseSigningKeys(config.OPENID_SIGNING_KEYS, 'OPENID_SIGNING_KEYS');

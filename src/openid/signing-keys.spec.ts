@@ -1,6 +1,9 @@
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
-import { ConfigError, loadConfig } from 'src/config/app-config';
+import { loadConfig } from 'src/config/app-config';
+import { ConfigError } from 'src/config/config-error';
+import { ServerSettings } from 'src/config/server.settings';
+import { OpenIdSettings } from 'src/openid/openid.settings';
 import { KeysService } from 'src/openid/keys.service';
 import { OpenIdService } from 'src/openid/openid.service';
 import {
@@ -68,7 +71,10 @@ async function parseError(json: string): Promise<SigningKeyConfigError> {
 /** The JWKS exactly as the service serves it. */
 function servedJwks(keys: SigningKey[]): { body: string; keys: Record<string, unknown>[] } {
   const config = loadConfig({ PUBLIC_BASE_URL: 'https://aura.example.com' });
-  const body = new OpenIdService(new KeysService(keys, config), config).jwks.respond(undefined).body!;
+  const server = config.get(ServerSettings);
+  const body = new OpenIdService(new KeysService(keys, server), server, config.get(OpenIdSettings)).jwks.respond(
+    undefined,
+  ).body!;
   return { body, keys: (JSON.parse(body) as { keys: Record<string, unknown>[] }).keys };
 }
 

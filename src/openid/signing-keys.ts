@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { ConfigError } from 'src/config/app-config';
+import { ConfigError } from 'src/config/config-error';
 
 /** JWS algorithms a signing key may be configured for. */
 export const SIGNING_ALGORITHMS = [

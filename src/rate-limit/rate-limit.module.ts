@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { AppConfig } from 'src/config/app-config';
+import { RateLimitSettings } from 'src/rate-limit/rate-limit.settings';
 import { MemoryThrottlerStorage } from 'src/rate-limit/memory-throttler.storage';
 import { throttlers } from 'src/rate-limit/throttlers';
 
@@ -12,8 +12,8 @@ import { throttlers } from 'src/rate-limit/throttlers';
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: async (config: AppConfig) => ({
+      inject: [RateLimitSettings],
+      useFactory: async (config: RateLimitSettings) => ({
         throttlers: throttlers(config),
         storage:
           config.REDIS_URL === undefined

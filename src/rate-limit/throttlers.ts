@@ -2,7 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { ThrottlerOptions } from '@nestjs/throttler';
 import type { RequestWithCaller } from 'src/auth/caller';
 import { Tier } from 'src/auth/tier';
-import type { AppConfig } from 'src/config/app-config';
+import type { RateLimitSettings } from 'src/rate-limit/rate-limit.settings';
 
 function requestOf(context: ExecutionContext): RequestWithCaller {
   return context.switchToHttp().getRequest<RequestWithCaller>();
@@ -16,7 +16,7 @@ function requestOf(context: ExecutionContext): RequestWithCaller {
  *    address for requests a browser session admits (sessions are as public as those keys);
  * 2. `default`: per caller — API key, session or device (keyless routes: per client address).
  */
-export function throttlers(config: AppConfig): ThrottlerOptions[] {
+export function throttlers(config: RateLimitSettings): ThrottlerOptions[] {
   const ttl = config.RATE_LIMIT_TTL_SECONDS * 1000;
   return [
     {

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { AppConfig } from 'src/config/app-config';
+import { SessionsSettings } from 'src/sessions/sessions.settings';
 import { KeysService } from 'src/openid/keys.service';
-import { issuerUrl } from 'src/openid/openid-urls';
 
 /** `typ` of session access tokens (RFC 9068): no other token this service signs can pass for one. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -29,10 +28,10 @@ export class AccessTokens {
 
   constructor(
     private readonly keys: KeysService,
-    config: AppConfig,
+    config: SessionsSettings,
   ) {
     this.jwks = createLocalJWKSet({ keys: keys.ownPublicKeys().map((key) => ({ ...key })) });
-    this.issuer = issuerUrl(config);
+    this.issuer = keys.issuer;
     this.audiences = config.sessionAudiences;
     this.ttlSeconds = config.SESSION_ACCESS_TTL_SECONDS;
   }

@@ -1,5 +1,4 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { AppConfig } from 'src/config/app-config';
 
 /** Paths browser pages call with credentials: the session API and the routes a session admits. */
 const SESSION_API_PATHS = /^\/auth\/api\/v1\//;
@@ -18,8 +17,7 @@ type CorsOptions = NonNullable<Parameters<NestFastifyApplication['enableCors']>[
  * echoed back (never `*`, since credentials are allowed), and only on the browser paths. Everything else
  * gets no CORS headers at all, as before. Undefined when no origin is listed: then no CORS hook runs.
  */
-export function sessionCors(config: AppConfig): CorsOptions | undefined {
-  const origins = config.corsAllowedOrigins;
+export function sessionCors(origins: string[]): CorsOptions | undefined {
   if (origins.length === 0) {
     return undefined;
   }

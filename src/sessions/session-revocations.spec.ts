@@ -1,4 +1,4 @@
-import type { AppConfig } from 'src/config/app-config';
+import type { SessionsSettings } from 'src/sessions/sessions.settings';
 import type { InvalidationRepository } from 'src/invalidation/invalidation.repository';
 import { Invalidations } from 'src/invalidation/invalidations';
 import type { SessionPrincipal } from 'src/sessions/access-tokens';
@@ -47,7 +47,7 @@ describe('SessionRevocations', () => {
       {
         SESSION_ACCESS_TTL_SECONDS: TTL_SECONDS,
         SESSION_IDLE_TIMEOUT_SECONDS: 3600,
-      } as AppConfig,
+      } as SessionsSettings,
     );
     invalidations.setListening(true);
     repository.live.add('s1');

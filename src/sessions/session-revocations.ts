@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from 'src/config/app-config';
+import { SessionsSettings } from 'src/sessions/sessions.settings';
 import { Invalidations } from 'src/invalidation/invalidations';
 import type { SessionPrincipal } from 'src/sessions/access-tokens';
 import { SessionsRepository } from 'src/sessions/sessions.repository';
@@ -34,7 +34,7 @@ export class SessionRevocations {
   constructor(
     private readonly invalidations: Invalidations,
     private readonly repository: SessionsRepository,
-    config: AppConfig,
+    config: SessionsSettings,
   ) {
     const keepMs = config.SESSION_ACCESS_TTL_SECONDS * 1000 + SKEW_MS;
     this.revoked = new ExpiringSet(keepMs);

@@ -1,4 +1,5 @@
 import { AppError } from 'src/common/errors/app-error';
+import { errorStatuses } from 'src/common/errors/error-statuses';
 
 /**
  * Codes of the session surface. The first six are Authara's (answered as `{ "error": { code, message } }`
@@ -19,6 +20,17 @@ export enum SessionsErrorCode {
   SessionUserMismatch = 'session_user_mismatch',
 }
 
+const status = errorStatuses<SessionsErrorCode>({
+  [SessionsErrorCode.Unauthorized]: 401,
+  [SessionsErrorCode.InvalidRequest]: 400,
+  [SessionsErrorCode.Forbidden]: 403,
+  [SessionsErrorCode.NotFound]: 404,
+  [SessionsErrorCode.RateLimited]: 429,
+  [SessionsErrorCode.InternalError]: 500,
+  [SessionsErrorCode.SessionInvalid]: 401,
+  [SessionsErrorCode.SessionUserMismatch]: 403,
+});
+
 export class SessionsError extends AppError {
   constructor(
     override readonly code: SessionsErrorCode,
@@ -29,22 +41,7 @@ export class SessionsError extends AppError {
   }
 
   get status(): number {
-    switch (this.code) {
-      case SessionsErrorCode.InvalidRequest:
-        return 400;
-      case SessionsErrorCode.Unauthorized:
-      case SessionsErrorCode.SessionInvalid:
-        return 401;
-      case SessionsErrorCode.Forbidden:
-      case SessionsErrorCode.SessionUserMismatch:
-        return 403;
-      case SessionsErrorCode.NotFound:
-        return 404;
-      case SessionsErrorCode.RateLimited:
-        return 429;
-      case SessionsErrorCode.InternalError:
-        return 500;
-    }
+    return status(this.code);
   }
 
   static unauthorized(message = 'No valid session.'): SessionsError {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AppConfig } from 'src/config/app-config';
+import { ServerSettings } from 'src/config/server.settings';
 import { InvalidationModule } from 'src/invalidation/invalidation.module';
 import { OpenIdModule } from 'src/openid/openid.module';
 import { AccessTokens } from 'src/sessions/access-tokens';
@@ -9,6 +9,7 @@ import { SessionsController } from 'src/sessions/sessions.controller';
 import { SessionsMetrics, sessionEventsProvider } from 'src/sessions/sessions.metrics';
 import { SessionsRepository } from 'src/sessions/sessions.repository';
 import { SessionsService } from 'src/sessions/sessions.service';
+import { SessionsSettings } from 'src/sessions/sessions.settings';
 import { SessionsSweeper } from 'src/sessions/sessions.sweeper';
 import { UsersModule } from 'src/users/users.module';
 
@@ -29,9 +30,9 @@ import { UsersModule } from 'src/users/users.module';
     SessionRevocations,
     {
       provide: SessionCookieWriter,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        new SessionCookieWriter(config.sessionCookieSecure, config.sessionCookieDomain),
+      inject: [SessionsSettings, ServerSettings],
+      useFactory: (config: SessionsSettings, server: ServerSettings) =>
+        new SessionCookieWriter(config.sessionCookieSecure(server), config.sessionCookieDomain),
     },
   ],
   exports: [SessionsService, SessionCookieWriter, AccessTokens, SessionRevocations],

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { SessionCaller } from 'src/auth/caller';
-import { AppConfig } from 'src/config/app-config';
+import { ServerSettings } from 'src/config/server.settings';
 import type { Tx } from 'src/database/database';
 import { AccessTokens } from 'src/sessions/access-tokens';
 import type { CurrentUserResponseDto } from 'src/sessions/dto/session.dto';
@@ -17,6 +17,7 @@ import { SessionRevocations } from 'src/sessions/session-revocations';
 import { SessionsError, SessionsErrorCode } from 'src/sessions/sessions.errors';
 import { SessionsMetrics } from 'src/sessions/sessions.metrics';
 import { type SessionRow, SessionsRepository } from 'src/sessions/sessions.repository';
+import { SessionsSettings } from 'src/sessions/sessions.settings';
 import type { UserResponseDto } from 'src/users/dto/user.response.dto';
 import { UsersService } from 'src/users/users.service';
 
@@ -51,6 +52,7 @@ export function rolesOf(user: SessionUser): string[] {
 @Injectable()
 export class SessionsService {
   private readonly audiences: string[];
+  private readonly loginBindingRequired: boolean;
 
   constructor(
     private readonly repository: SessionsRepository,
@@ -58,9 +60,11 @@ export class SessionsService {
     private readonly users: UsersService,
     private readonly metrics: SessionsMetrics,
     private readonly revocations: SessionRevocations,
-    private readonly config: AppConfig,
+    private readonly config: SessionsSettings,
+    server: ServerSettings,
   ) {
     this.audiences = config.sessionAudiences;
+    this.loginBindingRequired = config.sessionLoginBindingRequired(server);
   }
 
   get defaultAudience(): string {
@@ -85,7 +89,7 @@ export class SessionsService {
     const cookie = browser.loginState;
     const bound =
       sealedState === undefined
-        ? !this.config.sessionLoginBindingRequired
+        ? !this.loginBindingRequired
         : cookie !== undefined &&
           cookie.length === sealedState.length &&
           timingSafeEqual(Buffer.from(cookie), Buffer.from(sealedState));

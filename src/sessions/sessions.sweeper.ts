@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BatchSweeper } from 'src/common/scheduling/batch-sweeper';
-import { AppConfig } from 'src/config/app-config';
+import { SessionsSettings } from 'src/sessions/sessions.settings';
 import { SessionsMetrics } from 'src/sessions/sessions.metrics';
 import { SessionsRepository } from 'src/sessions/sessions.repository';
 
@@ -14,7 +14,7 @@ export class SessionsSweeper extends BatchSweeper {
   constructor(
     private readonly sessions: SessionsRepository,
     private readonly metrics: SessionsMetrics,
-    private readonly config: AppConfig,
+    private readonly config: SessionsSettings,
   ) {
     super(config.SESSION_SWEEP_INTERVAL_SECONDS, 'ended sessions');
   }

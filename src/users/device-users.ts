@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from 'src/config/app-config';
+import { UsersSettings } from 'src/users/users.settings';
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { deriveAuraIdGlobal } from 'src/users/user-identifiers';
 import { type NewDeviceUser, UsersRepository, type UserRow } from 'src/users/users.repository';
@@ -14,7 +14,7 @@ export type { NewDeviceUser } from 'src/users/users.repository';
 export class DeviceUsers {
   constructor(
     private readonly users: UsersRepository,
-    private readonly config: AppConfig,
+    private readonly config: UsersSettings,
     private readonly pii: PersonalDataCipher,
   ) {}
 

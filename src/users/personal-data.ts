@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { AppConfig } from 'src/config/app-config';
+import type { UsersSettings } from 'src/users/users.settings';
 import { aesGcmOpen, aesGcmSeal, decodeKey, parseKeyRing } from 'src/common/crypto/aes-gcm';
 
 /**
@@ -56,7 +56,7 @@ export class PersonalDataCipher {
   private readonly sealingKey: Buffer;
   private readonly indexKey: Buffer;
 
-  constructor(config: Pick<AppConfig, 'PII_KEYS' | 'PII_INDEX_KEY'>) {
+  constructor(config: Pick<UsersSettings, 'PII_KEYS' | 'PII_INDEX_KEY'>) {
     const ring = parseKeyRing('PII_KEYS', config.PII_KEYS);
     this.keys = new Map(ring.map(({ kid, key }) => [kid, key]));
     this.sealingKid = ring[0].kid;

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { CommonError } from 'src/common/errors/common.errors';
 import { loadConfig } from 'src/config/app-config';
+import { UsersSettings } from 'src/users/users.settings';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 
 describe('PhoneNumbers', () => {
-  const spain = new PhoneNumbers(loadConfig({ PHONE_DEFAULT_REGION: 'ES' }));
+  const spain = new PhoneNumbers(loadConfig({ PHONE_DEFAULT_REGION: 'ES' }).get(UsersSettings));
 
   it.each(['+34 600 00 00 00', '0034600000000', '600000000', '+34600000000', '+34 (600) 00-00.00'])(
     'should read %s as +34600000000 in region ES',
@@ -14,7 +15,7 @@ describe('PhoneNumbers', () => {
   );
 
   it('should read national numbers in the configured region', () => {
-    const brazil = new PhoneNumbers(loadConfig({ PHONE_DEFAULT_REGION: 'BR' }));
+    const brazil = new PhoneNumbers(loadConfig({ PHONE_DEFAULT_REGION: 'BR' }).get(UsersSettings));
     expect(brazil.tryNormalize('(11) 96123-4567')).toBe('+5511961234567');
     expect(brazil.tryNormalize('+34 600 00 00 00')).toBe('+34600000000');
   });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { invalidField } from 'src/common/errors/common.errors';
-import { AppConfig } from 'src/config/app-config';
+import { UsersSettings } from 'src/users/users.settings';
 
 /** Characters a phone number may be written with: digits, a leading +, spaces and the usual separators. */
 const PHONE_TEXT = /^\+?[0-9 ().-]{3,32}$/;
@@ -19,7 +19,7 @@ const MAX_SCAN_DEPTH = 32;
 export class PhoneNumbers {
   private readonly region: CountryCode;
 
-  constructor(config: AppConfig) {
+  constructor(config: UsersSettings) {
     this.region = config.PHONE_DEFAULT_REGION as CountryCode;
   }
 

@@ -9,7 +9,7 @@ import {
   RESERVED_AURA_IDS,
 } from 'src/users/user-identifiers';
 import { PersonalDataCipher } from 'src/users/personal-data';
-import { DEVELOPMENT_SECRETS } from 'src/config/app-config';
+import { DEVELOPMENT_SECRETS } from 'src/config/development-secrets';
 
 const keys = new PersonalDataCipher(DEVELOPMENT_SECRETS);
 const otherKey = new PersonalDataCipher({

@@ -1,4 +1,5 @@
 import { AppError } from 'src/common/errors/app-error';
+import { errorStatuses } from 'src/common/errors/error-statuses';
 
 export enum UsersErrorCode {
   /** No record for that auraId: the user is anonymous (docs/users.md). */
@@ -15,6 +16,15 @@ export enum UsersErrorCode {
   AuraIdTaken = 'aura_id_taken',
 }
 
+const status = errorStatuses<UsersErrorCode>({
+  [UsersErrorCode.NotFound]: 404,
+  [UsersErrorCode.Expired]: 404,
+  [UsersErrorCode.AuraIdGlobalNotFound]: 404,
+  [UsersErrorCode.ChannelConflict]: 409,
+  [UsersErrorCode.AuthorizationConflict]: 409,
+  [UsersErrorCode.AuraIdTaken]: 409,
+});
+
 export class UsersError extends AppError {
   constructor(
     override readonly code: UsersErrorCode,
@@ -24,16 +34,7 @@ export class UsersError extends AppError {
   }
 
   get status(): number {
-    switch (this.code) {
-      case UsersErrorCode.NotFound:
-      case UsersErrorCode.Expired:
-      case UsersErrorCode.AuraIdGlobalNotFound:
-        return 404;
-      case UsersErrorCode.ChannelConflict:
-      case UsersErrorCode.AuthorizationConflict:
-      case UsersErrorCode.AuraIdTaken:
-        return 409;
-    }
+    return status(this.code);
   }
 
   static notFound(): UsersError {

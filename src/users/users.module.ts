@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ChannelAccessModule } from 'src/auth/channel-access.module';
-import { AppConfig } from 'src/config/app-config';
+import { UsersSettings } from 'src/users/users.settings';
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { DeviceUsers } from 'src/users/device-users';
 import { PhoneNumbers } from 'src/users/phone-numbers';
@@ -13,8 +13,8 @@ import { UsersSweeper } from 'src/users/users.sweeper';
 /** The sealing keys come from the configuration (the CLI and migrations build their own cipher). */
 const personalDataCipherProvider = {
   provide: PersonalDataCipher,
-  useFactory: (config: AppConfig) => new PersonalDataCipher(config),
-  inject: [AppConfig],
+  useFactory: (config: UsersSettings) => new PersonalDataCipher(config),
+  inject: [UsersSettings],
 };
 
 @Module({

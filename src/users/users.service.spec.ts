@@ -3,7 +3,9 @@ import { AuditService } from 'src/audit/audit.service';
 import { AuthFailures } from 'src/auth/auth-failures';
 import type { Caller } from 'src/auth/caller';
 import { Tier } from 'src/auth/tier';
-import { AppConfig, DEVELOPMENT_SECRETS, loadConfig } from 'src/config/app-config';
+import { loadConfig } from 'src/config/app-config';
+import { DEVELOPMENT_SECRETS } from 'src/config/development-secrets';
+import { UsersSettings } from 'src/users/users.settings';
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { ChannelAccess } from 'src/auth/channel-access';
 import { PhoneNumbers } from 'src/users/phone-numbers';
@@ -90,7 +92,10 @@ describe('UsersService', () => {
         UsersService,
         ChannelAccess,
         PhoneNumbers,
-        { provide: AppConfig, useValue: loadConfig({ NODE_ENV: 'test', DATA_DIR: 'memory://' }) },
+        {
+          provide: UsersSettings,
+          useValue: loadConfig({ NODE_ENV: 'test', DATA_DIR: 'memory://' }).get(UsersSettings),
+        },
         { provide: PersonalDataCipher, useValue: new PersonalDataCipher(DEVELOPMENT_SECRETS) },
         { provide: UsersRepository, useValue: repository },
         { provide: UsersMetrics, useValue: metrics },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from 'src/auth/caller';
 import { AuditAction, AuditService } from 'src/audit/audit.service';
-import { AppConfig } from 'src/config/app-config';
+import { UsersSettings } from 'src/users/users.settings';
 import type { Tx } from 'src/database/database';
 import { ChannelAccess } from 'src/auth/channel-access';
 import type { CreateAuthenticatedUserDto } from 'src/users/dto/create-authenticated-user.dto';
@@ -64,7 +64,7 @@ export class UsersService {
     private readonly audit: AuditService,
     private readonly metrics: UsersMetrics,
     private readonly pii: PersonalDataCipher,
-    config: AppConfig,
+    config: UsersSettings,
   ) {
     this.ttlDays = config.USER_TTL_DAYS;
     this.defaultChannel = config.DEFAULT_CHANNEL;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BatchSweeper } from 'src/common/scheduling/batch-sweeper';
-import { AppConfig } from 'src/config/app-config';
+import { UsersSettings } from 'src/users/users.settings';
 import { UsersMetrics } from 'src/users/users.metrics';
 import { UsersRepository } from 'src/users/users.repository';
 
@@ -13,7 +13,7 @@ export class UsersSweeper extends BatchSweeper {
   constructor(
     private readonly users: UsersRepository,
     private readonly metrics: UsersMetrics,
-    private readonly config: AppConfig,
+    private readonly config: UsersSettings,
   ) {
     super(config.USER_SWEEP_INTERVAL_SECONDS, 'expired users');
   }

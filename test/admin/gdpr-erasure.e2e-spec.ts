@@ -3,6 +3,9 @@ import { Tier } from 'src/auth/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { AuditSettings } from 'src/audit/audit.settings';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
+import { UsersSettings } from 'src/users/users.settings';
 
 /** DELETE /admin/users/phone-numbers/{phone_number}: GDPR erasure of a person in every channel. */
 describe('GDPR erasure by phone number', () => {
@@ -78,12 +81,12 @@ describe('GDPR erasure by phone number', () => {
     expect(audit).toEqual([
       {
         actor_key_id: kernel.id,
-        subject_hash: createHmac('sha256', t.config.AUDIT_HMAC_SECRET).update(E164).digest('hex'),
+        subject_hash: createHmac('sha256', t.config.get(AuditSettings).AUDIT_HMAC_SECRET).update(E164).digest('hex'),
         record_count: 3,
         request_id: response.headers['x-request-id'],
         details: {
           channels: ['living-tv', 'webchat', 'whatsapp-es'],
-          phoneIndex: new PersonalDataCipher(t.config).phoneIndex(E164),
+          phoneIndex: new PersonalDataCipher(t.config.get(UsersSettings)).phoneIndex(E164),
         },
       },
     ]);
@@ -109,8 +112,9 @@ describe('GDPR erasure by phone number', () => {
 
   it('should erase every record holding the number in any writing, and unlink every audit row of it', async () => {
     const NUMBER = '+34611222333';
-    const hash = (value: string) => createHmac('sha256', t.config.AUDIT_HMAC_SECRET).update(value).digest('hex');
-    const cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
+    const hash = (value: string) =>
+      createHmac('sha256', t.config.get(AuditSettings).AUDIT_HMAC_SECRET).update(value).digest('hex');
+    const cipher = new CallbackCipher(parseCipherKeys(t.config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
     const created = [
       // The context carries it (msisdn, contact.phone), not the phone column.
       await t.request({

@@ -3,6 +3,7 @@ import { Tier } from 'src/auth/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { Database } from 'src/database/database';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
 
 const LOGIN = '/users/auraid/integrated';
 
@@ -33,7 +34,7 @@ describe('client address behind trusted proxies (TRUST_PROXY_HOPS)', () => {
 
   it('should give each client behind one proxy its own bucket (1 hop), as the ingress reports it', async () => {
     t = await createTestApp({ TRUST_PROXY_HOPS: '1', RATE_LIMIT_LIMIT: '20' });
-    const cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
+    const cipher = new CallbackCipher(parseCipherKeys(t.config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
     const statuses = [];
     for (let i = 0; i < 21; i++) {
       statuses.push((await badCallback('203.0.113.7')).statusCode);

@@ -5,6 +5,7 @@ import { Database } from 'src/database/database';
 import { startService, type RunningService } from '../support/built-service';
 import { TEST_DATABASE_URL } from '../support/postgres';
 import { apiKeyHeader, createTestApp, TEST_ENV, type TestApp } from '../support/test-app';
+import { DatabaseSettings } from 'src/database/database.settings';
 
 describe('API key verification', () => {
   describe('with the default cache', () => {
@@ -179,7 +180,12 @@ const redisUrl = process.env.TEST_REDIS_URL;
     beforeAll(async () => {
       const env = { RATE_LIMIT_LIMIT: '3', REDIS_URL: redisUrl, APIKEY_CACHE_TTL_SECONDS: '30' };
       t = await createTestApp(env);
-      replica = await startService({ ...TEST_ENV, ...env, DATABASE_URL: t.config.DATABASE_URL, LOG_LEVEL: 'warn' });
+      replica = await startService({
+        ...TEST_ENV,
+        ...env,
+        DATABASE_URL: t.config.get(DatabaseSettings).DATABASE_URL,
+        LOG_LEVEL: 'warn',
+      });
     });
     afterAll(async () => {
       replica?.process.kill('SIGTERM');

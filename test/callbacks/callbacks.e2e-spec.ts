@@ -3,6 +3,8 @@ import { Tier } from 'src/auth/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
+import { UsersSettings } from 'src/users/users.settings';
 
 const LOGIN = '/users/auraid/integrated';
 const LOGOUT = '/users/auraid/integrated/logout';
@@ -31,7 +33,7 @@ describe('Kernel callbacks (ciphered data parameter)', () => {
       // Bursts queue for the pool: a busy machine must not turn that wait into 503s.
       DATABASE_CONNECT_TIMEOUT_MS: '15000',
     });
-    cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
+    cipher = new CallbackCipher(parseCipherKeys(t.config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
   });
   afterAll(() => t.close());
 
@@ -55,7 +57,7 @@ describe('Kernel callbacks (ciphered data parameter)', () => {
     expect(stored).toEqual([
       {
         user_type: 'authenticated',
-        phone_number_index: new PersonalDataCipher(t.config).phoneIndex('+34612345678'),
+        phone_number_index: new PersonalDataCipher(t.config.get(UsersSettings)).phoneIndex('+34612345678'),
         authorization_id: kernel.authorizationId,
       },
     ]);

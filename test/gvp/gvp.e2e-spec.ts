@@ -17,6 +17,8 @@ import {
 } from '../support/gvp-app';
 import { JWT_BEARER, KERNEL_STUB_PATHS } from '../support/kernel-stub';
 import { apiKeyHeader } from '../support/test-app';
+import { GvpSettings } from 'src/gvp/gvp.settings';
+import { KernelSettings } from 'src/kernel/kernel.settings';
 
 const PHONE = '+34612555019';
 /** Subscribers Kernel knows: `sub` of the device token → Kernel profile. */
@@ -170,7 +172,7 @@ describe('GVP device sign-in', () => {
       });
       expect(response.statusCode).toBe(200);
       expect(await links(deviceId)).toEqual([
-        { channel: g.t.config.GVP_CHANNEL, aura_id: response.json().Content.auraId },
+        { channel: g.t.config.get(GvpSettings).GVP_CHANNEL, aura_id: response.json().Content.auraId },
       ]);
     });
 
@@ -290,7 +292,7 @@ describe('GVP device sign-in', () => {
       await refused(await signed({ iat: now(), exp: now() + 10 * 365 * 86_400 }));
       // Without iat, the lifetime left is what counts.
       await refused(await signed({ exp: now() + 10 * 365 * 86_400 }));
-      const maxLifetime = g.t.config.GVP_TOKEN_MAX_LIFETIME_SECONDS;
+      const maxLifetime = g.t.config.get(GvpSettings).GVP_TOKEN_MAX_LIFETIME_SECONDS;
       await refused(await signed({ iat: now(), exp: now() + maxLifetime + 120 }));
       const within = await auraId(await signed({ iat: now(), exp: now() + maxLifetime - 60 }));
       expect(within.statusCode).toBe(200);
@@ -461,8 +463,10 @@ describe('GVP device sign-in', () => {
         expectError(response, 320, 'FourthPlatformNotAvailable', 3, status);
         // Bounded by the deadline, where a hung Kernel would otherwise hold the caller. The 3 s of slack are for
         // a busy machine: the stalls seen on the shared 2-core hosts stay well under a second.
-        console.log(`Kernel ${name}: 320 after ${elapsed} ms (deadline ${g.t.config.KERNEL_DEADLINE_MS} ms)`);
-        expect(elapsed).toBeLessThan(g.t.config.KERNEL_DEADLINE_MS + 3_000);
+        console.log(
+          `Kernel ${name}: 320 after ${elapsed} ms (deadline ${g.t.config.get(KernelSettings).KERNEL_DEADLINE_MS} ms)`,
+        );
+        expect(elapsed).toBeLessThan(g.t.config.get(KernelSettings).KERNEL_DEADLINE_MS + 3_000);
         expect(await links(deviceId)).toHaveLength(0);
       },
     );

@@ -10,6 +10,9 @@ import { dataSourceOptions } from 'src/database/data-source-options';
 import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
 import { TEST_DATABASE_URL } from '../support/postgres';
 import { apiKeyHeader, createTestApp, freshDatabase, testConfig, type TestApp } from '../support/test-app';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
+import { DatabaseSettings } from 'src/database/database.settings';
+import { UsersSettings } from 'src/users/users.settings';
 
 const key = () => randomBytes(32).toString('base64url');
 const OLD = key();
@@ -46,9 +49,13 @@ const INDEX = key();
   afterEach(() => jest.restoreAllMocks());
 
   const dump = async (): Promise<string> => {
-    const { stdout } = await promisify(execFile)('pg_dump', ['--no-owner', t.config.DATABASE_URL as string], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const { stdout } = await promisify(execFile)(
+      'pg_dump',
+      ['--no-owner', t.config.get(DatabaseSettings).DATABASE_URL as string],
+      {
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     return stdout;
   };
 
@@ -89,7 +96,7 @@ const INDEX = key();
       headers: kernel,
     });
     expect(kernelUser.statusCode).toBe(201);
-    const cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
+    const cipher = new CallbackCipher(parseCipherKeys(t.config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
     const callback = await t.request({
       method: 'GET',
       url: `/users/auraid/integrated?data=${encodeURIComponent(
@@ -221,7 +228,7 @@ const INDEX = key();
   it('should seal clear rows, key the derived identifiers, keep erasure working, and revert to clear', async () => {
     const database = await freshDatabase();
     const config = testConfig(database);
-    const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+    const dataSource = await new DataSource(dataSourceOptions(config.get(DatabaseSettings))).initialize();
     try {
       // Back to the schema before the sealing migration: the later ones are undone first.
       const sealing = async () =>
@@ -241,7 +248,7 @@ const INDEX = key();
       );
       await dataSource.runMigrations({ transaction: 'each' });
 
-      const pii = new PersonalDataCipher(config);
+      const pii = new PersonalDataCipher(config.get(UsersSettings));
       const rows = await dataSource.query<Record<string, unknown>[]>(
         `SELECT aura_id, aura_id_global, user_id, phone_number, phone_number_index, phone_mentions, authentication_context
          FROM aura_users ORDER BY aura_id`,

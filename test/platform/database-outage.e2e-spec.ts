@@ -16,6 +16,10 @@ import {
   type TestApp,
   type TestDatabase,
 } from '../support/test-app';
+import { AuditSettings } from 'src/audit/audit.settings';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
+import { DatabaseSettings } from 'src/database/database.settings';
+import { UsersSettings } from 'src/users/users.settings';
 
 /** Milliseconds until `probe` answers `status`, polled as fast as it answers (up to 30 s). */
 async function msUntil(probe: () => Promise<number>, status: number): Promise<number> {
@@ -117,10 +121,11 @@ async function waitFor(check: () => Promise<boolean>, withinMs = 30_000): Promis
   it('should shed load with 503 problems, never hang, recover, and write nothing half while faults hit under load', async () => {
     const kernel = { authorization: `APIKEY ${(await t.createKey(Tier.Kernel)).key}` };
     const publicKey = apiKeyHeader((await t.createKey(Tier.Public)).key);
-    const cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
-    const hash = (phone: string) => createHmac('sha256', t.config.AUDIT_HMAC_SECRET).update(phone).digest('hex');
+    const cipher = new CallbackCipher(parseCipherKeys(t.config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
+    const hash = (phone: string) =>
+      createHmac('sha256', t.config.get(AuditSettings).AUDIT_HMAC_SECRET).update(phone).digest('hex');
     // Numbers are sealed at rest: a person's records are found by the blind index (docs/pii.md).
-    const pii = new PersonalDataCipher(t.config);
+    const pii = new PersonalDataCipher(t.config.get(UsersSettings));
     const index = (phone: string) => pii.phoneIndex(phone);
     const phoneOf = (n: number) => `+3469${String(n).padStart(7, '0')}`;
 
@@ -138,7 +143,10 @@ async function waitFor(check: () => Promise<boolean>, withinMs = 30_000): Promis
     // What a request may take at most: a connection (connect timeout) and a statement (client-side timeout),
     // plus 5 s of margin for a busy shared machine (twelve workers and the faults on two loaded cores); a request
     // that hangs on a dead connection would never come back.
-    const deadlineMs = t.config.DATABASE_CONNECT_TIMEOUT_MS + t.config.DATABASE_STATEMENT_TIMEOUT_MS + 5_000;
+    const deadlineMs =
+      t.config.get(DatabaseSettings).DATABASE_CONNECT_TIMEOUT_MS +
+      t.config.get(DatabaseSettings).DATABASE_STATEMENT_TIMEOUT_MS +
+      5_000;
     let logins = 0;
     const erased: string[] = [];
     const outcomes: Array<{

@@ -8,6 +8,7 @@ import { generateSigningKeyEntry, SigningKeyState } from 'src/openid/signing-key
 import { metricLine, startReplicas, statusSeenAt, stopReplicas, type RunningService } from '../support/built-service';
 import { TEST_DATABASE_URL } from '../support/postgres';
 import { freshDatabase, TEST_ENV, testConfig, type TestDatabase } from '../support/test-app';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
 
 const ORIGIN = 'https://web.aura.example';
 /** The contract: a session logged out on one replica is refused on the others within 1 s of the commit. */
@@ -95,7 +96,7 @@ type Jar = Record<string, string>;
     };
     replicas = await startReplicas(env);
     const config = testConfig(database, env);
-    cipher = new CallbackCipher(parseCipherKeys(config.CALLBACK_CIPHER_KEYS));
+    cipher = new CallbackCipher(parseCipherKeys(config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
     context = await createCliContext(config);
     scrapeKey = (await context.get(ApiKeysService).create({ name: 'prometheus', tier: Tier.Public })).key;
   });

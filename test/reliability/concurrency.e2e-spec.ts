@@ -4,6 +4,8 @@ import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 's
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { TEST_DATABASE_URL } from '../support/postgres';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
+import { UsersSettings } from 'src/users/users.settings';
 
 /**
  * One person, many doors at once: Kernel get-or-create, Kernel login callbacks, the WhatsApp get-or-create and
@@ -44,7 +46,7 @@ describe(`get-or-create, callback login and erasure racing on one person (${ON_P
   let kernel: Record<string, string>;
   let internal: Record<string, string>;
   /** The person's records, found as the erasure finds them: by the blind index of the number. */
-  const phoneIndex = () => new PersonalDataCipher(t.config).phoneIndex(PHONE);
+  const phoneIndex = () => new PersonalDataCipher(t.config.get(UsersSettings)).phoneIndex(PHONE);
 
   beforeAll(async () => {
     // Requests queue for one of ten connections: a long wait for one is the load, not a fault, here.
@@ -53,7 +55,7 @@ describe(`get-or-create, callback login and erasure racing on one person (${ON_P
       DATABASE_POOL_MAX: '10',
       DATABASE_CONNECT_TIMEOUT_MS: '15000',
     });
-    cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
+    cipher = new CallbackCipher(parseCipherKeys(t.config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
     kernel = { authorization: `APIKEY ${(await t.createKey(Tier.Kernel)).key}` };
     internal = apiKeyHeader((await t.createKey(Tier.Internal)).key);
   });

@@ -3,6 +3,7 @@ import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 's
 import { openApiContract } from '../support/openapi-contract';
 import { SecretLedger } from '../support/secret-ledger';
 import { assertNothingLeaked, CapturedLogs } from '../support/test-app';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
 
 /** The checks every e2e file relies on must be able to fail: each is shown a violation it has to catch. */
 describe('the checks of the test app', () => {
@@ -84,7 +85,7 @@ describe('the checks of the test app', () => {
         'phone number (national digits) in problem body 1',
       );
       expect(scan(['{"x":"+34612345678"}'])).toThrow('E.164-looking number');
-      const cipher = new CallbackCipher(parseCipherKeys(config.CALLBACK_CIPHER_KEYS));
+      const cipher = new CallbackCipher(parseCipherKeys(config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
       const sealed = sealPayload(cipher, CallbackPurpose.Login, { channel: 'web', userId: 'u', authorizationId: 'a' });
       expect(
         scan([`{"data":"${sealed}"}`], [], (l) => l.observeRequest({ method: 'GET', url: `/x?data=${sealed}` })),

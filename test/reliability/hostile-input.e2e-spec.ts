@@ -7,6 +7,7 @@ import { DirectLineStub } from '../support/directline-stub';
 import { openApiContract } from '../support/openapi-contract';
 import { auraIdStrings, HOSTILE_STRINGS, requestsFor, type FuzzContext } from '../support/openapi-fuzz';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
 
 /** Requests per operation; FUZZ_RUNS=2000 for a long run. The seed is fixed unless FUZZ_SEED says otherwise. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 80);
@@ -53,7 +54,7 @@ describe('hostile input, generated from the OpenAPI document', () => {
       document,
       keys,
       special: {
-        data: sealedData(new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS))),
+        data: sealedData(new CallbackCipher(parseCipherKeys(t.config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS))),
         auraId: auraIdStrings,
       },
     };

@@ -4,6 +4,7 @@ import type { Response } from 'light-my-request';
 import { Tier } from 'src/auth/tier';
 import { DirectLineStub, type DirectLineFault } from '../support/directline-stub';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { DirectLineSettings } from 'src/directline/directline.settings';
 
 const SECRET = 'stub-directline-secret-faults';
 const CONCURRENCY = 60;
@@ -53,7 +54,7 @@ describe('Direct Line faults under concurrent load', () => {
     headers = apiKeyHeader((await t.createKey(Tier.Public)).key);
     // What a call may take: the deadline, plus the time the event loop needs to answer many at once. 5 s of
     // margin: a call held well past its deadline is the fault this looks for, not a stall of a busy machine.
-    bound = t.config.DIRECTLINE_DEADLINE_MS + 5_000;
+    bound = t.config.get(DirectLineSettings).DIRECTLINE_DEADLINE_MS + 5_000;
   });
   afterAll(async () => {
     console.log(`Direct Line faults (${CONCURRENCY} concurrent calls each, bound ${bound} ms):\n${report.join('\n')}`);

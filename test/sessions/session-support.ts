@@ -1,6 +1,7 @@
 import type { Response as InjectResponse } from 'light-my-request';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import type { TestApp } from '../support/test-app';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
 
 export const LOGIN = '/users/auraid/integrated';
 export const LOGOUT = '/users/auraid/integrated/logout';
@@ -29,7 +30,7 @@ export function kernelSession(extra: Record<string, unknown> = {}): Record<strin
 }
 
 export function cipherOf(t: TestApp): CallbackCipher {
-  return new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
+  return new CallbackCipher(parseCipherKeys(t.config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
 }
 
 export function sealed(t: TestApp, purpose: CallbackPurpose, payload: Record<string, unknown>): string {

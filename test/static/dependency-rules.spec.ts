@@ -24,6 +24,10 @@ const BAD_TREE: Record<string, string> = {
   'src/users/users.controller.ts':
     "import type { EntityManager } from 'typeorm';\nimport { FIND } from 'src/users/users.sql';\n" +
     'export const find = (manager: EntityManager) => manager.query(FIND.text);\n',
+  'src/gvp/gvp.settings.ts':
+    "import { UsersService } from 'src/users/users.service';\nexport class GvpSettings { u = UsersService; }\n",
+  'src/common/http/reads-settings.ts':
+    "import { GvpSettings } from 'src/gvp/gvp.settings';\nexport const settings = GvpSettings;\n",
   'src/users/user.entity.ts': "import { Entity } from 'typeorm';\n@Entity('aura_users')\nexport class AuraUser {}\n",
   'src/app.module.ts': 'export class AppModule {}\n',
   'src/openid/openid.service.ts': "import { AppModule } from 'src/app.module';\nexport const root = AppModule;\n",
@@ -117,6 +121,16 @@ describe('dependency rules', () => {
     ]);
     expect(found('tracing-loaded-lazily-by-main')).toEqual([
       expect.objectContaining({ from: 'src/main.ts', to: 'src/common/tracing/tracing.ts' }),
+    ]);
+  });
+
+  it("should refuse a feature's settings importing anything but src/config's helpers and other settings", () => {
+    expect(found('settings-are-leaves').map((violation) => violation.from)).toEqual(['src/gvp/gvp.settings.ts']);
+  });
+
+  it("should refuse src/common and src/config reading a feature's settings, but for loadConfig", () => {
+    expect(found('settings-collected-by-app-config').map((violation) => violation.from)).toEqual([
+      'src/common/http/reads-settings.ts',
     ]);
   });
 

@@ -3,6 +3,7 @@ import 'tsconfig-paths/register';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from 'src/config/app-config';
+import { DatabaseSettings } from 'src/database/database.settings';
 import { dataSourceOptions } from 'src/database/data-source-options';
 import { ensureBuilt } from './built-service';
 import { databaseUrl, TEMPLATE_DATABASE_ENV, TEST_DATABASE_URL, withAdminClient } from './postgres';
@@ -23,7 +24,9 @@ export default async function globalSetup(): Promise<void> {
     await client.query(`CREATE DATABASE ${template}`);
   });
   const dataSource = new DataSource(
-    dataSourceOptions(loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl(TEST_DATABASE_URL, template) })),
+    dataSourceOptions(
+      loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl(TEST_DATABASE_URL, template) }).get(DatabaseSettings),
+    ),
   );
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'all' });

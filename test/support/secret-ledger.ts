@@ -2,6 +2,11 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { InjectOptions } from 'light-my-request';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys } from 'src/callbacks/callback-cipher';
 import type { AppConfig } from 'src/config/app-config';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
+import { UsersSettings } from 'src/users/users.settings';
+import { AuditSettings } from 'src/audit/audit.settings';
+import { DirectLineSettings } from 'src/directline/directline.settings';
+import { KernelSettings } from 'src/kernel/kernel.settings';
 
 /** Shorter values are too common to be told apart from ordinary text. */
 const MIN_SECRET_LENGTH = 12;
@@ -20,14 +25,14 @@ export class SecretLedger {
   private readonly cipher: CallbackCipher | undefined;
 
   constructor(private readonly config: AppConfig) {
-    for (const name of ['AUDIT_HMAC_SECRET', 'DIRECTLINE_SECRET', 'KERNEL_CLIENT_SECRET'] as const) {
-      this.add(config[name], name);
-    }
-    for (const entry of config.CALLBACK_CIPHER_KEYS.split(',')) {
+    this.add(config.get(AuditSettings).AUDIT_HMAC_SECRET, 'AUDIT_HMAC_SECRET');
+    this.add(config.get(DirectLineSettings).DIRECTLINE_SECRET, 'DIRECTLINE_SECRET');
+    this.add(config.get(KernelSettings).KERNEL_CLIENT_SECRET, 'KERNEL_CLIENT_SECRET');
+    for (const entry of config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS.split(',')) {
       this.add(entry.split(':')[1]?.trim(), 'CALLBACK_CIPHER_KEYS');
     }
     try {
-      this.cipher = new CallbackCipher(parseCipherKeys(config.CALLBACK_CIPHER_KEYS));
+      this.cipher = new CallbackCipher(parseCipherKeys(config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
     } catch {
       this.cipher = undefined;
     }
@@ -54,7 +59,9 @@ export class SecretLedger {
     if (typeof text !== 'string') {
       return;
     }
-    const parsed = parsePhoneNumberFromString(text, { defaultCountry: this.config.PHONE_DEFAULT_REGION as 'ES' });
+    const parsed = parsePhoneNumberFromString(text, {
+      defaultCountry: this.config.get(UsersSettings).PHONE_DEFAULT_REGION as 'ES',
+    });
     if (parsed?.isValid()) {
       this.secrets.set(parsed.number, 'phone number');
       this.secrets.set(parsed.nationalNumber, 'phone number (national digits)');

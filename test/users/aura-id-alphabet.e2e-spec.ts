@@ -1,6 +1,7 @@
 import { Tier } from 'src/auth/tier';
 import { CallbackCipher, CallbackPurpose, parseCipherKeys, sealPayload } from 'src/callbacks/callback-cipher';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { CallbacksSettings } from 'src/callbacks/callbacks.settings';
 
 /** Every printable ASCII character; an auraId may hold any of them but these four (docs/users.md). */
 const PRINTABLE = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i));
@@ -20,7 +21,7 @@ describe('auraId alphabet', () => {
     t = await createTestApp({ RATE_LIMIT_LIMIT: '1000000' });
     bot = apiKeyHeader((await t.createKey(Tier.Internal)).key);
     kernel = apiKeyHeader((await t.createKey(Tier.Kernel)).key);
-    cipher = new CallbackCipher(parseCipherKeys(t.config.CALLBACK_CIPHER_KEYS));
+    cipher = new CallbackCipher(parseCipherKeys(t.config.get(CallbacksSettings).CALLBACK_CIPHER_KEYS));
   });
   afterAll(() => t.close());
 

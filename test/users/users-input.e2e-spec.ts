@@ -1,5 +1,6 @@
 import { Tier } from 'src/auth/tier';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { ServerSettings } from 'src/config/server.settings';
 
 /**
  * Bad input on every user endpoint: each answer is a 400 problem naming the offending field, and
@@ -257,7 +258,7 @@ describe('users: bad input', () => {
         headers: { ...bot, 'content-type': 'application/json' },
         payload: JSON.stringify({
           channel: 'webchat',
-          authenticationContext: { blob: long(t.config.BODY_LIMIT_BYTES) },
+          authenticationContext: { blob: long(t.config.get(ServerSettings).BODY_LIMIT_BYTES) },
         }),
       });
       expect(response.statusCode).toBe(413);

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Tier } from 'src/auth/tier';
-import { DEVELOPMENT_SECRETS } from 'src/config/app-config';
+import { DEVELOPMENT_SECRETS } from 'src/config/development-secrets';
 import { PersonalDataCipher } from 'src/users/personal-data';
 
 /** The derived identifiers are keyed: computed here under the development key the tests run with. */
@@ -8,6 +8,8 @@ const pii = new PersonalDataCipher(DEVELOPMENT_SECRETS);
 import { UsersRepository } from 'src/users/users.repository';
 import { UsersSweeper } from 'src/users/users.sweeper';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
+import { AuditSettings } from 'src/audit/audit.settings';
+import { UsersSettings } from 'src/users/users.settings';
 
 type Headers = Record<string, string>;
 
@@ -109,7 +111,7 @@ describe('users', () => {
       expect(withExpiry.json().expiresAt).toBe(expiresAt);
       const withTtl = await kernelUser('channel=webchat&userId=u-105&authorizationId=a-105b');
       const days = (Date.parse(withTtl.json().expiresAt) - Date.parse(withTtl.json().createdAt)) / 86_400_000;
-      expect(days).toBeCloseTo(t.config.USER_TTL_DAYS, 3);
+      expect(days).toBeCloseTo(t.config.get(UsersSettings).USER_TTL_DAYS, 3);
     });
 
     it('should refuse internal keys (Kernel-only route)', async () => {
@@ -272,7 +274,7 @@ describe('users', () => {
       });
       const [row] = await t.query<{ ok: boolean }>(
         `SELECT expires_at > now() + make_interval(days => $2::int) - interval '1 minute' AS ok FROM aura_users WHERE aura_id = $1`,
-        ['wa-300', t.config.USER_TTL_DAYS],
+        ['wa-300', t.config.get(UsersSettings).USER_TTL_DAYS],
       );
       expect(row.ok).toBe(true);
     });
@@ -343,7 +345,7 @@ describe('users', () => {
       expect(await count('aura_id = $1', ['web-500'])).toBe(0);
       const audit = await t.query<Record<string, unknown>>(
         `SELECT action, subject_hash, record_count, details, request_id FROM audit_events WHERE action = 'user.deleted' AND subject_hash = $1`,
-        [createHmac('sha256', t.config.AUDIT_HMAC_SECRET).update('web-500').digest('hex')],
+        [createHmac('sha256', t.config.get(AuditSettings).AUDIT_HMAC_SECRET).update('web-500').digest('hex')],
       );
       expect(audit).toEqual([
         {
@@ -426,7 +428,7 @@ describe('users', () => {
       await login('sweep-old', 'webchat', { userId: 'u-700', authorizationId: 'a-700' });
       await login('sweep-recent', 'webchat', { userId: 'u-701', authorizationId: 'a-701' });
       await login('sweep-valid', 'webchat', { userId: 'u-702', authorizationId: 'a-702' });
-      const retention = t.config.EXPIRED_USER_RETENTION_DAYS;
+      const retention = t.config.get(UsersSettings).EXPIRED_USER_RETENTION_DAYS;
       await expire('sweep-old', `make_interval(days => ${retention + 1})`);
       await expire('sweep-recent', `make_interval(days => ${retention - 1})`);
 
@@ -449,7 +451,7 @@ describe('users', () => {
           let total = 0;
           let deleted: number;
           do {
-            deleted = await repository.deleteExpiredBatch(t.config.EXPIRED_USER_RETENTION_DAYS, 50);
+            deleted = await repository.deleteExpiredBatch(t.config.get(UsersSettings).EXPIRED_USER_RETENTION_DAYS, 50);
             total += deleted;
           } while (deleted > 0);
           return total;

@@ -5,7 +5,7 @@ import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
 import { ApiKeyVerifier } from 'src/api-keys/api-key-verifier';
 import type { ApiKeyCaller } from 'src/auth/caller';
 import { API_KEY_HEADER, consumeQueryApiKey, presentedApiKey } from 'src/auth/credentials';
-import { AppConfig } from 'src/config/app-config';
+import { ApiKeysSettings } from 'src/api-keys/api-keys.settings';
 
 export const API_KEY_STRATEGY = 'api-key';
 
@@ -24,7 +24,7 @@ export class ApiKeyStrategy extends PassportStrategy(HeaderAPIKeyStrategy, API_K
 
   constructor(
     private readonly verifier: ApiKeyVerifier,
-    config: AppConfig,
+    config: ApiKeysSettings,
   ) {
     super({ header: API_KEY_HEADER, prefix: '' }, false);
     this.queryEnabled = config.APIKEY_QUERY_PARAM_ENABLED;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import { CommonError, CommonErrorCode } from 'src/common/errors/common.errors';
-import { AppConfig } from 'src/config/app-config';
+import { RateLimitSettings } from 'src/rate-limit/rate-limit.settings';
 
 const MAX_BLOCKED_ADDRESSES = 10_000;
 
@@ -18,7 +18,7 @@ export class AuthFailureLimiter {
 
   constructor(
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
-    private readonly config: AppConfig,
+    private readonly config: RateLimitSettings,
   ) {
     this.ttlMs = config.RATE_LIMIT_TTL_SECONDS * 1000;
   }

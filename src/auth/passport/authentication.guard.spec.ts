@@ -12,7 +12,8 @@ import { AuthenticationGuard } from 'src/auth/passport/authentication.guard';
 import { DEVICE_STRATEGY, GvpDeviceStrategy } from 'src/auth/passport/gvp-device.strategy';
 import { SESSION_STRATEGY, SessionStrategy } from 'src/auth/passport/session.strategy';
 import { Tier } from 'src/auth/tier';
-import type { AppConfig } from 'src/config/app-config';
+import type { ApiKeysSettings } from 'src/api-keys/api-keys.settings';
+import type { RateLimitSettings } from 'src/rate-limit/rate-limit.settings';
 import type { DeviceTokenVerifier } from 'src/gvp/device-token.verifier';
 import { GvpError, GvpStatusCode } from 'src/gvp/gvp.errors';
 import { MemoryThrottlerStorage } from 'src/rate-limit/memory-throttler.storage';
@@ -82,7 +83,7 @@ describe('AuthenticationGuard', () => {
       APIKEY_QUERY_PARAM_ENABLED: false,
       RATE_LIMIT_TTL_SECONDS: 60,
       AUTH_FAILURE_LIMIT: 2,
-    } as AppConfig;
+    } as ApiKeysSettings & RateLimitSettings;
     const apiKeys = new ApiKeyStrategy(verifier as unknown as ApiKeyVerifier, config);
     const passport = new Passport()
       .use(API_KEY_STRATEGY, apiKeys as unknown as Strategy)

@@ -2,8 +2,8 @@ import { types } from 'node:util';
 
 /**
  * Base of every error the service answers on purpose. Each module defines its own
- * `XxxErrorCode` enum and a subclass whose `status` maps each code with an
- * exhaustive switch, so a new code cannot go unmapped.
+ * `XxxErrorCode` enum and a subclass whose `status` reads a table of every code
+ * (`errorStatuses`, src/common/errors/error-statuses.ts), so a new code cannot go unmapped.
  */
 export abstract class AppError extends Error {
   abstract readonly status: number;

@@ -1,4 +1,5 @@
 import { AppError } from 'src/common/errors/app-error';
+import { errorStatuses } from 'src/common/errors/error-statuses';
 
 export enum CommonErrorCode {
   ValidationFailed = 'validation_failed',
@@ -17,6 +18,23 @@ export enum CommonErrorCode {
   InternalError = 'internal_error',
 }
 
+const status = errorStatuses<CommonErrorCode>({
+  [CommonErrorCode.ValidationFailed]: 400,
+  [CommonErrorCode.BadRequest]: 400,
+  [CommonErrorCode.MalformedJson]: 400,
+  [CommonErrorCode.PayloadTooLarge]: 413,
+  [CommonErrorCode.UriTooLong]: 414,
+  [CommonErrorCode.RequestTimeout]: 408,
+  [CommonErrorCode.HeadersTooLarge]: 431,
+  [CommonErrorCode.UnsupportedMediaType]: 415,
+  [CommonErrorCode.RouteNotFound]: 404,
+  [CommonErrorCode.MethodNotAllowed]: 405,
+  [CommonErrorCode.RateLimited]: 429,
+  [CommonErrorCode.DatabaseUnavailable]: 503,
+  [CommonErrorCode.ServiceUnavailable]: 503,
+  [CommonErrorCode.InternalError]: 500,
+});
+
 export class CommonError extends AppError {
   constructor(
     override readonly code: CommonErrorCode,
@@ -28,33 +46,7 @@ export class CommonError extends AppError {
   }
 
   get status(): number {
-    switch (this.code) {
-      case CommonErrorCode.ValidationFailed:
-      case CommonErrorCode.BadRequest:
-      case CommonErrorCode.MalformedJson:
-        return 400;
-      case CommonErrorCode.RouteNotFound:
-        return 404;
-      case CommonErrorCode.MethodNotAllowed:
-        return 405;
-      case CommonErrorCode.RequestTimeout:
-        return 408;
-      case CommonErrorCode.PayloadTooLarge:
-        return 413;
-      case CommonErrorCode.UriTooLong:
-        return 414;
-      case CommonErrorCode.UnsupportedMediaType:
-        return 415;
-      case CommonErrorCode.HeadersTooLarge:
-        return 431;
-      case CommonErrorCode.RateLimited:
-        return 429;
-      case CommonErrorCode.InternalError:
-        return 500;
-      case CommonErrorCode.DatabaseUnavailable:
-      case CommonErrorCode.ServiceUnavailable:
-        return 503;
-    }
+    return status(this.code);
   }
 }
 

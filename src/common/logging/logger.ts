@@ -2,7 +2,7 @@ import { isIPv4 } from 'node:net';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { isError } from 'src/common/errors/app-error';
-import type { LogLevel } from 'src/config/app-config';
+import type { LogLevel } from 'src/config/server.settings';
 
 /** Anything that looks like a phone number or a long digit run (an identifier) is masked in free text. */
 const DIGIT_RUN = /\+?\d(?:[\s().-]?\d){5,}/g;

@@ -7,7 +7,7 @@ import { Authenticated } from 'src/auth/authenticated.decorator';
 import { Tier } from 'src/auth/tier';
 import { ApiProblem } from 'src/common/http/api-problem.decorator';
 import { CommonError, CommonErrorCode } from 'src/common/errors/common.errors';
-import { AppConfig } from 'src/config/app-config';
+import { MetricsSettings } from 'src/common/metrics/metrics.settings';
 
 /**
  * Prometheus exposition at /metrics, a public endpoint: any valid API key of the environment (the
@@ -17,7 +17,7 @@ import { AppConfig } from 'src/config/app-config';
 @SkipThrottle()
 @Controller()
 export class MetricsController extends PrometheusController {
-  constructor(private readonly config: AppConfig) {
+  constructor(private readonly config: MetricsSettings) {
     super();
   }
 

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { register } from 'prom-client';
 import { listenerUrl } from 'src/common/http/listener-url';
-import { AppConfig } from 'src/config/app-config';
+import { MetricsSettings } from 'src/common/metrics/metrics.settings';
+import { ServerSettings } from 'src/config/server.settings';
 
 /**
  * The keyless metrics listener of METRICS_PORT: GET /metrics only, on a port the chart keeps out of the
@@ -13,7 +14,10 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger('Metrics');
   private server: Server | undefined;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: MetricsSettings,
+    private readonly runtime: ServerSettings,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const port = this.config.METRICS_PORT;
@@ -23,7 +27,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     const server = createServer((request, response) => void this.answer(request, response));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, this.config.HOST, () => resolve());
+      server.listen(port, this.runtime.HOST, () => resolve());
     });
     this.server = server;
     const url = listenerUrl(server);
