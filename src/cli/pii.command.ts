@@ -6,6 +6,8 @@ import { Database } from 'src/database/database';
 import { dataSourceOptions } from 'src/database/data-source-options';
 import { PersonalDataCipher, PersonalDataError } from 'src/users/personal-data';
 import { PhoneNumbers } from 'src/users/phone-numbers';
+import { AuraUser } from 'src/users/user.entity';
+import { UserSealing } from 'src/users/user-sealing';
 import { UsersRepository } from 'src/users/users.repository';
 
 const DEFAULT_BATCH = 500;
@@ -40,7 +42,11 @@ export async function runPiiCommand(
   const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
   try {
     const pii = new PersonalDataCipher(config);
-    const users = new UsersRepository(new Database(dataSource, config), pii, new PhoneNumbers(config));
+    const users = new UsersRepository(
+      dataSource.getRepository(AuraUser),
+      new Database(dataSource, config),
+      new UserSealing(pii, new PhoneNumbers(config)),
+    );
     const total = await users.countStaleSealed();
     console.log(`${total} record(s) hold values sealed under another key than "${pii.currentKid}".`);
     let done = 0;
