@@ -29,7 +29,9 @@ describe('ApiKeysRepository (real database)', () => {
     const key = newKey({ channel: 'web' });
     await r.apiKeys.insert(key);
     const found = await r.apiKeys.findBySecretHash(key.secretHash);
-    expect(found).toEqual(expect.objectContaining({ id: key.id, tier: Tier.Internal, channel: 'web', revokedAt: null }));
+    expect(found).toEqual(
+      expect.objectContaining({ id: key.id, tier: Tier.Internal, channel: 'web', revokedAt: null }),
+    );
     expect(found?.createdAt).toBeInstanceOf(Date);
     expect((await r.apiKeys.findByReference(key.id))?.prefix).toBe(key.prefix);
     expect((await r.apiKeys.findByReference(key.prefix))?.id).toBe(key.id);

@@ -104,7 +104,11 @@ describe('SessionsRepository (real database)', () => {
     const ended = await open({ lifetimeSeconds: 0 });
     const live = await open();
     let swept = 0;
-    for (let batch = await r.sessions.deleteEndedBatch(IDLE, GRACE, 1); batch > 0; batch = await r.sessions.deleteEndedBatch(IDLE, GRACE, 1)) {
+    for (
+      let batch = await r.sessions.deleteEndedBatch(IDLE, GRACE, 1);
+      batch > 0;
+      batch = await r.sessions.deleteEndedBatch(IDLE, GRACE, 1)
+    ) {
       swept += batch;
     }
     expect(swept).toBeGreaterThanOrEqual(1);

@@ -26,10 +26,10 @@ const kernelUser = (overrides: Partial<Parameters<UsersRepository['getOrCreateKe
 describe('UsersRepository (real database)', () => {
   let r: Repositories;
   const expire = (auraId: string, daysAgo = 0) =>
-    r.query(`UPDATE aura_users SET expires_at = now() - make_interval(days => $2) - interval '1 second' WHERE aura_id = $1`, [
-      auraId,
-      daysAgo,
-    ]);
+    r.query(
+      `UPDATE aura_users SET expires_at = now() - make_interval(days => $2) - interval '1 second' WHERE aura_id = $1`,
+      [auraId, daysAgo],
+    );
   const count = async (where: string, parameters: unknown[]) =>
     (await r.query<{ count: number }>(`SELECT count(*)::int AS count FROM aura_users WHERE ${where}`, parameters))[0]
       .count;
@@ -44,10 +44,14 @@ describe('UsersRepository (real database)', () => {
       const user = kernelUser();
       await r.users.getOrCreateKernelUser(user, TTL);
       const found = await r.users.findByAuraId(user.auraId);
-      expect(found).toEqual({ user: expect.objectContaining({ aura_id: user.auraId, phone_number: PHONE }), expired: false });
-      const [stored] = await r.query<{ phone_number: string }>('SELECT phone_number FROM aura_users WHERE aura_id = $1', [
-        user.auraId,
-      ]);
+      expect(found).toEqual({
+        user: expect.objectContaining({ aura_id: user.auraId, phone_number: PHONE }),
+        expired: false,
+      });
+      const [stored] = await r.query<{ phone_number: string }>(
+        'SELECT phone_number FROM aura_users WHERE aura_id = $1',
+        [user.auraId],
+      );
       expect(stored.phone_number).not.toContain(PHONE);
       await expire(user.auraId);
       expect((await r.users.findByAuraId(user.auraId))?.expired).toBe(true);
@@ -107,7 +111,13 @@ describe('UsersRepository (real database)', () => {
   });
 
   describe('identifiable get-or-create', () => {
-    const identifiable = () => ({ auraId: id('w'), auraIdGlobal: id('g'), userId: id('u'), channel: 'whatsapp', phoneNumber: PHONE });
+    const identifiable = () => ({
+      auraId: id('w'),
+      auraIdGlobal: id('g'),
+      userId: id('u'),
+      channel: 'whatsapp',
+      phoneNumber: PHONE,
+    });
 
     it('should create, return the existing one, and renew an expired one of the same channel', async () => {
       const user = identifiable();
@@ -148,9 +158,16 @@ describe('UsersRepository (real database)', () => {
     it('should create, then upgrade the same record, sealing the context and indexing the numbers it mentions', async () => {
       const user = authenticated();
       expect((await r.users.upsertAuthenticatedUser(user, TTL))?.created).toBe(true);
-      const updated = await r.users.upsertAuthenticatedUser({ ...user, phoneNumber: null, kernelAuraIdGlobal: 'kernel-g' }, TTL);
+      const updated = await r.users.upsertAuthenticatedUser(
+        { ...user, phoneNumber: null, kernelAuraIdGlobal: 'kernel-g' },
+        TTL,
+      );
       expect(updated).toEqual({
-        user: expect.objectContaining({ phone_number: PHONE, aura_id_global: 'kernel-g', authentication_context: user.authenticationContext }),
+        user: expect.objectContaining({
+          phone_number: PHONE,
+          aura_id_global: 'kernel-g',
+          authentication_context: user.authenticationContext,
+        }),
         created: false,
       });
       const erased = await r.database.transaction((tx) => r.users.eraseByPhoneNumber('+34600999888', tx));
@@ -171,7 +188,12 @@ describe('UsersRepository (real database)', () => {
     it('should delete by auraId with its audit row in one statement, and only in its channel when given', async () => {
       const user = kernelUser();
       await r.users.getOrCreateKernelUser(user, TTL);
-      const audit = { action: AuditAction.UserDeleted, actorKeyId: null, subjectHash: 'h'.repeat(64), requestId: 'req-1' };
+      const audit = {
+        action: AuditAction.UserDeleted,
+        actorKeyId: null,
+        subjectHash: 'h'.repeat(64),
+        requestId: 'req-1',
+      };
       expect(await r.users.deleteByAuraId(user.auraId, 'tv', audit)).toEqual({
         channel: 'web',
         userType: UserType.Authenticated,
@@ -182,7 +204,11 @@ describe('UsersRepository (real database)', () => {
         userType: UserType.Authenticated,
         deleted: true,
       });
-      expect(await r.users.deleteByAuraId(user.auraId, null, audit)).toEqual({ channel: null, userType: null, deleted: false });
+      expect(await r.users.deleteByAuraId(user.auraId, null, audit)).toEqual({
+        channel: null,
+        userType: null,
+        deleted: false,
+      });
       const rows = await r.query('SELECT details FROM audit_events WHERE request_id = $1', ['req-1']);
       expect(rows).toEqual([{ details: { channel: 'web', userType: 'authenticated' } }]);
     });
@@ -201,7 +227,10 @@ describe('UsersRepository (real database)', () => {
       expect(deleted).toBe(2);
       expect(
         await r.database.transaction((tx) =>
-          r.users.deleteByKernelSession({ channel: 'web', userId: session.userId, authorizationId: session.authorizationId }, tx),
+          r.users.deleteByKernelSession(
+            { channel: 'web', userId: session.userId, authorizationId: session.authorizationId },
+            tx,
+          ),
         ),
       ).toBe(0);
     });
@@ -227,7 +256,11 @@ describe('UsersRepository (real database)', () => {
       await expire(old.auraId, 10);
       await expire(recent.auraId, 1);
       let swept = 0;
-      for (let batch = await r.users.deleteExpiredBatch(5, 1); batch > 0; batch = await r.users.deleteExpiredBatch(5, 1)) {
+      for (
+        let batch = await r.users.deleteExpiredBatch(5, 1);
+        batch > 0;
+        batch = await r.users.deleteExpiredBatch(5, 1)
+      ) {
         swept += batch;
       }
       expect(swept).toBeGreaterThanOrEqual(1);
@@ -236,7 +269,7 @@ describe('UsersRepository (real database)', () => {
     });
   });
 
-  it("should find the last valid auraId of an auraIdGlobal in a channel", async () => {
+  it('should find the last valid auraId of an auraIdGlobal in a channel', async () => {
     const global = id('g');
     const first = kernelUser({ auraIdGlobal: global });
     const second = kernelUser({ auraIdGlobal: global });
@@ -253,7 +286,9 @@ describe('UsersRepository (real database)', () => {
   it('should create a device user in the transaction that links it', async () => {
     const user = { ...kernelUser({ channel: 'tv' }), deviceId: id('device') };
     const row = await r.database.transaction((tx) => r.users.createDeviceUser(user, TTL, tx));
-    expect(row).toEqual(expect.objectContaining({ aura_id: user.auraId, phone_number: PHONE, user_type: 'authenticated' }));
+    expect(row).toEqual(
+      expect.objectContaining({ aura_id: user.auraId, phone_number: PHONE, user_type: 'authenticated' }),
+    );
     expect(await count('device_id = $1', [user.deviceId])).toBe(1);
   });
 
@@ -261,7 +296,10 @@ describe('UsersRepository (real database)', () => {
     const key = () => Buffer.from(randomUUID().replace(/-/g, '')).toString('base64url');
     const [oldKey, newKey] = [key(), key()];
     const before = { PII_KEYS: `old:${oldKey}`, PII_INDEX_KEY: r.config.PII_INDEX_KEY };
-    const after = { PII_KEYS: `new:${newKey},old:${oldKey},${r.config.PII_KEYS}`, PII_INDEX_KEY: r.config.PII_INDEX_KEY };
+    const after = {
+      PII_KEYS: `new:${newKey},old:${oldKey},${r.config.PII_KEYS}`,
+      PII_INDEX_KEY: r.config.PII_INDEX_KEY,
+    };
     const repository = (keys: typeof before) =>
       new UsersRepository(
         r.dataSource.getRepository(AuraUser),
