@@ -134,7 +134,9 @@ describe('signing keys in the JWKS', () => {
       fc.asyncProperty(algorithms, extraMembers, async (alg, extra) => {
         // The key's own members win: overwriting them would be another (or no) key.
         const jwk = { ...extra, ...privateJwk(alg) };
-        if (jwk.kty === 'RSA') delete jwk.oth;
+        if (jwk.kty === 'RSA') {
+          delete jwk.oth;
+        }
         delete jwk.alg;
         delete jwk.use;
         delete jwk.kid;
