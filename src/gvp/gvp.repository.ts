@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { Database, onTx, type Tx } from 'src/database/database';
 import { GvpDeviceLink } from 'src/gvp/device-link.entity';
-import { FIND_LINKED_USER, LINK_DEVICE } from 'src/gvp/gvp.sql';
+import { FIND_LINKED_USER } from 'src/gvp/gvp.sql';
 
 /** The user a device is linked to, as the sign-in needs it. */
 export interface LinkedUser {
@@ -26,7 +26,8 @@ export interface NewDeviceLink {
 }
 
 /**
- * `gvp_device_links`, the only code that reads or writes it. The links are deleted with their user by the
+ * `gvp_device_links`, the only code that reads or writes it: the known device's sign-in is a prepared statement
+ * (gvp.sql.ts, hot), the rest goes through TypeORM's repository. The links are deleted with their user by the
  * foreign key's cascade (logout, erasure, sweep).
  */
 @Injectable()
@@ -45,11 +46,24 @@ export class GvpRepository {
   }
 
   /**
-   * Links the device to a user created in `tx`. False when a concurrent sign-in of the device linked it first
-   * (nothing written): roll `tx` back and read the link again.
+   * Links the device to a user created in `tx`. A link that exists is moved to it only when it still points at
+   * `replacing`, the auraId the caller found unusable (expired, or another subscriber's). False when a
+   * concurrent sign-in of the device linked it first (the insert waited for its commit; nothing written): roll
+   * `tx` back and read the link again. One `INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING`.
    */
   async link(link: NewDeviceLink, tx: Tx): Promise<boolean> {
-    return (await this.db.one(LINK_DEVICE, link, tx)) !== undefined;
+    const { replacing, ...values } = link;
+    const result = await onTx(this.links, tx)
+      .createQueryBuilder('l')
+      .insert()
+      .values(values)
+      .orUpdate(['aura_id', 'subscriber_hash', 'created_at'], ['channel', 'device_id'], {
+        upsertType: 'on-conflict-do-update',
+        overwriteCondition: { where: 'l.aura_id = :replacing', parameters: { replacing } },
+      })
+      .returning(['auraId'])
+      .execute();
+    return (result.raw as unknown[]).length > 0;
   }
 
   /** The links of a device's channel and id (at most one), for operators and tests. */

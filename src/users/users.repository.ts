@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Raw, type Repository } from 'typeorm';
 import { Database, isUniqueViolation, onTx, type Tx } from 'src/database/database';
-import { AuraUser, type SubscriptionType, type UserType } from 'src/users/user.entity';
-import { UserSealing, type UserRow } from 'src/users/user-sealing';
+import { AuraUser, type SubscriptionType, UserType } from 'src/users/user.entity';
+import { type StoredUserRow, UserSealing, type UserRow } from 'src/users/user-sealing';
 import {
   FIND_BY_AURA_ID,
   GET_OR_CREATE_KERNEL_USER,
@@ -14,7 +14,7 @@ import {
   DELETE_BY_AURA_ID_AND_AUDIT,
   ERASE_BY_PHONE_NUMBER,
   DELETE_EXPIRED_BATCH,
-  INSERT_DEVICE_USER,
+  COLUMNS,
   type DeletionAudit,
 } from 'src/users/users.sql';
 
@@ -245,11 +245,29 @@ export class UsersRepository {
    * to it in the same one.
    */
   async createDeviceUser(user: NewDeviceUser, ttlDays: number, tx: Tx): Promise<UserRow> {
-    const [row] = await this.db.run(
-      INSERT_DEVICE_USER,
-      { user, personal: this.sealing.sealed(user.phoneNumber, [user.userId]), ttlDays },
-      tx,
-    );
+    const personal = this.sealing.sealed(user.phoneNumber, [user.userId]);
+    const result = await onTx(this.users, tx)
+      .createQueryBuilder()
+      .insert()
+      .values({
+        auraId: user.auraId,
+        auraIdGlobal: user.auraIdGlobal,
+        userId: user.userId,
+        channel: user.channel,
+        userType: UserType.Authenticated,
+        subscriptionType: user.subscriptionType,
+        phoneNumber: personal.sealedPhoneNumber,
+        phoneNumberIndex: personal.phoneIndex,
+        phoneMentions: personal.phoneMentions,
+        authorizationId: user.authorizationId,
+        deviceId: user.deviceId,
+        // The database clock, as for every other record.
+        expiresAt: () => 'now() + make_interval(days => CAST(:ttlDays AS int))',
+      })
+      .setParameter('ttlDays', ttlDays)
+      .returning(COLUMNS)
+      .execute();
+    const [row] = result.raw as StoredUserRow[];
     return this.sealing.unseal(row);
   }
 

@@ -63,11 +63,6 @@ export interface AuthenticatedUserRecord extends NewRecord<
   sealedAuthenticationContext: string;
 }
 
-/** A GVP device user (its link to the device is the GVP repository's). */
-export type DeviceUserRecord = NewRecord<
-  UserFields & { subscriptionType: SubscriptionType | null; authorizationId: string | null; deviceId: string }
->;
-
 /** The audit row a logout writes with the deletion. */
 export interface DeletionAudit {
   action: string;
@@ -280,19 +275,4 @@ WITH doomed AS (
 )
 SELECT count(*)::int AS count FROM deleted`,
   params: ({ retentionDays, batchSize }) => [retentionDays, batchSize],
-};
-
-/**
- * A user signed in from a GVP device after Kernel authenticated the subscriber: created as authenticated, with
- * the device's id. The device's link to it is the GVP repository's (gvp.sql.ts LINK_DEVICE), written in the
- * same transaction. `$6` is the phone number column, written here as in every other statement of this file.
- */
-export const INSERT_DEVICE_USER: Statement<DeviceUserRecord, StoredUserRow> = {
-  name: 'users_insert_device_user',
-  text: `
-INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, subscription_type, phone_number,
-  authorization_id, device_id, expires_at, phone_number_index, phone_mentions)
-VALUES ($1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, $12, ${EXPIRY('$8', '$9')}, $10, $11::varchar[])
-RETURNING ${COLUMNS}`,
-  params: (record) => [...kernelUserParams(record), record.user.deviceId],
 };

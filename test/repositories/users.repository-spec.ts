@@ -289,6 +289,7 @@ describe('UsersRepository (real database)', () => {
     expect(row).toEqual(
       expect.objectContaining({ aura_id: user.auraId, phone_number: PHONE, user_type: 'authenticated' }),
     );
+    expect(row.expires_at.getTime()).toBeGreaterThan(Date.now() + (TTL - 1) * 86_400_000);
     expect(await count('device_id = $1', [user.deviceId])).toBe(1);
   });
 
