@@ -100,9 +100,14 @@ describe('SessionsRepository (real database)', () => {
     expect(await r.sessions.isLive(third.id, auraId, IDLE)).toBe(false);
   });
 
-  it('should sweep ended sessions in batches and leave live ones', async () => {
+  it('should sweep ended sessions (expired, revoked past the grace) in batches and leave the others', async () => {
     const ended = await open({ lifetimeSeconds: 0 });
     const live = await open();
+    const revoked = await open();
+    await r.sessions.revoke(revoked.id);
+    await r.query(`UPDATE sessions SET revoked_at = now() - interval '1 hour' WHERE id = $1`, [revoked.id]);
+    const revokedNow = await open();
+    await r.sessions.revoke(revokedNow.id);
     let swept = 0;
     for (
       let batch = await r.sessions.deleteEndedBatch(IDLE, GRACE, 1);
@@ -111,8 +116,11 @@ describe('SessionsRepository (real database)', () => {
     ) {
       swept += batch;
     }
-    expect(swept).toBeGreaterThanOrEqual(1);
+    expect(swept).toBeGreaterThanOrEqual(2);
     expect(await r.sessions.audienceOf(ended.id)).toBeUndefined();
+    expect(await r.sessions.audienceOf(revoked.id)).toBeUndefined();
+    // Revoked within the grace: kept a while (a late refresh of it is still told apart from an unknown one).
+    expect(await r.sessions.audienceOf(revokedNow.id)).toBe('app');
     expect(await r.sessions.audienceOf(live.id)).toBe('app');
   });
 });

@@ -269,6 +269,27 @@ describe('UsersRepository (real database)', () => {
     });
   });
 
+  it('should delete each expired record once when replicas sweep at the same time (SKIP LOCKED)', async () => {
+    await r.query(
+      `INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, expires_at)
+       SELECT 'bulk-' || i, 'g', 'u-bulk-' || i, 'webchat', 'identifiable', now() - interval '30 days'
+       FROM generate_series(1, 500) AS i`,
+    );
+    const sweeps = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        let total = 0;
+        let deleted: number;
+        do {
+          deleted = await r.users.deleteExpiredBatch(7, 50);
+          total += deleted;
+        } while (deleted > 0);
+        return total;
+      }),
+    );
+    expect(sweeps.reduce((sum, deleted) => sum + deleted, 0)).toBe(500);
+    expect(await count("aura_id LIKE 'bulk-%'", [])).toBe(0);
+  });
+
   it('should find the last valid auraId of an auraIdGlobal in a channel', async () => {
     const global = id('g');
     const first = kernelUser({ auraIdGlobal: global });
