@@ -55,6 +55,8 @@ module.exports = {
       ...shared,
       displayName: 'repository',
       testMatch: ['<rootDir>/test/repositories/**/*.repository-spec.ts'],
+      globalSetup: '<rootDir>/test/repositories/global-setup.ts',
+      globalTeardown: '<rootDir>/test/repositories/global-teardown.ts',
       transform: { ...shared.transform, '^.+\\.ts$': '@swc/jest' },
     },
     {

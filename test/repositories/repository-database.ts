@@ -1,5 +1,8 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Provider } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -23,6 +26,7 @@ import { AuraUser } from 'src/users/user.entity';
 import { UserSealing } from 'src/users/user-sealing';
 import { UsersRepository } from 'src/users/users.repository';
 import { TEST_DATABASE_URL, databaseUrl, withAdminClient } from '../support/postgres';
+import { REPOSITORY_TEMPLATE_ENV, REPOSITORY_TEST_ENV } from './repository-env';
 
 /** The repositories, on a fresh migrated database of their own, without the application around them. */
 export interface Repositories {
@@ -42,25 +46,35 @@ export interface Repositories {
 }
 
 /**
- * A fresh database migrated by TypeORM (the app's data source options and migrations): the embedded PGlite,
- * in memory, by default; with TEST_DATABASE_URL, a throw-away PostgreSQL database, dropped at `close()`. The
- * repositories come from a small Nest testing module (TypeOrmModule.forRoot/forFeature), as the app builds them.
+ * A fresh database migrated by TypeORM (the app's data source options and migrations): by default the embedded
+ * PGlite, a copy of the one the global setup migrated (or, without it, a new one in memory); with
+ * TEST_DATABASE_URL, a throw-away PostgreSQL database. Dropped at `close()`. The repositories come from a small
+ * Nest testing module (TypeOrmModule.forRoot/forFeature), as the app builds them.
  */
 export async function openRepositories(env: Record<string, string> = {}): Promise<Repositories> {
   let name: string | undefined;
+  let dataDir: string | undefined;
   if (TEST_DATABASE_URL !== undefined) {
     name = `aura_repo_${process.pid}_${randomBytes(4).toString('hex')}`;
     await withAdminClient((client) => client.query(`CREATE DATABASE "${name}"`));
+  } else if (process.env[REPOSITORY_TEMPLATE_ENV] !== undefined) {
+    dataDir = mkdtempSync(join(tmpdir(), 'aura-repository-'));
+    cpSync(process.env[REPOSITORY_TEMPLATE_ENV], join(dataDir, 'pglite'), { recursive: true });
   }
   const config = loadConfig({
-    NODE_ENV: 'test',
-    APIKEY_ENVIRONMENT: 'test',
-    DATA_DIR: 'memory://',
-    PUBLIC_BASE_URL: 'http://aura-auth.test',
-    AZURE_STORAGE_SUBDOMAIN: 'auratest',
+    ...REPOSITORY_TEST_ENV,
     ...(name === undefined ? {} : { DATABASE_URL: databaseUrl(TEST_DATABASE_URL as string, name) }),
+    ...(dataDir === undefined ? {} : { DATA_DIR: dataDir }),
     ...env,
   });
+  const drop = async () => {
+    if (name !== undefined) {
+      await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    }
+    if (dataDir !== undefined) {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
   const providers: Provider[] = [
     { provide: AppConfig, useValue: config },
     { provide: PersonalDataCipher, useValue: new PersonalDataCipher(config) },
@@ -84,7 +98,7 @@ export async function openRepositories(env: Record<string, string> = {}): Promis
       providers,
     }).compile();
   } catch (error) {
-    await drop(name);
+    await drop();
     throw error;
   }
   const opened = module;
@@ -103,13 +117,7 @@ export async function openRepositories(env: Record<string, string> = {}): Promis
     query: (sql, parameters) => dataSource.query(sql, parameters),
     close: async () => {
       await opened.close();
-      await drop(name);
+      await drop();
     },
   };
-}
-
-async function drop(name: string | undefined): Promise<void> {
-  if (name !== undefined) {
-    await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-  }
 }
