@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Provider } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -16,6 +14,7 @@ import { ConsumedCallbackToken } from 'src/callbacks/consumed-callback-token.ent
 import { AppConfig, loadConfig } from 'src/config/app-config';
 import { Database } from 'src/database/database';
 import { dataSourceOptions } from 'src/database/data-source-options';
+import { embeddedPostgresDriver } from 'src/database/embedded-pool';
 import { GvpDeviceLink } from 'src/gvp/device-link.entity';
 import { GvpRepository } from 'src/gvp/gvp.repository';
 import { Session } from 'src/sessions/session.entity';
@@ -53,26 +52,20 @@ export interface Repositories {
  */
 export async function openRepositories(env: Record<string, string> = {}): Promise<Repositories> {
   let name: string | undefined;
-  let dataDir: string | undefined;
   if (TEST_DATABASE_URL !== undefined) {
     name = `aura_repo_${process.pid}_${randomBytes(4).toString('hex')}`;
     await withAdminClient((client) => client.query(`CREATE DATABASE "${name}"`));
-  } else if (process.env[REPOSITORY_TEMPLATE_ENV] !== undefined) {
-    dataDir = mkdtempSync(join(tmpdir(), 'aura-repository-'));
-    cpSync(process.env[REPOSITORY_TEMPLATE_ENV], join(dataDir, 'pglite'), { recursive: true });
   }
   const config = loadConfig({
     ...REPOSITORY_TEST_ENV,
     ...(name === undefined ? {} : { DATABASE_URL: databaseUrl(TEST_DATABASE_URL as string, name) }),
-    ...(dataDir === undefined ? {} : { DATA_DIR: dataDir }),
     ...env,
   });
+  const options = dataSourceOptions(config);
+  const template = process.env[REPOSITORY_TEMPLATE_ENV];
   const drop = async () => {
     if (name !== undefined) {
       await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-    }
-    if (dataDir !== undefined) {
-      rmSync(dataDir, { recursive: true, force: true });
     }
   };
   const providers: Provider[] = [
@@ -92,7 +85,15 @@ export async function openRepositories(env: Record<string, string> = {}): Promis
   try {
     module = await Test.createTestingModule({
       imports: [
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config), migrationsRun: true, retryAttempts: 0 }),
+        TypeOrmModule.forRoot({
+          ...options,
+          // In memory, from the migrated dump when there is one (then no migration is left to run).
+          ...(name === undefined && template !== undefined
+            ? { driver: embeddedPostgresDriver({ loadDataDir: new Blob([readFileSync(template)]) }) }
+            : {}),
+          migrationsRun: true,
+          retryAttempts: 0,
+        }),
         TypeOrmModule.forFeature([ApiKey, AuditEvent, ConsumedCallbackToken, GvpDeviceLink, Session, AuraUser]),
       ],
       providers,

@@ -1,4 +1,4 @@
-/** Where the global setup left the migrated embedded database that each repository test file copies. */
+/** Where the global setup left the migrated embedded database (a PGlite dump) that each repository test file loads. */
 export const REPOSITORY_TEMPLATE_ENV = 'AURA_REPOSITORY_TEMPLATE_DIR';
 
 /** The settings repository tests start from (the database's come on top). */
