@@ -70,11 +70,19 @@ module.exports = {
     {
       name: 'typeorm-only-in-database',
       comment:
-        'TypeORM is known to src/database (connection, Database, Tx), the entities (schema and migrations) and the ' +
-        'CLI; repositories run typed statements through Database, services pass a Tx on.',
+        'TypeORM is known to src/database (connection, Database, Tx), the entities (schema and migrations), the ' +
+        "repositories (each built on its table's Repository<Entity>) and the CLI; a feature module registers its " +
+        'entities with @nestjs/typeorm (next rule); services pass a Tx on.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(database|cli)/|\\.entity\\.ts$' },
+      from: { path: '^src/', pathNot: '^src/(database|cli)/|\\.(entity|repository|module)\\.ts$' },
       to: { path: '^(node_modules/)?(typeorm|@nestjs/typeorm)(/|$)' },
+    },
+    {
+      name: 'modules-only-register-entities',
+      comment: 'A feature module imports @nestjs/typeorm to register its entities (forFeature), never typeorm itself.',
+      severity: 'error',
+      from: { path: '\\.module\\.ts$', pathNot: '^src/(database|cli)/' },
+      to: { path: '^(node_modules/)?typeorm(/|$)' },
     },
     {
       name: 'sql-only-in-repositories',

@@ -51,6 +51,16 @@ module.exports = {
     },
     // Checks of files that do not run (build layout, chart, Dockerfile, README): no build, no database.
     { ...shared, displayName: 'static', testMatch: ['<rootDir>/test/static/**/*.spec.ts'] },
+    // Each repository on a real database (PGlite in-process, or PostgreSQL with TEST_DATABASE_URL), without the
+    // app: every statement of every *.sql.ts and the races. SWC like the unit specs (typecheck covers types).
+    {
+      ...shared,
+      displayName: 'repository',
+      testMatch: ['<rootDir>/test/repositories/**/*.repository-spec.ts'],
+      globalSetup: '<rootDir>/test/repositories/global-setup.ts',
+      globalTeardown: '<rootDir>/test/repositories/global-teardown.ts',
+      transform: { ...shared.transform, '^.+\\.ts$': '@swc/jest' },
+    },
     {
       ...shared,
       displayName: 'e2e',

@@ -33,7 +33,7 @@ import { Pool, type QueryResultRow } from 'pg';
 import { Counter, Histogram, register } from 'prom-client';
 import { displayPrefix, hashApiKey, parseApiKey } from 'src/api-keys/api-key-format';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
-import { FIND_BY_SECRET_HASH, LIST_PREFIXES, TOUCH_LAST_USED, type ApiKeyRecord } from 'src/api-keys/api-keys.sql';
+import { FIND_BY_SECRET_HASH, type ApiKeyRecord } from 'src/api-keys/api-keys.sql';
 import { presentedApiKey } from 'src/auth/credentials';
 import { AppError } from 'src/common/errors/app-error';
 import { CommonError, CommonErrorCode, type FieldError } from 'src/common/errors/common.errors';
@@ -45,7 +45,7 @@ import { FIND_LINKED_USER } from 'src/gvp/gvp.sql';
 import { strongEntityTag, ifNoneMatchMatches } from 'src/openid/entity-tag';
 import { MemoryThrottlerStorage } from 'src/rate-limit/memory-throttler.storage';
 import { newRefreshToken, parseRefreshToken } from 'src/sessions/refresh-token';
-import { AUDIENCE, IS_LIVE, ROTATE } from 'src/sessions/sessions.sql';
+import { IS_LIVE, ROTATE } from 'src/sessions/sessions.sql';
 import { GetOrCreateUserQueryDto } from 'src/users/dto/user-queries.dto';
 import { toUserResponse, type UserResponseDto } from 'src/users/dto/user.response.dto';
 import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
@@ -110,6 +110,14 @@ function database(): (statement: Statement, values: unknown[]) => Promise<QueryR
 }
 
 const query = database();
+
+/** The cold statements the service runs through TypeORM's query builder, here as plain SQL. */
+const LIST_PREFIXES = { name: 'parity_api_keys_prefixes', text: 'SELECT prefix FROM api_keys' } as Statement;
+const TOUCH_LAST_USED = {
+  name: 'parity_api_keys_touch',
+  text: 'UPDATE api_keys SET last_used_at = $2 WHERE id = ANY($1::uuid[])',
+} as Statement;
+const AUDIENCE = { name: 'parity_sessions_audience', text: 'SELECT audience FROM sessions WHERE id = $1' } as Statement;
 const pii = new PersonalDataCipher({ PII_KEYS: env('PII_KEYS'), PII_INDEX_KEY: env('PII_INDEX_KEY') });
 const auditSecret = env('AUDIT_HMAC_SECRET');
 /** The service's phone-number reading (libphonenumber); it reads the default region alone of its configuration. */
@@ -274,7 +282,7 @@ setInterval(() => {
   if (usedKeys.size > 0) {
     const ids = [...usedKeys];
     usedKeys = new Set();
-    query(TOUCH_LAST_USED, TOUCH_LAST_USED.params({ ids, at: new Date() })).catch(() => undefined);
+    query(TOUCH_LAST_USED, [ids, new Date()]).catch(() => undefined);
   }
 }, TOUCH_EVERY_MS).unref();
 
@@ -650,7 +658,7 @@ app.post<{ Querystring: { audience?: string } }>('/auth/api/v1/sessions/refresh'
     return sendAuthara(reply, 401, 'No valid refresh token.');
   }
   if (requested !== undefined) {
-    const [opened] = (await query(AUDIENCE, AUDIENCE.params({ id: presented.sessionId }))) as { audience: string }[];
+    const [opened] = (await query(AUDIENCE, [presented.sessionId])) as { audience: string }[];
     if (opened !== undefined && opened.audience !== requested) {
       return sendAuthara(reply, 400, `This session was opened for audience ${opened.audience}.`);
     }

@@ -1,32 +1,33 @@
 import { Injectable } from '@nestjs/common';
-import {
-  type ApiKeyRecord,
-  COUNT,
-  FIND_BY_REFERENCE,
-  FIND_BY_SECRET_HASH,
-  INSERT,
-  LIST,
-  LIST_PREFIXES,
-  LOCK_BY_REFERENCE,
-  REVOKE,
-  SET_EXPIRY,
-  TOUCH_LAST_USED,
-} from 'src/api-keys/api-keys.sql';
-import { Database, type Tx } from 'src/database/database';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type Repository } from 'typeorm';
+import { ApiKey } from 'src/api-keys/api-key.entity';
+import { type ApiKeyRecord, FIND_BY_SECRET_HASH } from 'src/api-keys/api-keys.sql';
+import { Database, onTx, type Tx } from 'src/database/database';
 
 export type { ApiKeyRecord } from 'src/api-keys/api-keys.sql';
 
 /** A key to insert: its creation time is the database's. */
 export type NewApiKey = Omit<ApiKeyRecord, 'createdAt' | 'lastUsedAt' | 'revokedAt'>;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `api_keys`. The request path's lookup by secret hash is a prepared statement (api-keys.sql.ts); management
+ * (CLI, development keys, the usage flush) goes through TypeORM's repository.
+ */
 @Injectable()
 export class ApiKeysRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+    private readonly db: Database,
+  ) {}
 
   async insert(key: NewApiKey, tx?: Tx): Promise<void> {
-    await this.db.run(INSERT, key, tx);
+    await onTx(this.keys, tx).insert(key);
   }
 
+  /** The request path's lookup (after the cache): one prepared statement. */
   findBySecretHash(secretHash: string): Promise<ApiKeyRecord | undefined> {
     return this.db.one(FIND_BY_SECRET_HASH, { secretHash });
   }
@@ -35,35 +36,39 @@ export class ApiKeysRepository {
    * An operator refers to a key by its id or by its public prefix (`aak_<env>_<id>`). Within a transaction
    * the row is locked until it ends.
    */
-  findByReference(reference: string, tx?: Tx): Promise<ApiKeyRecord | undefined> {
-    return tx === undefined
-      ? this.db.one(FIND_BY_REFERENCE, { reference })
-      : this.db.one(LOCK_BY_REFERENCE, { reference }, tx);
+  async findByReference(reference: string, tx?: Tx): Promise<ApiKeyRecord | undefined> {
+    const key = await onTx(this.keys, tx).findOne({
+      where: UUID.test(reference) ? { id: reference } : { prefix: reference },
+      ...(tx === undefined ? {} : { lock: { mode: 'pessimistic_write' as const } }),
+    });
+    return key ?? undefined;
   }
 
   list(): Promise<ApiKeyRecord[]> {
-    return this.db.run(LIST, undefined);
+    return this.keys.find({ order: { createdAt: 'ASC' } });
   }
 
   /** The public ids of all keys, revoked and expired ones included (they are refused later, by their row). */
   async listPrefixes(): Promise<string[]> {
-    return (await this.db.run(LIST_PREFIXES, undefined)).map((row) => row.prefix);
+    return (await this.keys.find({ select: { prefix: true } })).map((key) => key.prefix);
   }
 
-  async count(): Promise<number> {
-    return (await this.db.one(COUNT, undefined))?.count ?? 0;
+  count(): Promise<number> {
+    return this.keys.count();
   }
 
   async revoke(id: string, revokedAt: Date, tx: Tx): Promise<void> {
-    await this.db.run(REVOKE, { id, revokedAt }, tx);
+    await onTx(this.keys, tx).update({ id }, { revokedAt });
   }
 
   async setExpiry(id: string, expiresAt: Date, tx: Tx): Promise<void> {
-    await this.db.run(SET_EXPIRY, { id, expiresAt }, tx);
+    await onTx(this.keys, tx).update({ id }, { expiresAt });
   }
 
   /** One statement for all keys used since the last flush. */
   async touchLastUsed(ids: string[], at: Date): Promise<void> {
-    await this.db.run(TOUCH_LAST_USED, { ids, at });
+    if (ids.length > 0) {
+      await this.keys.update({ id: In(ids) }, { lastUsedAt: at });
+    }
   }
 }

@@ -1,12 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { CONSUME, type ConsumedToken, ERASE_BY_SUBJECT, PURGE_EXPIRED } from 'src/callbacks/callbacks.sql';
-import { Database, type Tx } from 'src/database/database';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { CONSUME, type ConsumedToken, PURGE_EXPIRED } from 'src/callbacks/callbacks.sql';
+import { ConsumedCallbackToken } from 'src/callbacks/consumed-callback-token.entity';
+import { Database, onTx, type Tx } from 'src/database/database';
 
 export type { ConsumedToken } from 'src/callbacks/callbacks.sql';
 
+/**
+ * `consumed_callback_tokens`. The replay check (a conditional insert) and the purge (SKIP LOCKED batches)
+ * are statements of callbacks.sql.ts; the erasure goes through TypeORM's repository.
+ */
 @Injectable()
 export class CallbacksRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    @InjectRepository(ConsumedCallbackToken) private readonly tokens: Repository<ConsumedCallbackToken>,
+    private readonly db: Database,
+  ) {}
 
   /** Records the token as used; false when some replica already did (a replay). One statement, race-free. */
   async consume(token: ConsumedToken, tx: Tx): Promise<boolean> {
@@ -19,7 +29,7 @@ export class CallbacksRepository {
    * person be replayed after the erasure, and re-create the record just erased.
    */
   async eraseBySubject(subjectHash: string, tx: Tx): Promise<number> {
-    return (await this.db.one(ERASE_BY_SUBJECT, { subjectHash }, tx))?.count ?? 0;
+    return (await onTx(this.tokens, tx).update({ subjectHash }, { subjectHash: null })).affected ?? 0;
   }
 
   /** Entries whose token has expired can go: an expired token is refused before the replay check. */

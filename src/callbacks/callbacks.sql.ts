@@ -19,14 +19,6 @@ export const CONSUME: Statement<ConsumedToken, { jti: string }> = {
   params: (token) => [token.jti, token.purpose, token.subjectHash, token.expiresAt],
 };
 
-/** GDPR erasure: the tokens of a person (`$1`, the keyed hash of their phone number) lose the link to them. */
-export const ERASE_BY_SUBJECT: Statement<{ subjectHash: string }, { count: number }> = {
-  name: 'callbacks_erase_by_subject',
-  text: `WITH erased AS (UPDATE consumed_callback_tokens SET subject_hash = NULL WHERE subject_hash = $1 RETURNING 1)
-       SELECT count(*)::int AS count FROM erased`,
-  params: ({ subjectHash }) => [subjectHash],
-};
-
 /** One batch of tokens expired before `$1`. SKIP LOCKED: several replicas may purge at once without waiting. */
 export const PURGE_EXPIRED: Statement<{ before: Date }, { count: number }> = {
   name: 'callbacks_purge_expired',

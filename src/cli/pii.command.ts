@@ -7,6 +7,8 @@ import { dataSourceOptions } from 'src/database/data-source-options';
 import { DatabaseSettings } from 'src/database/database.settings';
 import { PersonalDataCipher, PersonalDataError } from 'src/users/personal-data';
 import { PhoneNumbers } from 'src/users/phone-numbers';
+import { AuraUser } from 'src/users/user.entity';
+import { UserSealing } from 'src/users/user-sealing';
 import { UsersRepository } from 'src/users/users.repository';
 import { UsersSettings } from 'src/users/users.settings';
 
@@ -44,7 +46,11 @@ export async function runPiiCommand(
   const dataSource = await new DataSource(dataSourceOptions(database)).initialize();
   try {
     const pii = new PersonalDataCipher(usersSettings);
-    const users = new UsersRepository(new Database(dataSource, database), pii, new PhoneNumbers(usersSettings));
+    const users = new UsersRepository(
+      dataSource.getRepository(AuraUser),
+      new Database(dataSource, database),
+      new UserSealing(pii, new PhoneNumbers(usersSettings)),
+    );
     const total = await users.countStaleSealed();
     console.log(`${total} record(s) hold values sealed under another key than "${pii.currentKid}".`);
     let done = 0;

@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, QueryResultRow } from 'pg';
-import { DataSource, type EntityManager, QueryFailedError, type QueryResult } from 'typeorm';
+import {
+  DataSource,
+  type EntityManager,
+  type ObjectLiteral,
+  QueryFailedError,
+  type QueryResult,
+  type Repository,
+} from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { DatabaseSettings } from 'src/database/database.settings';
 
@@ -19,12 +26,28 @@ export interface Statement<Input, Row extends QueryResultRow = QueryResultRow> {
 
 const MANAGER = Symbol('Tx.manager');
 
+/** Notifies every listening replica (docs/revocation.md); delivered when the transaction commits. */
+const NOTIFY: Statement<{ channel: string; payload: string }, never> = {
+  name: 'invalidation_notify',
+  text: 'SELECT pg_notify($1, $2)',
+  params: ({ channel, payload }) => [channel, payload],
+};
+
 /**
  * A transaction in progress. Services receive it from `Database.transaction` and pass it on to repositories
- * without looking into it; only `Database` runs statements on it.
+ * without looking into it; repositories run on it through `Database.run` (statements) or `onTx` (their
+ * TypeORM repository).
  */
 export interface Tx {
   readonly [MANAGER]: EntityManager;
+}
+
+/**
+ * A repository's TypeORM `Repository<Entity>` as `tx` sees it: itself outside a transaction, else the same
+ * repository on the transaction's connection (its entity manager's).
+ */
+export function onTx<Entity extends ObjectLiteral>(repository: Repository<Entity>, tx?: Tx): Repository<Entity> {
+  return tx === undefined ? repository : tx[MANAGER].getRepository(repository.target);
 }
 
 /** What the driver's connection pool reports (zeros when it reports nothing). */
@@ -82,6 +105,14 @@ export class Database {
     } finally {
       await own?.release();
     }
+  }
+
+  /**
+   * Sends `payload` on the notification channel when `tx` commits, and never if it rolls back (`pg_notify`:
+   * no table, so no repository).
+   */
+  async notify(channel: string, payload: string, tx: Tx): Promise<void> {
+    await this.run(NOTIFY, { channel, payload }, tx);
   }
 
   /** The first row the statement returns, if any. */

@@ -11,8 +11,23 @@ export function embeddedPostgresDriver(options: PGliteOptions): object {
   const Pool = new PGliteDriver(options).driver.Pool;
   type ConnectCallback = Parameters<InstanceType<typeof Pool>['connect']>[0];
 
+  type QueryArguments = Parameters<InstanceType<typeof Pool>['query']>;
+
   class SerializedPool extends Pool {
     private queue: Promise<void> = Promise.resolve();
+
+    /**
+     * PGlite reports the rows a statement changed as `affectedRows`; TypeORM reads pg's `rowCount` (the
+     * `affected` of an update or a delete through the Repository API), so it gets both.
+     */
+    override async query(...args: QueryArguments): ReturnType<InstanceType<typeof Pool>['query']> {
+      const result = await super.query(...args);
+      const counted = result as typeof result & { rowCount?: number };
+      if (counted.rowCount === undefined && result.affectedRows !== undefined) {
+        counted.rowCount = result.affectedRows;
+      }
+      return result;
+    }
 
     override connect(callback: ConnectCallback): Promise<void> {
       let release!: () => void;

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import { AuditSettings } from 'src/audit/audit.settings';
+import { Database } from 'src/database/database';
 import { GvpSettings } from 'src/gvp/gvp.settings';
 import type { DeviceIdentity } from 'src/gvp/device-token.verifier';
 import { GvpRepository, type LinkedUser } from 'src/gvp/gvp.repository';
@@ -12,7 +13,7 @@ import type { KernelUserProfile } from 'src/kernel/kernel-response';
 import { PhoneNumbers } from 'src/users/phone-numbers';
 import { SubscriptionType } from 'src/users/user.entity';
 import { generateAuraId } from 'src/users/user-identifiers';
-import { DeviceUsers } from 'src/users/device-users';
+import { DeviceUsers, type NewDeviceUser } from 'src/users/device-users';
 
 /** How a device got its auraId. */
 export interface SignedIn {
@@ -27,11 +28,14 @@ const SUBSCRIPTION_TYPES = new Set<string>(Object.values(SubscriptionType));
 /** Most unknown subscribers remembered at once per replica; the oldest are forgotten first. */
 const MAX_UNKNOWN_SUBSCRIBERS = 10_000;
 
+/** Rolls back a device user whose link a concurrent sign-in of the device wrote first. */
+class LinkTaken extends Error {}
+
 /**
  * A device's auraId: its link when the linked user is valid and the subscriber unchanged (one SQL
  * statement); else Kernel authenticates the subscriber and the user and its link are created in one
- * statement. Concurrent sign-ins of one device in this replica share one Kernel exchange; across
- * replicas the statement keeps one user and one link.
+ * transaction. Concurrent sign-ins of one device in this replica share one Kernel exchange; across
+ * replicas the link's conditional upsert keeps one user and one link.
  */
 @Injectable()
 export class DeviceSignIn {
@@ -44,6 +48,7 @@ export class DeviceSignIn {
     private readonly audit: AuditSettings,
     private readonly devices: GvpRepository,
     private readonly users: DeviceUsers,
+    private readonly database: Database,
     private readonly kernel: KernelClient,
     private readonly phoneNumbers: PhoneNumbers,
     @InjectThrottlerStorage() private readonly counters: ThrottlerStorage,
@@ -78,11 +83,13 @@ export class DeviceSignIn {
     }
     const profile = await this.authenticate(device, channel, subscriberHash, correlator);
     for (let round = 0; round < MAX_LINK_ROUNDS; round++) {
-      const created = await this.users.create(
-        this.newUser(profile, channel, device.deviceId, subscriberHash, link?.auraId ?? null),
+      const created = await this.createLinked(
+        this.newUser(profile, channel, device.deviceId),
+        subscriberHash,
+        link?.auraId ?? null,
       );
       if (created !== undefined) {
-        return { auraId: created.aura_id, outcome: 'created' };
+        return { auraId: created, outcome: 'created' };
       }
       link = await this.devices.findLinkedUser(channel, device.deviceId, subscriberHash);
       if (link !== undefined && usable(link)) {
@@ -90,6 +97,38 @@ export class DeviceSignIn {
       }
     }
     throw new Error('The device link kept changing under concurrent sign-ins');
+  }
+
+  /**
+   * The user and the device's link to it, in one transaction; undefined (nothing written) when a concurrent
+   * sign-in of the device linked it first, unless the link still pointed at `replacing`.
+   */
+  private async createLinked(
+    user: NewDeviceUser,
+    subscriberHash: string,
+    replacing: string | null,
+  ): Promise<string | undefined> {
+    try {
+      return await this.database.transaction(async (tx) => {
+        const created = await this.users.create(user, tx);
+        const link = {
+          channel: user.channel,
+          deviceId: user.deviceId,
+          auraId: created.aura_id,
+          subscriberHash,
+          replacing,
+        };
+        if (!(await this.devices.link(link, tx))) {
+          throw new LinkTaken();
+        }
+        return created.aura_id;
+      });
+    } catch (error) {
+      if (error instanceof LinkTaken) {
+        return undefined;
+      }
+      throw error;
+    }
   }
 
   /**
@@ -149,13 +188,7 @@ export class DeviceSignIn {
     }
   }
 
-  private newUser(
-    profile: KernelUserProfile,
-    channel: string,
-    deviceId: string,
-    subscriberHash: string,
-    replacing: string | null,
-  ) {
+  private newUser(profile: KernelUserProfile, channel: string, deviceId: string): NewDeviceUser {
     // A phone number Kernel wrote in a way that cannot be normalised is left out rather than stored as is.
     const phoneNumber =
       profile.phoneNumber === null ? null : (this.phoneNumbers.tryNormalize(profile.phoneNumber) ?? null);
@@ -172,8 +205,6 @@ export class DeviceSignIn {
       subscriptionType,
       authorizationId: profile.authorizationId,
       deviceId,
-      subscriberHash,
-      replacing,
     };
   }
 }

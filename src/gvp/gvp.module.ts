@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { GvpDeviceLink } from 'src/gvp/device-link.entity';
 import { DeviceSignIn } from 'src/gvp/device-sign-in';
 import { DeviceTokenVerifier } from 'src/gvp/device-token.verifier';
 import { GvpController } from 'src/gvp/gvp.controller';
@@ -11,7 +13,7 @@ import { UsersModule } from 'src/users/users.module';
 
 /** GVP device sign-in (docs/gvp.md): GetAuraId and GetAuraToken for TV devices. */
 @Module({
-  imports: [KernelModule, DirectLineModule, UsersModule],
+  imports: [TypeOrmModule.forFeature([GvpDeviceLink]), KernelModule, DirectLineModule, UsersModule],
   controllers: [GvpController],
   providers: [gvpSignInsProvider, GvpMetrics, GvpRepository, DeviceTokenVerifier, DeviceSignIn, GvpService],
   exports: [DeviceTokenVerifier],

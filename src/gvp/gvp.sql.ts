@@ -1,8 +1,11 @@
 import type { Statement } from 'src/database/database';
 
-/** The SQL of the GVP device links (written with their user by the users repository: users.sql.ts). */
+/** The SQL of the GVP device links (`gvp_device_links`) kept as SQL, run by the GVP repository. */
 
-/** The user a device is linked to, and whether the subscriber now signing in (`subscriberHash`) is its own. */
+/**
+ * The user a device is linked to, and whether the subscriber now signing in (`subscriberHash`) is its own:
+ * the sign-in of a known device, one statement (the benchmark's baseline runs the same one).
+ */
 export const FIND_LINKED_USER: Statement<
   { channel: string; deviceId: string; subscriberHash: string },
   { aura_id: string; expired: boolean; same_subscriber: boolean }

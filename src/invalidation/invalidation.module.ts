@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { InvalidationListener } from 'src/invalidation/invalidation.listener';
 import { invalidationMetricProviders } from 'src/invalidation/invalidation.metrics';
-import { InvalidationRepository } from 'src/invalidation/invalidation.repository';
 import { Invalidations } from 'src/invalidation/invalidations';
 
 /** Publishing and handler registration: for the service and the operator CLI alike. */
 @Module({
-  providers: [InvalidationRepository, Invalidations],
+  providers: [Invalidations],
   exports: [Invalidations],
 })
 export class InvalidationModule {}

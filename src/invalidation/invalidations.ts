@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Tx } from 'src/database/database';
-import { InvalidationRepository } from 'src/invalidation/invalidation.repository';
+import { Database, type Tx } from 'src/database/database';
 
 /** The PostgreSQL channel every replica listens on (docs/revocation.md). */
 export const INVALIDATION_CHANNEL = 'aura_auth_invalidation';
@@ -37,7 +36,7 @@ export class Invalidations {
   private readonly resetHandlers: ResetHandler[] = [];
   private listeningNow = false;
 
-  constructor(private readonly repository: InvalidationRepository) {}
+  constructor(private readonly database: Database) {}
 
   get listening(): boolean {
     return this.listeningNow;
@@ -59,7 +58,7 @@ export class Invalidations {
       throw new Error(`invalidation id must be 1-${MAX_ID_LENGTH} characters`);
     }
     const payload = JSON.stringify({ k: kind, i: id, t: Date.now() });
-    await this.repository.notify(INVALIDATION_CHANNEL, payload, tx);
+    await this.database.notify(INVALIDATION_CHANNEL, payload, tx);
     this.apply(kind, id);
   }
 

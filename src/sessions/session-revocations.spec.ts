@@ -1,5 +1,5 @@
+import type { Database } from 'src/database/database';
 import type { SessionsSettings } from 'src/sessions/sessions.settings';
-import type { InvalidationRepository } from 'src/invalidation/invalidation.repository';
 import { Invalidations } from 'src/invalidation/invalidations';
 import type { SessionPrincipal } from 'src/sessions/access-tokens';
 import { SESSION_INVALIDATION, SessionRevocations } from 'src/sessions/session-revocations';
@@ -39,7 +39,7 @@ describe('SessionRevocations', () => {
   beforeEach(() => {
     jest.useFakeTimers({ now: new Date('2026-12-01T00:00:00Z') });
     // Publishing is not exercised here: only the handlers and the listening state.
-    invalidations = new Invalidations({} as InvalidationRepository);
+    invalidations = new Invalidations({} as Database);
     repository = new FakeRepository();
     revocations = new SessionRevocations(
       invalidations,

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServerSettings } from 'src/config/server.settings';
 import { InvalidationModule } from 'src/invalidation/invalidation.module';
 import { OpenIdModule } from 'src/openid/openid.module';
 import { AccessTokens } from 'src/sessions/access-tokens';
 import { SessionCookieWriter } from 'src/sessions/session-cookies';
 import { SessionRevocations } from 'src/sessions/session-revocations';
+import { Session } from 'src/sessions/session.entity';
 import { SessionsController } from 'src/sessions/sessions.controller';
 import { SessionsMetrics, sessionEventsProvider } from 'src/sessions/sessions.metrics';
 import { SessionsRepository } from 'src/sessions/sessions.repository';
@@ -18,7 +20,7 @@ import { UsersModule } from 'src/users/users.module';
  * boundary's session strategy (src/auth) uses.
  */
 @Module({
-  imports: [UsersModule, OpenIdModule, InvalidationModule],
+  imports: [TypeOrmModule.forFeature([Session]), UsersModule, OpenIdModule, InvalidationModule],
   controllers: [SessionsController],
   providers: [
     SessionsService,

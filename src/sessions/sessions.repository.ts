@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Tx } from 'src/database/database';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { Database, onTx, type Tx } from 'src/database/database';
+import { Session } from 'src/sessions/session.entity';
 import {
-  AUDIENCE,
   DELETE_ENDED_BATCH,
   INSERT,
   IS_LIVE,
-  REVOKE,
   REVOKE_BY_REFRESH_HASH,
   REVOKE_ON_REUSE,
   ROTATE,
@@ -17,12 +18,18 @@ import {
 export type { NewSession, SessionRow } from 'src/sessions/sessions.sql';
 
 /**
- * Session rows. Every transition of a refresh token is one conditional UPDATE, so concurrent refreshes
- * serialise on the row lock and each sees the other's result (docs/sessions.md "Rotation").
+ * `sessions`, and the hashes of the refresh tokens they rotated away (`session_rotated_refresh_tokens`, written
+ * only by the rotation and read only by the reuse check). Every transition of a refresh token is one
+ * conditional UPDATE (sessions.sql.ts), so concurrent refreshes serialise on the row lock and each sees the
+ * other's result (docs/sessions.md "Rotation"); the opening, the liveness check and the sweep are statements
+ * too (database clock, SKIP LOCKED). A plain revocation and the audience go through TypeORM's repository.
  */
 @Injectable()
 export class SessionsRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    private readonly db: Database,
+  ) {}
 
   async insert(session: NewSession, tx?: Tx): Promise<SessionRow> {
     const [row] = await this.db.run(INSERT, session, tx);
@@ -61,13 +68,16 @@ export class SessionsRepository {
 
   /** Logout by access token (its `sid`), or any other revocation of one session. */
   async revoke(id: string, tx?: Tx): Promise<boolean> {
-    const rows = await this.db.run(REVOKE, { id }, tx);
-    return rows.length > 0;
+    const result = await onTx(this.sessions, tx).update(
+      { id, revoked: false },
+      { revoked: true, revokedAt: () => 'now()' },
+    );
+    return (result.affected ?? 0) > 0;
   }
 
   /** The audience the session was opened for; undefined for an unknown session. */
   async audienceOf(id: string): Promise<string | undefined> {
-    return (await this.db.one(AUDIENCE, { id }))?.audience;
+    return (await this.sessions.findOne({ select: { audience: true }, where: { id } }))?.audience;
   }
 
   /** Until when the session (and its user record) stays live, by the database clock; undefined if it has ended. */

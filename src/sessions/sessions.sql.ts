@@ -95,20 +95,6 @@ export const REVOKE_BY_REFRESH_HASH: Statement<{ id: string; presentedHash: stri
   params: ({ id, presentedHash }) => [id, presentedHash],
 };
 
-export const REVOKE: Statement<{ id: string }, { id: string }> = {
-  name: 'sessions_revoke',
-  text: `WITH changed AS (UPDATE sessions SET revoked = true, revoked_at = now() WHERE id = $1 AND NOT revoked RETURNING id)
-       SELECT * FROM changed`,
-  params: ({ id }) => [id],
-};
-
-/** The audience a session was opened for (a refresh may mint access tokens for that audience only). */
-export const AUDIENCE: Statement<{ id: string }, { audience: string }> = {
-  name: 'sessions_audience',
-  text: `SELECT audience FROM sessions WHERE id = $1`,
-  params: ({ id }) => [id],
-};
-
 /**
  * A live session of a valid user record, and until when it stays so unless something announces its end: its
  * absolute end, its idle timeout, or its user record's expiry (which no notification announces).

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Tx } from 'src/database/database';
 import { UsersSettings } from 'src/users/users.settings';
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { deriveAuraIdGlobal } from 'src/users/user-identifiers';
@@ -7,8 +8,9 @@ import { type NewDeviceUser, UsersRepository, type UserRow } from 'src/users/use
 export type { NewDeviceUser } from 'src/users/users.repository';
 
 /**
- * Users signed in from a GVP device (docs/gvp.md): the user and the device's link, written together by the
- * users repository, so that every write of a user record (its phone number included) stays in one place.
+ * Users signed in from a GVP device (docs/gvp.md): the user record, written by the users repository (so that
+ * every write of a user record, its phone number included, stays in one place) in the transaction in which
+ * the GVP repository links the device to it.
  */
 @Injectable()
 export class DeviceUsers {
@@ -23,8 +25,8 @@ export class DeviceUsers {
     return deriveAuraIdGlobal(this.pii, source);
   }
 
-  /** The new user, or undefined when a concurrent sign-in of the device linked it first. */
-  create(user: NewDeviceUser): Promise<UserRow | undefined> {
-    return this.users.createDeviceUser(user, this.config.USER_TTL_DAYS);
+  /** The new user, in the transaction that links the device to it. */
+  create(user: NewDeviceUser, tx: Tx): Promise<UserRow> {
+    return this.users.createDeviceUser(user, this.config.USER_TTL_DAYS, tx);
   }
 }

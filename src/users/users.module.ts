@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { ChannelAccessModule } from 'src/auth/channel-access.module';
 import { UsersSettings } from 'src/users/users.settings';
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { DeviceUsers } from 'src/users/device-users';
 import { PhoneNumbers } from 'src/users/phone-numbers';
+import { AuraUser } from 'src/users/user.entity';
+import { UserSealing } from 'src/users/user-sealing';
 import { UsersController } from 'src/users/users.controller';
 import { UsersMetrics, usersCreatedProvider, usersDeletedProvider } from 'src/users/users.metrics';
 import { UsersRepository } from 'src/users/users.repository';
@@ -18,10 +21,11 @@ const personalDataCipherProvider = {
 };
 
 @Module({
-  imports: [ChannelAccessModule],
+  imports: [TypeOrmModule.forFeature([AuraUser]), ChannelAccessModule],
   controllers: [UsersController],
   providers: [
     UsersRepository,
+    UserSealing,
     UsersService,
     DeviceUsers,
     UsersSweeper,

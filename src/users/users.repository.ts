@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Database, isUniqueViolation, type Tx } from 'src/database/database';
-import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
-import { PhoneNumbers } from 'src/users/phone-numbers';
-import type { SubscriptionType, UserType } from 'src/users/user.entity';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Raw, type Repository } from 'typeorm';
+import { Database, isUniqueViolation, onTx, type Tx } from 'src/database/database';
+import { AuraUser, type SubscriptionType, UserType } from 'src/users/user.entity';
+import { type StoredUserRow, UserSealing, type UserRow } from 'src/users/user-sealing';
 import {
   FIND_BY_AURA_ID,
   GET_OR_CREATE_KERNEL_USER,
@@ -11,25 +12,21 @@ import {
   REPLACE_EXPIRED_IDENTIFIABLE_USER,
   UPSERT_AUTHENTICATED_USER,
   DELETE_BY_AURA_ID_AND_AUDIT,
-  DELETE_BY_KERNEL_SESSION,
-  LAST_VALID_AURA_ID,
   ERASE_BY_PHONE_NUMBER,
   DELETE_EXPIRED_BATCH,
-  STALE_SEALED_BATCH,
-  COUNT_STALE_SEALED,
-  RESEAL,
-  CREATE_DEVICE_USER,
+  COLUMNS,
   type DeletionAudit,
-  type LastValidAuraId,
-  type SealedPersonalData,
-  type StoredUserRow,
 } from 'src/users/users.sql';
 
-export type { DeletionAudit, LastValidAuraId } from 'src/users/users.sql';
+export type { DeletionAudit } from 'src/users/users.sql';
+export type { UserRow } from 'src/users/user-sealing';
 
-/** A user as read from `aura_users`: the columns a response needs, nothing else. */
-export interface UserRow extends Omit<StoredUserRow, 'authentication_context'> {
-  authentication_context: Record<string, unknown> | null;
+/** The last valid auraId of an auraIdGlobal in a channel. */
+export interface LastValidAuraId {
+  aura_id: string;
+  aura_id_global: string;
+  channel: string;
+  expires_at: Date;
 }
 
 /** One pass of `pii reencrypt`. */
@@ -76,15 +73,11 @@ export interface AuthenticatedUserFields extends NewKernelUser {
 
 export type NewIdentifiableUser = NewUserFields;
 
-/** An authenticated user signed in from a GVP device, and the device's link to it. */
+/** An authenticated user signed in from a GVP device (the device's link to it is the GVP repository's). */
 export interface NewDeviceUser extends NewUserFields {
   authorizationId: string | null;
   subscriptionType: SubscriptionType | null;
   deviceId: string;
-  /** Keyed hash of the subscriber the device signed in as. */
-  subscriberHash: string;
-  /** auraId the device's current link points at and that may be replaced (expired, another subscriber); null: none. */
-  replacing: string | null;
 }
 
 export interface DeletedUser {
@@ -108,33 +101,39 @@ export class AuthorizationAlreadyLinkedError extends Error {}
 
 export class AuraIdTakenError extends Error {}
 
+/** A record whose personal data is sealed under another key than the current one (`pii reencrypt`). */
+const STALE_SEALED =
+  "(split_part(u.phone_number, '.', 2) <> :kid OR split_part(u.authentication_context, '.', 2) <> :kid)";
+
 /**
- * Every query on `aura_users`. Each request is served by one SQL statement returning only the columns
- * needed, without entity hydration (a get-or-create that finds an expired record adds a second one).
+ * Every query on `aura_users`. The request paths (lookup, get-or-creates, upsert, logout), the erasure by
+ * blind index and the sweep are statements of users.sql.ts, each one round trip returning only the columns
+ * needed (a get-or-create that finds an expired record adds a second one); the cold rest goes through
+ * TypeORM's repository. Personal data is sealed and opened by UserSealing.
  */
 @Injectable()
 export class UsersRepository {
   constructor(
+    @InjectRepository(AuraUser) private readonly users: Repository<AuraUser>,
     private readonly db: Database,
-    private readonly pii: PersonalDataCipher,
-    private readonly phoneNumbers: PhoneNumbers,
+    private readonly sealing: UserSealing,
   ) {}
 
   async findByAuraId(auraId: string): Promise<UserLookup | undefined> {
     const row = await this.db.one(FIND_BY_AURA_ID, { auraId });
-    return row === undefined ? undefined : { user: this.unseal(row), expired: row.expired };
+    return row === undefined ? undefined : { user: this.sealing.unseal(row), expired: row.expired };
   }
 
   /** Undefined when a concurrent insert or replacement of the same user was not yet visible: run it again. */
   async getOrCreateKernelUser(user: NewKernelUser, ttlDays: number, tx?: Tx): Promise<UpsertedUser | undefined> {
-    const record = { user, personal: this.sealed(user.phoneNumber, [user.userId]), ttlDays };
+    const record = { user, personal: this.sealing.sealed(user.phoneNumber, [user.userId]), ttlDays };
     try {
       const row = await this.db.one(GET_OR_CREATE_KERNEL_USER, record, tx);
       if (row?.expired !== true) {
-        return row === undefined ? undefined : { user: this.unseal(row), created: row.created };
+        return row === undefined ? undefined : { user: this.sealing.unseal(row), created: row.created };
       }
       const replaced = await this.db.one(REPLACE_EXPIRED_KERNEL_USER, record, tx);
-      return replaced === undefined ? undefined : { user: this.unseal(replaced), created: true };
+      return replaced === undefined ? undefined : { user: this.sealing.unseal(replaced), created: true };
     } catch (error) {
       // The session key conflicts are handled in SQL: a unique violation left is the auraId itself.
       if (isUniqueViolation(error)) {
@@ -149,13 +148,13 @@ export class UsersRepository {
    * A record of another channel is returned as it is. Undefined: a concurrent change was not yet visible.
    */
   async getOrCreateIdentifiableUser(user: NewIdentifiableUser, ttlDays: number): Promise<UpsertedUser | undefined> {
-    const record = { user, personal: this.sealed(user.phoneNumber, [user.auraId]), ttlDays };
+    const record = { user, personal: this.sealing.sealed(user.phoneNumber, [user.auraId]), ttlDays };
     const row = await this.db.one(GET_OR_CREATE_IDENTIFIABLE_USER, record);
     if (row === undefined || !row.expired || row.channel !== user.channel) {
-      return row === undefined ? undefined : { user: this.unseal(row), created: row.created };
+      return row === undefined ? undefined : { user: this.sealing.unseal(row), created: row.created };
     }
     const replaced = await this.db.one(REPLACE_EXPIRED_IDENTIFIABLE_USER, record);
-    return replaced === undefined ? undefined : { user: this.unseal(replaced), created: true };
+    return replaced === undefined ? undefined : { user: this.sealing.unseal(replaced), created: true };
   }
 
   /**
@@ -166,14 +165,11 @@ export class UsersRepository {
     try {
       const row = await this.db.one(UPSERT_AUTHENTICATED_USER, {
         user,
-        personal: this.sealed(user.phoneNumber, [user.auraId, user.userId, user.authenticationContext]),
-        sealedAuthenticationContext: this.pii.seal(
-          SealedColumn.AuthenticationContext,
-          JSON.stringify(user.authenticationContext),
-        ),
+        personal: this.sealing.sealed(user.phoneNumber, [user.auraId, user.userId, user.authenticationContext]),
+        sealedAuthenticationContext: this.sealing.sealContext(user.authenticationContext),
         ttlDays,
       });
-      return row === undefined ? undefined : { user: this.unseal(row), created: row.created };
+      return row === undefined ? undefined : { user: this.sealing.unseal(row), created: row.created };
     } catch (error) {
       if (isUniqueViolation(error, AUTHORIZATION_CONSTRAINT)) {
         throw new AuthorizationAlreadyLinkedError();
@@ -196,12 +192,31 @@ export class UsersRepository {
     tx: Tx,
   ): Promise<number> {
     const { channel, userId, authorizationId, auraId = null } = session;
-    const row = await this.db.one(DELETE_BY_KERNEL_SESSION, { channel, userId, authorizationId, auraId }, tx);
-    return row?.count ?? 0;
+    const result = await onTx(this.users, tx)
+      .createQueryBuilder()
+      .delete()
+      .where(
+        'channel = :channel AND ((user_id = :userId AND authorization_id = :authorizationId) OR aura_id = :auraId)',
+        {
+          channel,
+          userId,
+          authorizationId,
+          auraId,
+        },
+      )
+      .execute();
+    return result.affected ?? 0;
   }
 
-  findLastValidAuraId(auraIdGlobal: string, channel: string): Promise<LastValidAuraId | undefined> {
-    return this.db.one(LAST_VALID_AURA_ID, { auraIdGlobal, channel });
+  async findLastValidAuraId(auraIdGlobal: string, channel: string): Promise<LastValidAuraId | undefined> {
+    const user = await this.users.findOne({
+      select: { auraId: true, auraIdGlobal: true, channel: true, expiresAt: true },
+      where: { auraIdGlobal, channel, expiresAt: Raw((column) => `${column} > now()`) },
+      order: { createdAt: 'DESC', auraId: 'DESC' },
+    });
+    return user === null
+      ? undefined
+      : { aura_id: user.auraId, aura_id_global: user.auraIdGlobal, channel: user.channel, expires_at: user.expiresAt };
   }
 
   /**
@@ -209,7 +224,7 @@ export class UsersRepository {
    * caller's transaction. Returns the auraIds erased, so that data keyed by auraId can be erased with them.
    */
   async eraseByPhoneNumber(phoneNumber: string, tx: Tx): Promise<ErasedUsers> {
-    const phoneIndex = this.pii.phoneIndex(phoneNumber);
+    const phoneIndex = this.sealing.phoneIndex(phoneNumber);
     const rows = await this.db.run(ERASE_BY_PHONE_NUMBER, { phoneIndex }, tx);
     return {
       phoneIndex,
@@ -226,22 +241,39 @@ export class UsersRepository {
   }
 
   /**
-   * Creates the user and links the device to it, atomically (one statement). Undefined when a concurrent
-   * sign-in of the same device linked it first: read the link again.
+   * Creates a user signed in from a GVP device, in the caller's transaction: the GVP repository links the device
+   * to it in the same one.
    */
-  async createDeviceUser(user: NewDeviceUser, ttlDays: number): Promise<UserRow | undefined> {
-    const row = await this.db.one(CREATE_DEVICE_USER, {
-      user,
-      personal: this.sealed(user.phoneNumber, [user.userId]),
-      ttlDays,
-    });
-    return row === undefined ? undefined : this.unseal(row);
+  async createDeviceUser(user: NewDeviceUser, ttlDays: number, tx: Tx): Promise<UserRow> {
+    const personal = this.sealing.sealed(user.phoneNumber, [user.userId]);
+    const result = await onTx(this.users, tx)
+      .createQueryBuilder()
+      .insert()
+      .values({
+        auraId: user.auraId,
+        auraIdGlobal: user.auraIdGlobal,
+        userId: user.userId,
+        channel: user.channel,
+        userType: UserType.Authenticated,
+        subscriptionType: user.subscriptionType,
+        phoneNumber: personal.sealedPhoneNumber,
+        phoneNumberIndex: personal.phoneIndex,
+        phoneMentions: personal.phoneMentions,
+        authorizationId: user.authorizationId,
+        deviceId: user.deviceId,
+        // The database clock, as for every other record.
+        expiresAt: () => 'now() + make_interval(days => CAST(:ttlDays AS int))',
+      })
+      .setParameter('ttlDays', ttlDays)
+      .returning(COLUMNS)
+      .execute();
+    const [row] = result.raw as StoredUserRow[];
+    return this.sealing.unseal(row);
   }
 
   /** Records with a value sealed under another key than the current one. */
-  async countStaleSealed(): Promise<number> {
-    const row = await this.db.one(COUNT_STALE_SEALED, { currentKid: this.pii.currentKid });
-    return row?.count ?? 0;
+  countStaleSealed(): Promise<number> {
+    return this.users.createQueryBuilder('u').where(STALE_SEALED, { kid: this.sealing.currentKid }).getCount();
   }
 
   /**
@@ -250,42 +282,27 @@ export class UsersRepository {
    * A value that cannot be opened (its key left the ring) stops the run with PersonalDataError.
    */
   async resealBatch(after: string, batchSize: number): Promise<ResealBatch> {
-    const rows = await this.db.run(STALE_SEALED_BATCH, { currentKid: this.pii.currentKid, after, batchSize });
+    const rows = await this.users
+      .createQueryBuilder('u')
+      .select(['u.auraId', 'u.phoneNumber', 'u.authenticationContext'])
+      .where('u.aura_id > :after', { after })
+      .andWhere(STALE_SEALED, { kid: this.sealing.currentKid })
+      .orderBy('u.auraId')
+      .limit(batchSize)
+      .getMany();
     let resealed = 0;
     for (const row of rows) {
-      const phone = this.pii.openNullable(SealedColumn.PhoneNumber, row.phone_number);
-      const context = this.pii.openNullable(SealedColumn.AuthenticationContext, row.authentication_context);
-      const updated = await this.db.one(RESEAL, {
-        auraId: row.aura_id,
-        phoneNumber: row.phone_number,
-        authenticationContext: row.authentication_context,
-        resealedPhoneNumber: this.pii.sealNullable(SealedColumn.PhoneNumber, phone),
-        resealedAuthenticationContext: this.pii.sealNullable(SealedColumn.AuthenticationContext, context),
-      });
-      resealed += updated?.count ?? 0;
+      const next = this.sealing.reseal(row);
+      const result = await this.users
+        .createQueryBuilder()
+        .update()
+        .set(next)
+        .where('aura_id = :auraId', { auraId: row.auraId })
+        .andWhere('phone_number IS NOT DISTINCT FROM :phoneNumber', { phoneNumber: row.phoneNumber })
+        .andWhere('authentication_context IS NOT DISTINCT FROM :context', { context: row.authenticationContext })
+        .execute();
+      resealed += result.affected ?? 0;
     }
-    return { found: rows.length, resealed, last: rows.length < batchSize ? null : rows[rows.length - 1].aura_id };
-  }
-
-  /** The stored row with its personal data opened; a value that cannot be opened throws (fails closed). */
-  private unseal<T extends StoredUserRow>(row: T): Omit<T, 'authentication_context'> & UserRow {
-    const context = this.pii.openNullable(SealedColumn.AuthenticationContext, row.authentication_context);
-    return {
-      ...row,
-      phone_number: this.pii.openNullable(SealedColumn.PhoneNumber, row.phone_number),
-      authentication_context: context === null ? null : (JSON.parse(context) as Record<string, unknown>),
-    };
-  }
-
-  /** The phone number sealed, its blind index, and those of the other numbers written in `values`. */
-  private sealed(phoneNumber: string | null, values: unknown[]): SealedPersonalData {
-    return {
-      sealedPhoneNumber: this.pii.sealNullable(SealedColumn.PhoneNumber, phoneNumber),
-      phoneIndex: phoneNumber === null ? null : this.pii.phoneIndex(phoneNumber),
-      phoneMentions: this.phoneNumbers
-        .findAll(values)
-        .filter((number) => number !== phoneNumber)
-        .map((number) => this.pii.phoneIndex(number)),
-    };
+    return { found: rows.length, resealed, last: rows.length < batchSize ? null : rows[rows.length - 1].auraId };
   }
 }

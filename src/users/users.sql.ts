@@ -1,5 +1,8 @@
 import type { Statement } from 'src/database/database';
 import { type SubscriptionType, UserType } from 'src/users/user.entity';
+import type { SealedPersonalData, StoredUserRow } from 'src/users/user-sealing';
+
+export type { StoredUserRow } from 'src/users/user-sealing';
 
 /**
  * The SQL of every query on `aura_users`, in one place: the repository runs these statements, and the
@@ -20,38 +23,12 @@ export const COLUMNS = `aura_id, aura_id_global, user_id, channel, user_type, su
 export const EXPIRY = (expiresAt: string, ttlDays: string) =>
   `COALESCE(${expiresAt}::timestamptz, now() + make_interval(days => ${ttlDays}::int))`;
 
-/** A record as the statements return it: `COLUMNS`, the personal data still sealed. */
-export interface StoredUserRow {
-  aura_id: string;
-  aura_id_global: string;
-  user_id: string;
-  channel: string;
-  user_type: UserType;
-  subscription_type: SubscriptionType | null;
-  phone_number: string | null;
-  authorization_id: string | null;
-  authentication_context: string | null;
-  created_at: Date;
-  updated_at: Date;
-  expires_at: Date;
-}
-
 /** A get-or-create's row: whether it was created, or found and expired. */
 export type FlaggedUserRow = StoredUserRow & { created: boolean; expired: boolean };
 
 /** A count of the rows a statement changed. */
 export interface CountRow {
   count: number;
-}
-
-/** The personal data of a record as it is written: sealed, and the blind indexes computed from it. */
-export interface SealedPersonalData {
-  /** The sealed phone number, or null. */
-  sealedPhoneNumber: string | null;
-  /** Blind index of the phone number, or null. */
-  phoneIndex: string | null;
-  /** Blind indexes of the other phone numbers the record mentions. */
-  phoneMentions: string[];
 }
 
 interface UserFields {
@@ -86,31 +63,12 @@ export interface AuthenticatedUserRecord extends NewRecord<
   sealedAuthenticationContext: string;
 }
 
-/** A GVP device user and the device's link to it. */
-export type DeviceUserRecord = NewRecord<
-  UserFields & {
-    subscriptionType: SubscriptionType | null;
-    authorizationId: string | null;
-    deviceId: string;
-    subscriberHash: string;
-    /** auraId the device's link may be moved away from; null: the device has no link yet. */
-    replacing: string | null;
-  }
->;
-
 /** The audit row a logout writes with the deletion. */
 export interface DeletionAudit {
   action: string;
   actorKeyId: string | null;
   subjectHash: string;
   requestId: string;
-}
-
-export interface LastValidAuraId {
-  aura_id: string;
-  aura_id_global: string;
-  channel: string;
-  expires_at: Date;
 }
 
 export const FIND_BY_AURA_ID: Statement<{ auraId: string }, StoredUserRow & { expired: boolean }> = {
@@ -287,32 +245,6 @@ SELECT t.channel, t.user_type, EXISTS (SELECT 1 FROM deleted) AS deleted FROM ta
   ],
 };
 
-/** Kernel's logout callback: the channel's record of that Kernel session, and the one of `auraId` when given. */
-export const DELETE_BY_KERNEL_SESSION: Statement<
-  { channel: string; userId: string; authorizationId: string; auraId: string | null },
-  CountRow
-> = {
-  name: 'users_delete_by_kernel_session',
-  text: `
-WITH deleted AS (
-  DELETE FROM aura_users
-  WHERE channel = $1 AND ((user_id = $2 AND authorization_id = $3) OR aura_id = $4::varchar)
-  RETURNING 1
-)
-SELECT count(*)::int AS count FROM deleted`,
-  params: (session) => [session.channel, session.userId, session.authorizationId, session.auraId],
-};
-
-export const LAST_VALID_AURA_ID: Statement<{ auraIdGlobal: string; channel: string }, LastValidAuraId> = {
-  name: 'users_last_valid_aura_id',
-  text: `
-SELECT aura_id, aura_id_global, channel, expires_at FROM aura_users
-WHERE aura_id_global = $1 AND channel = $2 AND expires_at > now()
-ORDER BY created_at DESC, aura_id DESC
-LIMIT 1`,
-  params: ({ auraIdGlobal, channel }) => [auraIdGlobal, channel],
-};
-
 /** Every record holding the number (`$1`, its blind index): in the phone column or anywhere else. */
 export const ERASE_BY_PHONE_NUMBER: Statement<{ phoneIndex: string }, { aura_id: string; channel: string }> = {
   name: 'users_erase_by_phone_number',
@@ -323,64 +255,6 @@ WITH erased AS (
 )
 SELECT aura_id, channel FROM erased`,
   params: ({ phoneIndex }) => [phoneIndex],
-};
-
-/**
- * One batch of `pii reencrypt`: records with a value sealed under another key than `$1`, after the auraId
- * `$2` (keyset order, so a run can stop and resume anywhere).
- */
-export const STALE_SEALED_BATCH: Statement<
-  { currentKid: string; after: string; batchSize: number },
-  Pick<StoredUserRow, 'aura_id' | 'phone_number' | 'authentication_context'>
-> = {
-  name: 'users_stale_sealed_batch',
-  text: `
-SELECT aura_id, phone_number, authentication_context FROM aura_users
-WHERE aura_id > $2 AND (split_part(phone_number, '.', 2) <> $1 OR split_part(authentication_context, '.', 2) <> $1)
-ORDER BY aura_id
-LIMIT $3`,
-  params: ({ currentKid, after, batchSize }) => [currentKid, after, batchSize],
-};
-
-export const COUNT_STALE_SEALED: Statement<{ currentKid: string }, CountRow> = {
-  name: 'users_count_stale_sealed',
-  text: `
-SELECT count(*)::int AS count FROM aura_users
-WHERE split_part(phone_number, '.', 2) <> $1 OR split_part(authentication_context, '.', 2) <> $1`,
-  params: ({ currentKid }) => [currentKid],
-};
-
-/**
- * Re-seals one record's values, unless they changed since they were read (a request wrote newer values,
- * already sealed under the current key): compare-and-set, safe while the service serves traffic.
- */
-export const RESEAL: Statement<
-  {
-    auraId: string;
-    /** The values as read. */
-    phoneNumber: string | null;
-    authenticationContext: string | null;
-    /** The same values sealed under the current key. */
-    resealedPhoneNumber: string | null;
-    resealedAuthenticationContext: string | null;
-  },
-  CountRow
-> = {
-  name: 'users_reseal',
-  text: `
-WITH updated AS (
-  UPDATE aura_users SET phone_number = $4, authentication_context = $5
-  WHERE aura_id = $1 AND phone_number IS NOT DISTINCT FROM $2 AND authentication_context IS NOT DISTINCT FROM $3
-  RETURNING 1
-)
-SELECT count(*)::int AS count FROM updated`,
-  params: (record) => [
-    record.auraId,
-    record.phoneNumber,
-    record.authenticationContext,
-    record.resealedPhoneNumber,
-    record.resealedAuthenticationContext,
-  ],
 };
 
 /**
@@ -401,37 +275,4 @@ WITH doomed AS (
 )
 SELECT count(*)::int AS count FROM deleted`,
   params: ({ retentionDays, batchSize }) => [retentionDays, batchSize],
-};
-
-/**
- * GVP device sign-in after Kernel authenticated the subscriber: creates the authenticated user and links the
- * device to it, in one statement. The link is inserted first; the user only when the link was (the foreign
- * key is checked at the end of the statement). A link that exists is moved to the new user only when it still
- * points at `$14`, the auraId the caller found unusable (expired, or another subscriber's); otherwise nothing
- * is written or returned — a concurrent sign-in of the device won, and the caller reads the link again.
- * `$6` is the phone number column, written here as in every other statement of this file.
- */
-export const CREATE_DEVICE_USER: Statement<DeviceUserRecord, StoredUserRow> = {
-  name: 'users_create_device_user',
-  text: `
-WITH link AS (
-  INSERT INTO gvp_device_links AS l (channel, device_id, aura_id, subscriber_hash)
-  VALUES ($4, $12, $1, $13)
-  ON CONFLICT (channel, device_id) DO UPDATE SET aura_id = EXCLUDED.aura_id,
-    subscriber_hash = EXCLUDED.subscriber_hash, created_at = now()
-  WHERE l.aura_id = $14::varchar
-  RETURNING aura_id
-), created AS (
-  INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, subscription_type, phone_number,
-    authorization_id, device_id, expires_at, phone_number_index, phone_mentions)
-  SELECT $1, $2, $3, $4, '${UserType.Authenticated}', $5, $6, $7, $12, ${EXPIRY('$8', '$9')}, $10, $11::varchar[] FROM link
-  RETURNING ${COLUMNS}
-)
-SELECT ${COLUMNS} FROM created`,
-  params: (record) => [
-    ...kernelUserParams(record),
-    record.user.deviceId,
-    record.user.subscriberHash,
-    record.user.replacing,
-  ],
 };

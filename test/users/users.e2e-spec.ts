@@ -5,7 +5,6 @@ import { PersonalDataCipher } from 'src/users/personal-data';
 
 /** The derived identifiers are keyed: computed here under the development key the tests run with. */
 const pii = new PersonalDataCipher(DEVELOPMENT_SECRETS);
-import { UsersRepository } from 'src/users/users.repository';
 import { UsersSweeper } from 'src/users/users.sweeper';
 import { apiKeyHeader, createTestApp, type TestApp } from '../support/test-app';
 import { AuditSettings } from 'src/audit/audit.settings';
@@ -437,28 +436,6 @@ describe('users', () => {
       expect(left.map((row) => row.aura_id)).toEqual(['sweep-recent', 'sweep-valid']);
       const metrics = await t.scrape();
       expect(metrics.body).toMatch(/aura_users_deleted_total\{reason="expired"\} 1/);
-    });
-
-    it('should delete each expired record once when replicas sweep at the same time', async () => {
-      await t.query(
-        `INSERT INTO aura_users (aura_id, aura_id_global, user_id, channel, user_type, expires_at)
-         SELECT 'bulk-' || i, 'g', 'u-bulk-' || i, 'webchat', 'identifiable', now() - interval '30 days'
-         FROM generate_series(1, 500) AS i`,
-      );
-      const repository = t.app.get(UsersRepository);
-      const sweeps = await Promise.all(
-        Array.from({ length: 4 }, async () => {
-          let total = 0;
-          let deleted: number;
-          do {
-            deleted = await repository.deleteExpiredBatch(t.config.get(UsersSettings).EXPIRED_USER_RETENTION_DAYS, 50);
-            total += deleted;
-          } while (deleted > 0);
-          return total;
-        }),
-      );
-      expect(sweeps.reduce((sum, deleted) => sum + deleted, 0)).toBe(500);
-      expect(await count("aura_id LIKE 'bulk-%'")).toBe(0);
     });
   });
 });
