@@ -8,9 +8,7 @@
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyReply } from 'fastify';
-import { PGlite } from '@electric-sql/pglite';
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
-import { Pool, type QueryResultRow } from 'pg';
 import { FIND_LINKED_USER } from 'src/gvp/gvp.sql';
 import { newRefreshToken, parseRefreshToken } from 'src/sessions/refresh-token';
 import { IS_LIVE, ROTATE } from 'src/sessions/sessions.sql';
@@ -19,14 +17,7 @@ import { deriveAuraIdGlobal } from 'src/users/user-identifiers';
 import { PersonalDataCipher } from 'src/users/personal-data';
 import { DELETE_BY_AURA_ID_AND_AUDIT, FIND_BY_AURA_ID, GET_OR_CREATE_KERNEL_USER } from 'src/users/users.sql';
 import type { UserRow } from 'src/users/users.repository';
-
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (value === undefined) {
-    throw new Error(`${name} is required`);
-  }
-  return value;
-};
+import { database, env } from './baseline-database';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 const keys = new Map([
@@ -42,28 +33,6 @@ const auditHash = (value: string) => createHmac('sha256', auditSecret).update(va
 /** Constant-time comparison of the presented key with the one key of the tier. */
 function authorized(header: unknown, tier: 'internal' | 'kernel' | 'public'): boolean {
   return typeof header === 'string' && timingSafeEqual(digest(header), keys.get(tier)!);
-}
-
-interface Statement {
-  name?: string;
-  text: string;
-}
-
-/** The service's pool settings on PostgreSQL (named prepared statements, like the service); PGlite otherwise. */
-function database(): (statement: Statement, values: unknown[]) => Promise<QueryResultRow[]> {
-  const pgliteDir = process.env.BASELINE_PGLITE_DIR;
-  if (pgliteDir !== undefined) {
-    const db = new PGlite(pgliteDir);
-    return async (statement, values) => (await db.query<QueryResultRow>(statement.text, values)).rows;
-  }
-  const pool = new Pool({
-    connectionString: env('DATABASE_URL'),
-    max: Number(process.env.DATABASE_POOL_MAX ?? 10),
-    connectionTimeoutMillis: 2_000,
-    statement_timeout: 5_000,
-    query_timeout: 6_000,
-  });
-  return async (statement, values) => (await pool.query<QueryResultRow>({ ...statement, values })).rows;
 }
 
 const query = database();

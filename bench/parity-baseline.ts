@@ -27,9 +27,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import Fastify, { type FastifyReply, type FastifyRequest, type RouteGenericInterface } from 'fastify';
-import { PGlite } from '@electric-sql/pglite';
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
-import { Pool, type QueryResultRow } from 'pg';
 import { Counter, Histogram, register } from 'prom-client';
 import { displayPrefix, hashApiKey, parseApiKey } from 'src/api-keys/api-key-format';
 import { ApiKeyError, ApiKeyErrorCode } from 'src/api-keys/api-keys.errors';
@@ -57,14 +55,7 @@ import { DELETE_BY_AURA_ID_AND_AUDIT, FIND_BY_AURA_ID, GET_OR_CREATE_KERNEL_USER
 import type { StoredUserRow } from 'src/users/users.sql';
 import { UserType } from 'src/users/user.entity';
 import { invalidField } from 'src/common/errors/common.errors';
-
-const env = (name: string, fallback?: string): string => {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined) {
-    throw new Error(`${name} is required`);
-  }
-  return value;
-};
+import { database, env, type Statement } from './baseline-database';
 
 // --- settings (the service's defaults, and what the bench gives it) ---------------------------------------
 
@@ -86,28 +77,6 @@ const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TOUCH_EVERY_MS = 60_000;
 
 // --- database ----------------------------------------------------------------------------------------------
-
-interface Statement {
-  name?: string;
-  text: string;
-}
-
-/** The service's pool settings on PostgreSQL (named prepared statements, like the service); PGlite otherwise. */
-function database(): (statement: Statement, values: unknown[]) => Promise<QueryResultRow[]> {
-  const pgliteDir = process.env.BASELINE_PGLITE_DIR;
-  if (pgliteDir !== undefined) {
-    const db = new PGlite(pgliteDir);
-    return async (statement, values) => (await db.query<QueryResultRow>(statement.text, values)).rows;
-  }
-  const pool = new Pool({
-    connectionString: env('DATABASE_URL'),
-    max: Number(process.env.DATABASE_POOL_MAX ?? 10),
-    connectionTimeoutMillis: 2_000,
-    statement_timeout: 5_000,
-    query_timeout: 6_000,
-  });
-  return async (statement, values) => (await pool.query<QueryResultRow>({ ...statement, values })).rows;
-}
 
 const query = database();
 
