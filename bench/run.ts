@@ -18,8 +18,11 @@
  * first scenario), BENCH_PIN (1 when `taskset` exists and there are 2 CPUs or more: each server under
  * test on CPU 0, this process — the load generator — and the PostgreSQL backends of the bench's database on
  * CPU 1; 0 to run unpinned), BENCH_CHECK_ONLY=1 (seed, start the three servers, compare their answers, exit:
- * non-zero on a difference of the parity baseline). Writes bench-results/latest.json and latest.md (the table
- * for the README).
+ * non-zero on a difference of the parity baseline), BENCH_PREVIOUS (a checkout of an earlier commit, built and
+ * with node_modules: its service is measured as a fourth server in the same turns, answers checked like the
+ * service's, and each scenario gets `previous` and `cpuPreviousRatio`; the report then goes to
+ * bench-results/previous.json and previous.md, so the committed latest.* stays the full run). Writes
+ * bench-results/latest.json and latest.md (the table for the README).
  *
  * Scenarios: the guarded lookup, the get-or-create, DELETE, the JWKS and the discovery document, /healthz,
  * GVP sign-in of a known device, session refresh (each connection follows its own rotation chain), the
@@ -76,8 +79,15 @@ const CHECK_ONLY = process.env.BENCH_CHECK_ONLY === '1';
 /** Each server's warm-up on the guarded GET before the first scenario. */
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
 
-type Target = 'service' | 'baseline' | 'parity';
-const TARGETS: Target[] = ['service', 'baseline', 'parity'];
+type Target = 'service' | 'baseline' | 'parity' | 'previous';
+/** The servers whose answers are compared with the service's. */
+type Compared = Exclude<Target, 'service'>;
+/** BENCH_PREVIOUS: an earlier build of the service, measured beside this one (an A/B in one run). */
+const PREVIOUS = process.env.BENCH_PREVIOUS;
+const TARGETS: Target[] = ['service', 'baseline', 'parity', ...(PREVIOUS ? (['previous'] as const) : [])];
+const REPORT_NAME = PREVIOUS ? 'previous' : 'latest';
+/** One empty value per target. */
+const perTarget = <T>(empty: () => T) => Object.fromEntries(TARGETS.map((t) => [t, empty()])) as Record<Target, T>;
 
 interface Measurement {
   requestsPerSecond: number;
@@ -105,6 +115,9 @@ interface ScenarioResult {
   cpuParityRatio: number;
   p99Ratio: number;
   p99ParityRatio: number;
+  /** BENCH_PREVIOUS: the earlier build, and the service's CPU per request over its (≤ 1.05: within 5 %). */
+  previous?: Measurement;
+  cpuPreviousRatio?: number;
 }
 
 interface Scenario {
@@ -402,7 +415,7 @@ interface Server {
   process: ChildProcess;
 }
 
-async function start(name: Target, args: string[], env: Record<string, string>): Promise<Server> {
+async function start(name: Target, args: string[], env: Record<string, string>, cwd?: string): Promise<Server> {
   // Below the ephemeral range (32768-60999 on Linux): a port there may be the local end of an open connection.
   const port = 20_000 + Math.floor(Math.random() * 10_000);
   // taskset execs node in its own process: the pid stays the server's (CPU time, peak RSS).
@@ -410,6 +423,7 @@ async function start(name: Target, args: string[], env: Record<string, string>):
     ? ['taskset', ['--cpu-list', String(PIN.serverCpu), process.execPath, ...args]]
     : [process.execPath, args];
   const child = spawn(command, commandArgs, {
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: [
       'ignore',
@@ -559,7 +573,7 @@ function scenarios(
   });
   let nextDelete = 0;
   let nextChain = 0;
-  const chains: Record<Target, string[]> = { service: [], baseline: [], parity: [] };
+  const chains = perTarget<string[]>(() => []);
   let accessTokens: string[] = [];
   return [
     { name: S.get, options: guardedGet },
@@ -695,7 +709,7 @@ function scenarios(
 async function checkAnswers(
   servers: Record<Target, Server>,
   credentials: Credentials,
-): Promise<Record<'parity' | 'baseline', Record<string, string[]>>> {
+): Promise<Record<Compared, Record<string, string[]>>> {
   const { keys } = credentials;
   const takeRefreshToken = () => {
     const token = credentials.refreshTokens.pop();
@@ -770,10 +784,10 @@ async function checkAnswers(
     },
     { name: `${S.get}, no key`, request: () => ({ method: 'GET', path: '/users/bench-k-1' }) },
   ];
-  const found: Record<'parity' | 'baseline', Record<string, string[]>> = { parity: {}, baseline: {} };
+  const found: Record<Compared, Record<string, string[]>> = { parity: {}, baseline: {}, previous: {} };
   for (const probe of probes) {
     const reference = await answer(servers.service.url, probe.request('service'));
-    for (const target of ['parity', 'baseline'] as const) {
+    for (const target of TARGETS.filter((t): t is Compared => t !== 'service')) {
       const different = differences(reference, await answer(servers[target].url, probe.request(target)));
       if (different.length > 0) {
         found[target][probe.name] = different;
@@ -789,7 +803,7 @@ async function runScenario(
   targets: Target[] = TARGETS,
 ): Promise<ScenarioResult> {
   await scenario.prepare?.();
-  const runs: Record<Target, Measurement[]> = { service: [], baseline: [], parity: [] };
+  const runs = perTarget<Measurement[]>(() => []);
   for (const target of targets) {
     // Warm-up: JIT, connection pools, prepared statements, caches.
     await measure({ ...scenario.options(target), duration: 2, amount: undefined });
@@ -805,11 +819,16 @@ async function runScenario(
   const baseline = targets.includes('baseline') ? medianOf(runs.baseline) : service;
   const parity = targets.includes('parity') ? medianOf(runs.parity) : service;
   const round = (value: number) => Math.round(value * 100) / 100;
+  const previous = targets.includes('previous') ? medianOf(runs.previous) : undefined;
   return {
     name: scenario.name,
     service,
     baseline,
     parity,
+    ...(previous && {
+      previous,
+      cpuPreviousRatio: round(service.cpuMsPerRequest / Math.max(previous.cpuMsPerRequest, 0.001)),
+    }),
     ratio: round(service.requestsPerSecond / baseline.requestsPerSecond),
     parityRatio: round(service.requestsPerSecond / parity.requestsPerSecond),
     cpuParityRatio: round(parity.cpuMsPerRequest / Math.max(service.cpuMsPerRequest, 0.001)),
@@ -919,7 +938,17 @@ async function startServers(
     RATE_LIMIT_LIMIT: env.RATE_LIMIT_LIMIT,
     RATE_LIMIT_CLIENT_LIMIT: env.RATE_LIMIT_CLIENT_LIMIT,
   });
-  return { service, baseline, parity };
+  if (PREVIOUS === undefined) {
+    return { service, baseline, parity };
+  }
+  // The earlier build runs from its own checkout (its dist/ and node_modules), as shipped, with the same settings.
+  const previous = await start(
+    'previous',
+    [...startFlags(), SERVICE_ENTRY],
+    serviceEnv(db, secrets, production),
+    PREVIOUS,
+  );
+  return { service, baseline, parity, previous };
 }
 
 function machine() {
@@ -993,13 +1022,17 @@ async function main(): Promise<void> {
     }
 
     const answers = await checkAnswers(servers as Record<Target, Server>, credentials);
-    for (const target of ['parity', 'baseline'] as const) {
+    const labels: Record<Compared, string> = {
+      parity: 'The feature-parity baseline',
+      baseline: 'The bare baseline',
+      previous: 'The previous build',
+    };
+    for (const target of TARGETS.filter((t): t is Compared => t !== 'service')) {
       const probes = Object.entries(answers[target]);
-      const label = target === 'parity' ? 'feature-parity' : 'bare';
       console.log(
         probes.length === 0
-          ? `The ${label} baseline answers every scenario's request like the service.`
-          : `The ${label} baseline answers otherwise than the service:\n` +
+          ? `${labels[target]} answers every scenario's request like the service.`
+          : `${labels[target]} answers otherwise than the service:\n` +
               probes.map(([name, found]) => `  ${name}:\n    ${found.join('\n    ')}`).join('\n'),
       );
     }
@@ -1029,14 +1062,16 @@ async function main(): Promise<void> {
       console.log(
         `service ${result.service.requestsPerSecond}, parity ${result.parity.requestsPerSecond}, ` +
           `bare ${result.baseline.requestsPerSecond} req/s (parity ratio ${result.parityRatio}, bare ratio ${result.ratio}); ` +
-          `CPU ms/req ${result.service.cpuMsPerRequest} / ${result.parity.cpuMsPerRequest} / ${result.baseline.cpuMsPerRequest}`,
+          `CPU ms/req ${result.service.cpuMsPerRequest} / ${result.parity.cpuMsPerRequest} / ${result.baseline.cpuMsPerRequest}` +
+          (result.previous
+            ? `; previous build ${result.previous.requestsPerSecond} req/s, CPU ms/req ${result.previous.cpuMsPerRequest} (service/previous ${result.cpuPreviousRatio})`
+            : ''),
       );
     }
-    const peakRss = {
-      service: peakRssMb(servers.service!.process.pid!),
-      baseline: peakRssMb(servers.baseline!.process.pid!),
-      parity: peakRssMb(servers.parity!.process.pid!),
-    };
+    const peakRss = perTarget(() => NaN);
+    for (const target of TARGETS) {
+      peakRss[target] = peakRssMb(servers[target]!.process.pid!);
+    }
     for (const server of Object.values(servers)) {
       await stop(server);
     }
@@ -1058,12 +1093,12 @@ async function main(): Promise<void> {
       targets: targets(results, peakRss.service, Number(duplicates[0].count)),
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
-    writeFileSync(join(RESULTS_DIR, 'latest.md'), markdown(report));
+    writeFileSync(join(RESULTS_DIR, `${REPORT_NAME}.json`), JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(join(RESULTS_DIR, `${REPORT_NAME}.md`), markdown(report));
     console.log(`\n${table(results)}\n`);
     console.log(`Peak RSS: service ${peakRss.service} MB, parity ${peakRss.parity} MB, bare ${peakRss.baseline} MB.`);
     console.log(`Duplicate users after get-or-create: ${report.duplicateUsersAfterGetOrCreate}.`);
-    console.log(`Written to ${RESULTS_DIR}/latest.json and latest.md.`);
+    console.log(`Written to ${RESULTS_DIR}/${REPORT_NAME}.json and ${REPORT_NAME}.md.`);
     console.log('Targets:');
     for (const { check, met } of report.targets) {
       console.log(`  ${met ? 'met   ' : 'MISSED'} ${check}`);
@@ -1084,7 +1119,7 @@ function markdown(report: {
   settings: Record<string, number>;
   pinning: typeof pinning;
   peakRssMb: Record<Target, number>;
-  responseCheck: Record<'parity' | 'baseline', Record<string, string[]>>;
+  responseCheck: Record<Compared, Record<string, string[]>>;
   results: ScenarioResult[];
   targets: { check: string; met: boolean }[];
 }): string {
@@ -1112,9 +1147,30 @@ function markdown(report: {
         : `; the bare one differs on ${bareDifferences.length} of them, by design (no security, rate-limit, ` +
           'request-id or caching headers, personal data left sealed, probes without checks: latest.json lists each).'),
     '',
+    ...previousTable(report.results),
     ...report.targets.map(({ check, met }) => `- ${met ? 'met' : '**missed**'}: ${check}`),
     '',
   ].join('\n');
+}
+
+/** BENCH_PREVIOUS: the service beside the earlier build, CPU per request first (the steadiest figure). */
+function previousTable(results: ScenarioResult[]): string[] {
+  const compared = results.filter((r) => r.previous !== undefined);
+  if (compared.length === 0) {
+    return [];
+  }
+  return [
+    `Beside the previous build (${PREVIOUS}), in the same turns:`,
+    '',
+    '| scenario | CPU ms/req (service / previous) | service/previous CPU | req/s (service / previous) | p99 ms (service / previous) |',
+    `|${'---|'.repeat(5)}`,
+    ...compared.map(
+      (r) =>
+        `| ${r.name} | ${r.service.cpuMsPerRequest} / ${r.previous!.cpuMsPerRequest} | ${r.cpuPreviousRatio} | ` +
+        `${r.service.requestsPerSecond} / ${r.previous!.requestsPerSecond} | ${r.service.p99} / ${r.previous!.p99} |`,
+    ),
+    '',
+  ];
 }
 
 /**
@@ -1170,6 +1226,18 @@ function targets(results: ScenarioResult[], peakRss: number, duplicates: number)
     });
   }
   checks.push({ check: `peak RSS ${peakRss} MB ≤ 200`, met: peakRss <= 200 });
+  // BENCH_PREVIOUS: the hot reads cost no more than 5 % over the earlier build's CPU per request.
+  for (const name of [S.get, S.getOrCreate]) {
+    const result = byName.get(name);
+    if (result?.previous !== undefined) {
+      checks.push({
+        check:
+          `${name}: CPU ms/req ${result.service.cpuMsPerRequest} vs the previous build's ` +
+          `${result.previous.cpuMsPerRequest}, ${result.cpuPreviousRatio}× ≤ 1.05`,
+        met: result.cpuPreviousRatio! <= 1.05,
+      });
+    }
+  }
   return checks;
 }
 
