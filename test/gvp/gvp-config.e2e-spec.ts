@@ -56,6 +56,49 @@ class JwksServer {
   }
 }
 
+/** `StatusCode` of a GVP envelope. */
+const statusCode = (response: { json: () => unknown }) => (response.json() as { StatusCode: number }).StatusCode;
+
+/**
+ * The app signing in with keys from a JwksServer (GVP_JWKS_URL) that publishes one known key, for the describe
+ * it is called in: started before its tests, closed after. The getters read what `beforeAll` made.
+ */
+function withRemoteJwks(kernelUserId: string, minRefreshSeconds: string) {
+  let g: GvpApp;
+  let jwks: JwksServer;
+  let known: GvpKey;
+
+  beforeAll(async () => {
+    jwks = await new JwksServer().start();
+    known = await gvpKey('ES256');
+    jwks.keys = [known];
+    g = await startGvpApp(
+      { [SUBSCRIBER]: { id: kernelUserId } },
+      { GVP_JWKS: '', GVP_JWKS_URL: jwks.url, GVP_JWKS_MIN_REFRESH_SECONDS: minRefreshSeconds },
+      [known],
+    );
+    g.t.secrets.add(SUBSCRIBER, 'subscriber id');
+  }, 60_000);
+  afterAll(async () => {
+    await g?.close();
+    await jwks?.close();
+  });
+
+  return {
+    get g() {
+      return g;
+    },
+    get jwks() {
+      return jwks;
+    },
+    get known() {
+      return known;
+    },
+    signIn: async (key: GvpKey) =>
+      g.get(`/gvp/aura-id?token=${await deviceToken(key, { sub: SUBSCRIBER, deviceId: `stb-${randomUUID()}` })}`),
+  };
+}
+
 describe('GVP sign-in configuration', () => {
   describe('when GVP sign-in is not configured', () => {
     let t: TestApp;
@@ -81,46 +124,26 @@ describe('GVP sign-in configuration', () => {
   });
 
   describe('with GVP keys fetched from GVP_JWKS_URL', () => {
-    let g: GvpApp;
-    let jwks: JwksServer;
-    let first: GvpKey;
-
-    beforeAll(async () => {
-      jwks = await new JwksServer().start();
-      first = await gvpKey('ES256');
-      jwks.keys = [first];
-      g = await startGvpApp(
-        { [SUBSCRIBER]: { id: 'kernel-user-remote-0001' } },
-        { GVP_JWKS: '', GVP_JWKS_URL: jwks.url, GVP_JWKS_MIN_REFRESH_SECONDS: String(MIN_REFRESH_MS / 1000) },
-        [first],
-      );
-      g.t.secrets.add(SUBSCRIBER, 'subscriber id');
-    });
-    afterAll(async () => {
-      await g?.close();
-      await jwks?.close();
-    });
-
-    const signIn = async (key: GvpKey) =>
-      g.get(`/gvp/aura-id?token=${await deviceToken(key, { sub: SUBSCRIBER, deviceId: `stb-${randomUUID()}` })}`);
+    const remote = withRemoteJwks('kernel-user-remote-0001', String(MIN_REFRESH_MS / 1000));
+    const { signIn } = remote;
 
     it('should verify device tokens with the fetched keys, fetching them once', async () => {
-      expect((await signIn(first)).statusCode).toBe(200);
-      expect((await signIn(first)).statusCode).toBe(200);
-      expect(jwks.fetches).toBe(1);
+      expect((await signIn(remote.known)).statusCode).toBe(200);
+      expect((await signIn(remote.known)).statusCode).toBe(200);
+      expect(remote.jwks.fetches).toBe(1);
       // One Kernel exchange per sign-in (however many attempts a busy machine made of it).
-      expect(g.kernel.exchanges()).toBe(2);
+      expect(remote.g.kernel.exchanges()).toBe(2);
     });
 
     it('should refetch on an unknown kid at most once per GVP_JWKS_MIN_REFRESH_SECONDS', async () => {
       const rotated = await gvpKey('RS256');
-      jwks.keys = [first, rotated];
-      const before = jwks.fetches;
+      remote.jwks.keys = [remote.known, rotated];
+      const before = remote.jwks.fetches;
       // Past the cool-down of the first fetch (a lower bound: a busy machine only waits longer).
       await new Promise((resolve) => setTimeout(resolve, MIN_REFRESH_MS + 100));
       const refetchFrom = Date.now();
       expect((await signIn(rotated)).statusCode).toBe(200);
-      expect(jwks.fetches).toBe(before + 1);
+      expect(remote.jwks.fetches).toBe(before + 1);
 
       // Unknown kids within the cool-down do not make the service hammer GVP: one fetch per cool-down window at
       // most, counted over the time this really took (one window when the machine keeps up, as it usually does).
@@ -128,11 +151,11 @@ describe('GVP sign-in configuration', () => {
       const refused = await Promise.all([signIn(stranger), signIn(stranger), signIn(stranger)]);
       expect(refused.map((response) => response.json<{ StatusCode: number }>().StatusCode)).toEqual([30, 30, 30]);
       const windows = 1 + Math.floor((Date.now() - refetchFrom) / MIN_REFRESH_MS);
-      expect(jwks.fetches - before).toBeLessThanOrEqual(windows);
+      expect(remote.jwks.fetches - before).toBeLessThanOrEqual(windows);
     });
 
     it("should answer 381 DeviceKeysNotAvailable when GVP's keys cannot be fetched", async () => {
-      jwks.down = true;
+      remote.jwks.down = true;
       try {
         await new Promise((resolve) => setTimeout(resolve, MIN_REFRESH_MS + 100));
         const response = await signIn(await gvpKey('ES256'));
@@ -144,111 +167,69 @@ describe('GVP sign-in configuration', () => {
           Content: null,
         });
       } finally {
-        jwks.down = false;
+        remote.jwks.down = false;
       }
     });
   });
 
   describe('when GVP_JWKS_URL fails (failures remembered, last good keys kept)', () => {
-    let g: GvpApp;
-    let jwks: JwksServer;
-    let known: GvpKey;
-
-    beforeAll(async () => {
-      jwks = await new JwksServer().start();
-      known = await gvpKey('ES256');
-      jwks.keys = [known];
-      // A back-off far longer than the test: every fetch counted below is one the service chose to make.
-      g = await startGvpApp(
-        { [SUBSCRIBER]: { id: 'kernel-user-remote-0002' } },
-        { GVP_JWKS: '', GVP_JWKS_URL: jwks.url, GVP_JWKS_MIN_REFRESH_SECONDS: '3600' },
-        [known],
-      );
-      g.t.secrets.add(SUBSCRIBER, 'subscriber id');
-    }, 60_000);
-    afterAll(async () => {
-      await g?.close();
-      await jwks?.close();
-    });
-
-    const signIn = async (key: GvpKey) =>
-      g.get(`/gvp/aura-id?token=${await deviceToken(key, { sub: SUBSCRIBER, deviceId: `stb-${randomUUID()}` })}`);
-    const statusCode = (response: { json: () => unknown }) => (response.json() as { StatusCode: number }).StatusCode;
+    // A back-off far longer than the test: every fetch counted below is one the service chose to make.
+    const remote = withRemoteJwks('kernel-user-remote-0002', '3600');
+    const { signIn } = remote;
 
     it('should fetch a JWKS answering 500 once, and answer 381 from the remembered failure', async () => {
-      jwks.down = true;
-      const first = await Promise.all([signIn(known), signIn(known), signIn(known)]);
+      remote.jwks.down = true;
+      const first = await Promise.all([signIn(remote.known), signIn(remote.known), signIn(remote.known)]);
       expect(first.map(statusCode)).toEqual([381, 381, 381]);
-      const later = [await signIn(known), await signIn(await gvpKey('ES256'))];
+      const later = [await signIn(remote.known), await signIn(await gvpKey('ES256'))];
       expect(later.map(statusCode)).toEqual([381, 381]);
-      expect(jwks.fetches).toBe(1);
+      expect(remote.jwks.fetches).toBe(1);
     });
   });
 
   describe('when GVP_JWKS_URL goes down or hangs after a good fetch', () => {
-    let g: GvpApp;
-    let jwks: JwksServer;
-    let known: GvpKey;
-
-    beforeAll(async () => {
-      jwks = await new JwksServer().start();
-      known = await gvpKey('ES256');
-      jwks.keys = [known];
-      g = await startGvpApp(
-        { [SUBSCRIBER]: { id: 'kernel-user-remote-0003' } },
-        { GVP_JWKS: '', GVP_JWKS_URL: jwks.url, GVP_JWKS_MIN_REFRESH_SECONDS: '1' },
-        [known],
-      );
-      g.t.secrets.add(SUBSCRIBER, 'subscriber id');
-    }, 60_000);
-    afterAll(async () => {
-      await g?.close();
-      await jwks?.close();
-    });
-
-    const signIn = async (key: GvpKey) =>
-      g.get(`/gvp/aura-id?token=${await deviceToken(key, { sub: SUBSCRIBER, deviceId: `stb-${randomUUID()}` })}`);
-    const statusCode = (response: { json: () => unknown }) => (response.json() as { StatusCode: number }).StatusCode;
+    const remote = withRemoteJwks('kernel-user-remote-0003', '1');
+    const { signIn } = remote;
     /** Past the one-second back-off: a wait for a new fetch to be allowed, not a race with one. */
     const pastBackOff = () => new Promise((resolve) => setTimeout(resolve, 1100));
 
     it('should keep serving the last good keys while the JWKS answers 500, fetching once per back-off', async () => {
-      expect(statusCode(await signIn(known))).toBe(0);
-      expect(jwks.fetches).toBe(1);
-      jwks.down = true;
+      expect(statusCode(await signIn(remote.known))).toBe(0);
+      expect(remote.jwks.fetches).toBe(1);
+      remote.jwks.down = true;
       try {
         await pastBackOff();
         // An unknown kid may be a rotation: one fetch, which fails (381); the failure is then remembered.
         const unknown = await gvpKey('ES256');
         expect(statusCode(await signIn(unknown))).toBe(381);
-        expect(jwks.fetches).toBe(2);
-        const again = await Promise.all([signIn(unknown), signIn(unknown), signIn(known), signIn(known)]);
+        expect(remote.jwks.fetches).toBe(2);
+        const again = await Promise.all([signIn(unknown), signIn(unknown), signIn(remote.known), signIn(remote.known)]);
         expect(again.map(statusCode)).toEqual([30, 30, 0, 0]);
-        expect(jwks.fetches).toBe(2);
+        expect(remote.jwks.fetches).toBe(2);
       } finally {
-        jwks.down = false;
+        remote.jwks.down = false;
       }
     });
 
     it('should answer a known kid at once while a JWKS fetch hangs, and remember the hang for the others', async () => {
       await pastBackOff();
-      jwks.hang = true;
+      remote.jwks.hang = true;
       try {
-        const fetchesBefore = jwks.fetches;
+        const fetchesBefore = remote.jwks.fetches;
         // This one starts a fetch that hangs until released (or until the service's fetch timeout gives up).
         const waiting = signIn(await gvpKey('ES256'));
-        while (jwks.fetches === fetchesBefore) {
+        while (remote.jwks.fetches === fetchesBefore) {
           await new Promise((resolve) => setImmediate(resolve));
         }
         // The fetch is hanging now: a known kid does not wait for it.
-        expect(statusCode(await signIn(known))).toBe(0);
-        expect(jwks.fetches).toBe(fetchesBefore + 1);
+        expect(statusCode(await signIn(remote.known))).toBe(0);
+        expect(remote.jwks.fetches).toBe(fetchesBefore + 1);
         expect(statusCode(await waiting)).toBe(381);
         // Remembered: the next unknown kid is answered without a fetch, and without waiting for one.
         expect(statusCode(await signIn(await gvpKey('ES256')))).toBe(30);
-        expect(jwks.fetches).toBe(fetchesBefore + 1);
+        expect(remote.jwks.fetches).toBe(fetchesBefore + 1);
       } finally {
-        jwks.release();
+        remote.jwks.release();
       }
     }, 30_000);
   });

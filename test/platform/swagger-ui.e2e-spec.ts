@@ -1,19 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { Tier } from 'src/auth/tier';
+import { launchChromium } from '../support/chromium';
 import { createTestApp, type TestApp } from '../support/test-app';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 /** Generous: the documentation page is large and the CI box is a busy 2-core machine. */
 const WAIT = { timeout: 30_000 };
@@ -32,15 +24,11 @@ describe('Swagger UI at /docs in Chromium', () => {
   const pageConsole: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      // Never a silent skip: CI installs it (.ci/run), a developer runs `apt-get install -y chromium`.
-      throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);
-    }
     mkdirSync(ARTIFACTS, { recursive: true });
     t = await createTestApp();
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   });
 

@@ -1,23 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { CallbackPurpose } from 'src/callbacks/callback-cipher';
+import { launchChromium } from '../support/chromium';
 import { DirectLineStub } from '../support/directline-stub';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { kernelSession, LOGIN, sealed } from './session-support';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 const ACCESS_TTL_SECONDS = 3;
 
@@ -72,6 +64,20 @@ function channelPage(api: string): string {
 </script></body></html>`;
 }
 
+/** The channel page on loopback at `/chat`, calling the service at `api()` (known once the service listens). */
+async function serveChannelPage(api: () => string): Promise<Server> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const server = createServer((request, response) => {
+    response.writeHead(request.url?.startsWith('/chat') ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(request.url?.startsWith('/chat') ? channelPage(api()) : 'not found');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+const screenshot = (page: Page, name: string) =>
+  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
 describe('browser sessions in Chromium', () => {
   let t: TestApp;
   let stub: DirectLineStub;
@@ -81,21 +87,9 @@ describe('browser sessions in Chromium', () => {
   let api: string;
   let channel: string;
 
-  const screenshot = (page: Page, name: string) =>
-    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      // Never a silent skip: CI installs it (.ci/run), a developer runs `apt-get install -y chromium`.
-      throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
     stub = await DirectLineStub.start({ secret: 'directline-browser-secret' });
-    pageServer = createServer((request, response) => {
-      response.writeHead(request.url?.startsWith('/chat') ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-      response.end(request.url?.startsWith('/chat') ? channelPage(api) : 'not found');
-    });
-    await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+    pageServer = await serveChannelPage(() => api);
     channel = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
     t = await createTestApp({
       CALLBACK_REDIRECT_ALLOWLIST: channel,
@@ -107,12 +101,7 @@ describe('browser sessions in Chromium', () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     api = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     userDataDir = mkdtempSync(join(tmpdir(), 'aura-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 900 },
-    });
+    context = await launchChromium({ userDataDir, viewport: { width: 1280, height: 900 } });
   });
 
   afterAll(async () => {
@@ -208,19 +197,8 @@ describe('browser sessions in Chromium across sibling subdomains (SESSION_COOKIE
   let api: string;
   let channel: string;
 
-  const screenshot = (page: Page, name: string) =>
-    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    pageServer = createServer((request, response) => {
-      response.writeHead(request.url?.startsWith('/chat') ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-      response.end(request.url?.startsWith('/chat') ? channelPage(api) : 'not found');
-    });
-    await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+    pageServer = await serveChannelPage(() => api);
     channel = `http://web.example.test:${(pageServer.address() as AddressInfo).port}`;
     t = await createTestApp({
       PUBLIC_BASE_URL: 'http://auth.example.test',
@@ -232,10 +210,9 @@ describe('browser sessions in Chromium across sibling subdomains (SESSION_COOKIE
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     api = `http://auth.example.test:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     userDataDir = mkdtempSync(join(tmpdir(), 'aura-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP *.example.test 127.0.0.1'],
+    context = await launchChromium({
+      userDataDir,
+      args: ['--host-resolver-rules=MAP *.example.test 127.0.0.1'],
       viewport: { width: 1280, height: 900 },
     });
   });
