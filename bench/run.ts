@@ -1153,6 +1153,15 @@ function markdown(report: {
   ].join('\n');
 }
 
+/** The commit BENCH_PREVIOUS holds, as git names it. */
+function previousCommit(): string {
+  try {
+    return execFileSync('git', ['-C', PREVIOUS!, 'log', '-1', '--format=%h (%cs)'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** BENCH_PREVIOUS: the service beside the earlier build, CPU per request first (the steadiest figure). */
 function previousTable(results: ScenarioResult[]): string[] {
   const compared = results.filter((r) => r.previous !== undefined);
@@ -1160,7 +1169,7 @@ function previousTable(results: ScenarioResult[]): string[] {
     return [];
   }
   return [
-    `Beside the previous build (${PREVIOUS}), in the same turns:`,
+    `Beside the previous build (${PREVIOUS}, commit ${previousCommit()}), in the same turns:`,
     '',
     '| scenario | CPU ms/req (service / previous) | service/previous CPU | req/s (service / previous) | p99 ms (service / previous) |',
     `|${'---|'.repeat(5)}`,
