@@ -24,7 +24,7 @@ for _ in 1 2; do
   yes >/dev/null &
   busy+=("$!")
 done
-echo "busy loops ${busy[*]}; $branch cloned to $clone; database: ${TEST_DATABASE_URL:+PostgreSQL}${TEST_DATABASE_URL:-embedded}; logs in $logs"
+echo "busy loops ${busy[*]}; $branch cloned to $clone; database: $([ -n "${TEST_DATABASE_URL:-}" ] && echo PostgreSQL || echo embedded); logs in $logs"
 
 git clone --quiet --branch "$branch" "$root" "$clone"
 cd "$clone"
