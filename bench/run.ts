@@ -86,6 +86,7 @@ type Compared = Exclude<Target, 'service'>;
 const PREVIOUS = process.env.BENCH_PREVIOUS;
 const TARGETS: Target[] = ['service', 'baseline', 'parity', ...(PREVIOUS ? (['previous'] as const) : [])];
 const REPORT_NAME = PREVIOUS ? 'previous' : 'latest';
+const COMPARED = TARGETS.filter((t): t is Compared => t !== 'service');
 /** One empty value per target. */
 const perTarget = <T>(empty: () => T) => Object.fromEntries(TARGETS.map((t) => [t, empty()])) as Record<Target, T>;
 
@@ -787,7 +788,7 @@ async function checkAnswers(
   const found: Record<Compared, Record<string, string[]>> = { parity: {}, baseline: {}, previous: {} };
   for (const probe of probes) {
     const reference = await answer(servers.service.url, probe.request('service'));
-    for (const target of TARGETS.filter((t): t is Compared => t !== 'service')) {
+    for (const target of COMPARED) {
       const different = differences(reference, await answer(servers[target].url, probe.request(target)));
       if (different.length > 0) {
         found[target][probe.name] = different;
@@ -1027,7 +1028,7 @@ async function main(): Promise<void> {
       baseline: 'The bare baseline',
       previous: 'The previous build',
     };
-    for (const target of TARGETS.filter((t): t is Compared => t !== 'service')) {
+    for (const target of COMPARED) {
       const probes = Object.entries(answers[target]);
       console.log(
         probes.length === 0
