@@ -61,6 +61,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
         : randomUUID();
     },
     routerOptions: { maxParamLength: 512 },
+    // The app has no Nest middleware: @fastify/middie's request hook would run on every request for nothing.
+    skipMiddie: true,
     // The shutdown drain serves every request that reaches the process (ConnectionDrain); Fastify's own
     // 503 body would refuse the ones arriving on open connections once close() starts.
     return503OnClosing: false,

@@ -1,7 +1,7 @@
-import { Controller, Get, Headers, Res } from '@nestjs/common';
+import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NoCredential } from 'src/auth/authenticated.decorator';
 import { JwksResponseDto } from 'src/openid/dto/jwks.dto';
 import { OpenIdConfigurationResponseDto } from 'src/openid/dto/openid-configuration.dto';
@@ -23,7 +23,8 @@ function send(reply: FastifyReply, response: PreparedResponse): void {
 
 /**
  * Public key discovery for verifiers of the tokens aura-groot/aura-bot have this service sign
- * (Kernel). Documents built at boot, with ETags: not rate limited, like the probes.
+ * (Kernel). Documents built at boot, with ETags: not rate limited, like the probes. If-None-Match is read
+ * from the request, not through `@Headers()`, which would run the global validation pipe on a plain string.
  */
 @ApiTags('OpenID')
 @SkipThrottle()
@@ -47,8 +48,8 @@ export class OpenIdController {
     description: 'The document has not changed since the ETag sent.',
     headers: CACHE_HEADERS,
   })
-  getOpenIdConfiguration(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
-    send(reply, this.openId.configuration.respond(ifNoneMatch));
+  getOpenIdConfiguration(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    send(reply, this.openId.configuration.respond(request.headers['if-none-match']));
   }
 
   @Get('jwk')
@@ -60,7 +61,7 @@ export class OpenIdController {
   @ApiHeader(IF_NONE_MATCH)
   @ApiOkResponse({ type: JwksResponseDto, description: 'The key set (JWKS).', headers: CACHE_HEADERS })
   @ApiResponse({ status: 304, description: 'The key set has not changed since the ETag sent.', headers: CACHE_HEADERS })
-  getJwks(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
-    send(reply, this.openId.jwks.respond(ifNoneMatch));
+  getJwks(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    send(reply, this.openId.jwks.respond(request.headers['if-none-match']));
   }
 }

@@ -47,8 +47,18 @@ interface RoutePlan {
 export class ApiKeyThrottlerGuard extends ThrottlerGuard {
   private readonly plans = new Map<unknown, RoutePlan>();
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    for (const route of this.planOf(context)) {
+  /**
+   * Synchronous for a route that counts nothing (`@SkipThrottle()`): Nest then awaits nothing for it. The
+   * library types this method as a promise; Nest's guard consumer takes a plain boolean as well.
+   */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    const limits = this.planOf(context);
+    const admitted: boolean | Promise<boolean> = limits.length === 0 || this.count(context, limits);
+    return admitted as Promise<boolean>;
+  }
+
+  private async count(context: ExecutionContext, limits: RouteLimit[]): Promise<boolean> {
+    for (const route of limits) {
       const skipIf = route.throttler.skipIf ?? this.commonOptions.skipIf;
       if (!skipIf?.(context)) {
         await this.handleRequest({ context, ...route });

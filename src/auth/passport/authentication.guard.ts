@@ -60,15 +60,22 @@ export class AuthenticationGuard implements CanActivate {
     private readonly failures: AuthFailures,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous for a keyless route: Nest then awaits nothing before its handler. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const { declaration, strategies } = this.planOf(context);
     if (declaration === undefined) {
       // Unreachable once the boot check passed; refusing is the safe answer anyway.
       throw new ApiKeyError(ApiKeyErrorCode.TierForbidden, 'This route admits no caller.');
     }
-    if (declaration.kind === 'none') {
-      return true;
-    }
+    return declaration.kind === 'none' ? true : this.admit(context, declaration, strategies);
+  }
+
+  /** Authenticates the request with the route's credentials; the caller lands on `request.user`. */
+  private async admit(
+    context: ExecutionContext,
+    declaration: Extract<AccessDeclaration, { kind: 'credentials' }>,
+    strategies: string[],
+  ): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<RequestWithCaller>();
     const blocked = this.limiter.blocked(request.ip);

@@ -18,13 +18,16 @@ export class ConnectionDrain {
   private draining = false;
 
   constructor(private readonly server: Server) {
+    // One listener shared by every response: 'close' fires once per response, which is then dropped, so
+    // `once`'s per-request wrapper (and its removal) is not needed on this hot path.
+    const ended = () => this.inFlight--;
     // First listener: the header must be set before the framework writes the response head.
     server.prependListener('request', (_request: IncomingMessage, response: ServerResponse) => {
       this.inFlight++;
       if (this.draining) {
         response.setHeader('connection', 'close');
       }
-      response.once('close', () => this.inFlight--);
+      response.on('close', ended);
     });
   }
 
