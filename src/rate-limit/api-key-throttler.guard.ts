@@ -48,21 +48,22 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
   private readonly plans = new Map<unknown, RoutePlan>();
 
   /**
-   * Synchronous for a route that counts nothing (`@SkipThrottle()`): Nest then awaits nothing for it. The
-   * library types this method as a promise; Nest's guard consumer takes a plain boolean as well.
+   * Synchronous when the request counts against no limit (`@SkipThrottle()`, or each limit's `skipIf`, as on a
+   * keyless route): Nest then awaits nothing for it. The library types this method as a promise; Nest's guard
+   * consumer takes a plain boolean as well.
    */
   override canActivate(context: ExecutionContext): Promise<boolean> {
-    const limits = this.planOf(context);
-    const admitted: boolean | Promise<boolean> = limits.length === 0 || this.count(context, limits);
+    const counted = this.planOf(context).filter(
+      (route) => !(route.throttler.skipIf ?? this.commonOptions.skipIf)?.(context),
+    );
+    const admitted: boolean | Promise<boolean> = counted.length === 0 || this.count(context, counted);
     return admitted as Promise<boolean>;
   }
 
+  /** In order: the first limit exceeded refuses, and the later ones are then not counted. */
   private async count(context: ExecutionContext, limits: RouteLimit[]): Promise<boolean> {
     for (const route of limits) {
-      const skipIf = route.throttler.skipIf ?? this.commonOptions.skipIf;
-      if (!skipIf?.(context)) {
-        await this.handleRequest({ context, ...route });
-      }
+      await this.handleRequest({ context, ...route });
     }
     return true;
   }
