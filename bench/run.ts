@@ -114,6 +114,11 @@ interface ScenarioResult {
   parityRatio: number;
   /** CPU per request, parity baseline's over the service's (≥ 1 when the service is as cheap). */
   cpuParityRatio: number;
+  /**
+   * The same, within each repetition (the two servers measured back to back): how far the ratio moves inside
+   * one run, which says how much of a miss or a pass is the machine.
+   */
+  cpuParityRatioByRepetition: number[];
   p99Ratio: number;
   p99ParityRatio: number;
   /** BENCH_PREVIOUS: the earlier build, and the service's CPU per request over its (≤ 1.05: within 5 %). */
@@ -833,6 +838,9 @@ async function runScenario(
     ratio: round(service.requestsPerSecond / baseline.requestsPerSecond),
     parityRatio: round(service.requestsPerSecond / parity.requestsPerSecond),
     cpuParityRatio: round(parity.cpuMsPerRequest / Math.max(service.cpuMsPerRequest, 0.001)),
+    cpuParityRatioByRepetition: runs.service.map((run, i) =>
+      round((runs.parity[i] ?? run).cpuMsPerRequest / Math.max(run.cpuMsPerRequest, 0.001)),
+    ),
     p99Ratio: round(service.p99 / Math.max(baseline.p99, 0.1)),
     p99ParityRatio: round(service.p99 / Math.max(parity.p99, 0.1)),
   };
@@ -1064,6 +1072,7 @@ async function main(): Promise<void> {
         `service ${result.service.requestsPerSecond}, parity ${result.parity.requestsPerSecond}, ` +
           `bare ${result.baseline.requestsPerSecond} req/s (parity ratio ${result.parityRatio}, bare ratio ${result.ratio}); ` +
           `CPU ms/req ${result.service.cpuMsPerRequest} / ${result.parity.cpuMsPerRequest} / ${result.baseline.cpuMsPerRequest}` +
+          ` (CPU parity ratio by repetition ${result.cpuParityRatioByRepetition.join(', ')})` +
           (result.previous
             ? `; previous build ${result.previous.requestsPerSecond} req/s, CPU ms/req ${result.previous.cpuMsPerRequest} (service/previous ${result.cpuPreviousRatio})`
             : ''),
