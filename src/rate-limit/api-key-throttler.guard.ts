@@ -28,6 +28,8 @@ interface RouteLimit {
   blockDuration: number;
   getTracker: ThrottlerGetTrackerFunction;
   generateKey: ThrottlerGenerateKeyFunction;
+  /** The limit's own `skipIf`, else the module's: decided per request (it reads the caller). */
+  skipIf: ThrottlerOptions['skipIf'];
 }
 
 interface RoutePlan {
@@ -53,9 +55,7 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
    * consumer takes a plain boolean as well.
    */
   override canActivate(context: ExecutionContext): Promise<boolean> {
-    const counted = this.planOf(context).filter(
-      (route) => !(route.throttler.skipIf ?? this.commonOptions.skipIf)?.(context),
-    );
+    const counted = this.planOf(context).filter((route) => !route.skipIf?.(context));
     const admitted: boolean | Promise<boolean> = counted.length === 0 || this.count(context, counted);
     return admitted as Promise<boolean>;
   }
@@ -131,6 +131,7 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
           read<ThrottlerGenerateKeyFunction>(THROTTLER_KEY_GENERATOR, throttler) ??
           throttler.generateKey ??
           this.commonOptions.generateKey!,
+        skipIf: throttler.skipIf ?? this.commonOptions.skipIf,
       });
     }
     return limits;
