@@ -10,7 +10,7 @@
  * Reported: the median CPU µs per request of each, the difference, and that difference beside the JWKS gap
  * between the service and the feature-parity baseline in the last full run (bench-results/latest.json).
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { type CanActivate, Controller, Get, Injectable, Module, Req, Res } from '@nestjs/common';
@@ -19,6 +19,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import autocannon from 'autocannon';
 import Fastify, { type FastifyReply } from 'fastify';
 import { strongEntityTag } from 'src/openid/entity-tag';
+import { cpuMs, median, pin } from './process-stats';
 
 const ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_FLOOR_SECONDS ?? 8);
@@ -86,22 +87,12 @@ const SERVERS = {
 };
 type Kind = keyof typeof SERVERS;
 
-function pin(pid: number, cpu: number): void {
-  execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', String(cpu), String(pid)], { stdio: 'ignore' });
-}
-
-/** User and system CPU time of a process so far, in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 async function measure(kind: Kind, pinned: boolean): Promise<{ cpuMicros: number; requestsPerSecond: number }> {
   const child: ChildProcess = fork(__filename, ['serve', kind], { stdio: 'inherit' });
   const url = await new Promise<string>((resolve) => child.once('message', (message: string) => resolve(message)));
   const pid = child.pid!;
-  if (pinned) {
-    pin(pid, 0);
+  if (pinned && !pin(pid, 0)) {
+    throw new Error(`Could not pin the ${kind} server (taskset)`);
   }
   const load = (duration: number) => autocannon({ url: `${url}/openid/jwk`, connections: CONNECTIONS, duration });
   await load(3);
@@ -116,8 +107,6 @@ async function measure(kind: Kind, pinned: boolean): Promise<{ cpuMicros: number
   }
   return { cpuMicros: (1000 * used) / result.requests.total, requestsPerSecond: result.requests.average };
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** The JWKS figures of the last full run: the service's and the parity baseline's CPU µs per request. */
 function lastJwksRun(): { service: number; parity: number; date: string } | undefined {
@@ -136,8 +125,8 @@ function lastJwksRun(): { service: number; parity: number; date: string } | unde
 
 async function main(): Promise<void> {
   const pinned = cpus().length >= 2;
-  if (pinned) {
-    pin(process.pid, 1);
+  if (pinned && !pin(process.pid, 1)) {
+    throw new Error('Could not pin the load generator (taskset)');
   }
   console.log(
     `Framework floor: ${ROUNDS} rounds of ${SECONDS} s per server, ${CONNECTIONS} connections, ` +

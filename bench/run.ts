@@ -45,6 +45,7 @@ import { Client } from 'pg';
 import { generateApiKey, hashApiKey } from 'src/api-keys/api-key-format';
 import { newRefreshToken } from 'src/sessions/refresh-token';
 import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
+import { cpuMs, median, pin } from './process-stats';
 import { pacedLoad, type PacedLoadOptions, type LoadResult } from './paced-load';
 import { answer, differences, type ProbeRequest } from './response-check';
 import { type IoReport, scaleSvg, type ScalePoint, type SizeReport } from './scale-chart';
@@ -357,16 +358,6 @@ const PIN = (() => {
   return { enabled, serverCpu: 0, loadCpu: 1 };
 })();
 
-/** Pins a process (every thread) to a CPU; false when the kernel refused. */
-function pin(pid: number, cpu: number): boolean {
-  try {
-    execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', String(cpu), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The same without blocking the load generator, for pinning during a measured run. */
 function pinLater(pid: number, cpu: number): Promise<boolean> {
   return new Promise((resolve) =>
@@ -473,12 +464,6 @@ async function stop(server: Server): Promise<void> {
 
 // --- load ------------------------------------------------------------------------------------------------
 
-/** User + system CPU time of a process so far, in ms (Linux clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 async function measureServer(server: Server, scenario: Scenario, target: Target): Promise<Measurement> {
   const pinTimers = [250, 1_000].map((ms) => setTimeout(() => void afterWarmUp(), ms));
   const before = cpuMs(server.process.pid!);
@@ -509,8 +494,6 @@ function measure(options: autocannon.Options): Promise<LoadResult> {
     });
   });
 }
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 function medianOf(runs: Measurement[]): Measurement {
   const pick = (key: keyof Measurement) => median(runs.map((run) => run[key]));
