@@ -4,6 +4,7 @@ import type { Repository } from 'typeorm';
 import { Database, onTx, type Tx } from 'src/database/database';
 import { Session } from 'src/sessions/session.entity';
 import {
+  AUDIENCE,
   DELETE_ENDED_BATCH,
   INSERT,
   IS_LIVE,
@@ -22,7 +23,8 @@ export type { NewSession, SessionRow } from 'src/sessions/sessions.sql';
  * only by the rotation and read only by the reuse check). Every transition of a refresh token is one
  * conditional UPDATE (sessions.sql.ts), so concurrent refreshes serialise on the row lock and each sees the
  * other's result (docs/sessions.md "Rotation"); the opening, the liveness check and the sweep are statements
- * too (database clock, SKIP LOCKED). A plain revocation and the audience go through TypeORM's repository.
+ * too (database clock, SKIP LOCKED), and so is the audience a refresh checks. A plain revocation goes through
+ * TypeORM's repository.
  */
 @Injectable()
 export class SessionsRepository {
@@ -75,9 +77,9 @@ export class SessionsRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /** The audience the session was opened for; undefined for an unknown session. */
+  /** The audience the session was opened for; undefined for an unknown session. A statement: refreshes read it. */
   async audienceOf(id: string): Promise<string | undefined> {
-    return (await this.sessions.findOne({ select: { audience: true }, where: { id } }))?.audience;
+    return (await this.db.one(AUDIENCE, { id }))?.audience;
   }
 
   /** Until when the session (and its user record) stays live, by the database clock; undefined if it has ended. */

@@ -95,6 +95,13 @@ export const REVOKE_BY_REFRESH_HASH: Statement<{ id: string; presentedHash: stri
   params: ({ id, presentedHash }) => [id, presentedHash],
 };
 
+/** The audience a session was opened for (any session, ended or not): checked before a refresh rotates. */
+export const AUDIENCE: Statement<{ id: string }, { audience: string }> = {
+  name: 'sessions_audience',
+  text: 'SELECT audience FROM sessions WHERE id = $1',
+  params: ({ id }) => [id],
+};
+
 /**
  * A live session of a valid user record, and until when it stays so unless something announces its end: its
  * absolute end, its idle timeout, or its user record's expiry (which no notification announces).
