@@ -43,7 +43,7 @@ import { FIND_LINKED_USER } from 'src/gvp/gvp.sql';
 import { strongEntityTag, ifNoneMatchMatches } from 'src/openid/entity-tag';
 import { MemoryThrottlerStorage } from 'src/rate-limit/memory-throttler.storage';
 import { newRefreshToken, parseRefreshToken } from 'src/sessions/refresh-token';
-import { IS_LIVE, ROTATE } from 'src/sessions/sessions.sql';
+import { AUDIENCE, IS_LIVE, ROTATE } from 'src/sessions/sessions.sql';
 import { GetOrCreateUserQueryDto } from 'src/users/dto/user-queries.dto';
 import { toUserResponse, type UserResponseDto } from 'src/users/dto/user.response.dto';
 import { PersonalDataCipher, SealedColumn } from 'src/users/personal-data';
@@ -86,7 +86,6 @@ const TOUCH_LAST_USED = {
   name: 'parity_api_keys_touch',
   text: 'UPDATE api_keys SET last_used_at = $2 WHERE id = ANY($1::uuid[])',
 } as Statement;
-const AUDIENCE = { name: 'parity_sessions_audience', text: 'SELECT audience FROM sessions WHERE id = $1' } as Statement;
 const pii = new PersonalDataCipher({ PII_KEYS: env('PII_KEYS'), PII_INDEX_KEY: env('PII_INDEX_KEY') });
 const auditSecret = env('AUDIT_HMAC_SECRET');
 /** The service's phone-number reading (libphonenumber); it reads the default region alone of its configuration. */
@@ -627,7 +626,7 @@ app.post<{ Querystring: { audience?: string } }>('/auth/api/v1/sessions/refresh'
     return sendAuthara(reply, 401, 'No valid refresh token.');
   }
   if (requested !== undefined) {
-    const [opened] = (await query(AUDIENCE, [presented.sessionId])) as { audience: string }[];
+    const [opened] = (await query(AUDIENCE, AUDIENCE.params({ id: presented.sessionId }))) as { audience: string }[];
     if (opened !== undefined && opened.audience !== requested) {
       return sendAuthara(reply, 400, `This session was opened for audience ${opened.audience}.`);
     }
